@@ -1,0 +1,38 @@
+/**
+ * The process seam: commands get their streams, environment and signals from here,
+ * so tests can run `main(argv, io)` in-process and nothing below cli/ touches `process`.
+ */
+
+export interface CliIO {
+  stdout: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+  stdin: { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Aborted on the first SIGINT/SIGTERM. */
+  signal: AbortSignal;
+}
+
+/** The real process' IO; installs SIGINT/SIGTERM handlers that abort `signal` (a second Ctrl-C exits at once). */
+export function processIO(): CliIO {
+  const ctl = new AbortController();
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count++;
+    if (count > 1) {
+      process.stderr.write(`\ndsprobe: second ${sig}, exiting now\n`);
+      process.exit(130);
+    }
+    ctl.abort(new Error(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: ctl.signal,
+  };
+}

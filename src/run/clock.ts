@@ -1,0 +1,52 @@
+/**
+ * Time as a parameter: measurements use a monotonic clock, tests inject their own.
+ */
+
+/** A monotonic clock in microseconds, plus the ability to wait until an absolute deadline. */
+export interface Clock {
+  /** Monotonic microseconds since the clock's origin (integer). */
+  nowUs(): number;
+  /** Resolves at the absolute monotonic time `deadlineUs` (or at once if past); rejects never. */
+  sleepUntil(deadlineUs: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The real monotonic clock: performance.now() relative to its creation. */
+export function monotonicClock(): Clock {
+  const origin = performance.now();
+  const nowUs = () => Math.round((performance.now() - origin) * 1000);
+  return {
+    nowUs,
+    sleepUntil(deadlineUs, signal) {
+      return new Promise<void>((resolve) => {
+        const waitMs = (deadlineUs - nowUs()) / 1000;
+        if (waitMs <= 0 || signal?.aborted) return resolve();
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.ceil(waitMs));
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    },
+  };
+}
+
+/** A manual clock for tests: time moves only when `advance` is called. */
+export function manualClock(startUs = 0): Clock & { advance(us: number): void } {
+  let now = startUs;
+  let waiters: { at: number; resolve: () => void }[] = [];
+  return {
+    nowUs: () => now,
+    sleepUntil(deadlineUs) {
+      if (deadlineUs <= now) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ at: deadlineUs, resolve }));
+    },
+    advance(us) {
+      now += us;
+      const due = waiters.filter((w) => w.at <= now);
+      waiters = waiters.filter((w) => w.at > now);
+      for (const w of due) w.resolve();
+    },
+  };
+}

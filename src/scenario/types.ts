@@ -1,0 +1,121 @@
+/**
+ * The normalised scenario: what readScenario() returns once a YAML file validated.
+ * Every duration is in milliseconds; every default is filled in, so later stages never guess.
+ */
+
+export type Protocol = 'openai' | 'anthropic';
+
+export interface ModelSpec {
+  /** Model id sent on the wire, e.g. `deepseek-v4-flash`. */
+  name: string;
+  /** Share of the total in-flight target in ramp mode (weights are normalised). Default 1. */
+  weight: number;
+  /** Fixed per-model in-flight target(s) overriding the weighted split (ramp mode) or the search start. */
+  inflight?: number;
+  /** Per-model upper bound for search/ramp; default load.max. */
+  max?: number;
+}
+
+export interface UserIdStrategy {
+  /** none: no user_id; fixed: always `value`; rotating: `${prefix}${i % count}`. */
+  strategy: 'none' | 'fixed' | 'rotating';
+  value?: string;
+  count?: number;
+  prefix?: string;
+}
+
+export interface RequestSpec {
+  /** Approximate size of the seeded synthetic prompt, tokens (system prefix included). */
+  prompt_tokens: number;
+  max_tokens: number;
+  stream: boolean;
+  /** Tokens of a shared system-prompt prefix identical across requests (exercises the prefix cache). 0 = none. */
+  system_prefix_tokens: number;
+  thinking: boolean;
+  reasoning_effort?: 'high' | 'max';
+  user_id: UserIdStrategy;
+  /** Absolute per-request deadline from send, ms. Keep-alives never extend it. */
+  timeout_ms: number;
+  temperature?: number;
+}
+
+export interface Stage {
+  inflight: number;
+  hold_ms: number;
+}
+
+export interface LoadSpec {
+  mode: 'search' | 'ramp';
+  /** First in-flight level (per model in search mode; total in ramp mode). */
+  start: number;
+  /** Highest in-flight level tried. */
+  max: number;
+  /** How long a level is held at most, ms. */
+  hold_ms: number;
+  /** Ramp mode: added to the level each step (ignored when `stages` is given). */
+  step?: number;
+  /** Ramp mode: explicit stages instead of start/step/max. */
+  stages?: Stage[];
+  /** Search mode: the bracket [low, high] is narrowed until high - low <= precision. Default 1. */
+  precision: number;
+  /** Search mode: geometric growth factor while no 429 was seen. Default 2. */
+  growth: number;
+  /** Search mode: re-check the boundary once found, to tell a cliff from noise. Default true. */
+  recheck: boolean;
+}
+
+export interface StopRules {
+  /** Stop raising load (ramp) / treat a level as over the cap (search) above this 429 rate. Default 0.05 in ramp. */
+  max_429_rate?: number;
+  /** Stop when non-429 errors exceed this rate. */
+  max_error_rate?: number;
+}
+
+/** One threshold as written (`expect:` in YAML or `--expect`), parsed later by measure/thresholds. */
+export interface ThresholdSpec {
+  expression: string;
+  abort_on_fail: boolean;
+  /** Where it was written, for error messages: `file:line:col` or `--expect`. */
+  source?: string;
+}
+
+export interface Budget {
+  max_usd?: number;
+  max_tokens?: number;
+}
+
+/** USD per million tokens. */
+export interface Price {
+  input_cache_hit: number;
+  input_cache_miss: number;
+  output: number;
+}
+
+export interface TargetSpec {
+  /** `mock` (the built-in mock, started for the run) or an http(s) base URL. */
+  url: string;
+  protocol: Protocol;
+  /** Names of environment variables holding API keys (one or more; keys rotate per request). */
+  api_key_env: string[];
+  /** Extra request headers (values may be `${ENV}` references; never logged). */
+  headers: Record<string, string>;
+}
+
+export interface Scenario {
+  name: string;
+  /** Path of the YAML file it came from, if any. */
+  file?: string;
+  target: TargetSpec;
+  models: ModelSpec[];
+  request: RequestSpec;
+  load: LoadSpec;
+  stop: StopRules;
+  expect: ThresholdSpec[];
+  budget: Budget;
+  pricing: Record<string, Price>;
+  /** Search stops at documented cap × (1 - safety_margin) against real targets. 0..1. */
+  safety_margin?: number;
+  /** Inline mock options (only when target.url is `mock`); validated by the mock's own config parser. */
+  mock?: Record<string, unknown>;
+  seed: number;
+}
