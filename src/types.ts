@@ -142,6 +142,11 @@ export interface StepReport {
   achieved_inflight: number;
   /** Highest in-flight count seen during the step. */
   peak_inflight: number;
+  /**
+   * Most requests of this model admitted (a non-429 status received) and still open at once during the step:
+   * what the server was seen holding. On a level over the cap this is the cap itself.
+   */
+  peak_admitted: number;
   /** Step start, ms since run start. */
   start_ms: number;
   duration_ms: number;

@@ -1,3 +1,5 @@
+import readline from 'node:readline/promises';
+
 /**
  * The process seam: commands get their streams, environment and signals from here,
  * so tests can run `main(argv, io)` in-process and nothing below cli/ touches `process`.
@@ -11,6 +13,8 @@ export interface CliIO {
   cwd: string;
   /** Aborted on the first SIGINT/SIGTERM. */
   signal: AbortSignal;
+  /** Asks a question on the terminal and resolves with the answer line. */
+  ask(question: string): Promise<string>;
 }
 
 /** The real process' IO; installs SIGINT/SIGTERM handlers that abort `signal` (a second Ctrl-C exits at once). */
@@ -34,5 +38,13 @@ export function processIO(): CliIO {
     env: process.env,
     cwd: process.cwd(),
     signal: ctl.signal,
+    async ask(question) {
+      const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    },
   };
 }

@@ -1,9 +1,158 @@
+/**
+ * `dsprobe run FILE`: the main job. Reads the scenario, starts the mock when asked, runs the ramp or the cap
+ * search, streams samples.ndjson, and writes report.json + report.html + the terminal summary.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
+import type { CliIO } from '../io.js';
+import { readScenario, redactScenario } from '../../scenario/index.js';
+import type { Scenario } from '../../scenario/types.js';
+import { monotonicClock } from '../../run/clock.js';
+import { seededRandom } from '../../run/random.js';
+import { runScenario, type RunView, type RunControl } from '../../run/runner.js';
+import { startLoopMonitor } from '../../run/loop.js';
+import { buildReport, type BuildContext, type SamplesHeader } from '../../report/build.js';
+import { renderText } from '../../report/text.js';
+import { openSamplesFile } from '../samples-file.js';
+import { startProgress } from '../progress.js';
+import { createProber } from '../../transport/prober.js';
+import { startMock, type MockHandle } from '../../mock/index.js';
+import { evaluateThresholds } from '../../measure/thresholds.js';
+import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
 
-/** `dsprobe run`: placeholder registration, replaced by the owner of this command. */
 export const runCommand: CliCommand = {
   name: 'run',
-  register(program) {
-    program.command('run').description('(not yet built)');
+  register(program: Command, io: CliIO, setExit) {
+    program
+      .command('run')
+      .description('run a scenario: ramp in-flight requests or search for each model\'s cap; write reports')
+      .argument('<scenario>', 'scenario YAML file')
+      .option('-o, --out <dir>', 'output directory (default reports/<name>-<timestamp>/)')
+      .option('-e, --expect <expr...>', 'threshold(s) to check, e.g. "cap(deepseek-v4-flash) >= 2000"')
+      .option('--junit <file>', 'write JUnit XML, one test case per threshold')
+      .option('--json', 'print a JSON summary on stdout (progress and tables go to stderr)')
+      .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
+      .option('-q, --quiet', 'no progress display')
+      .option('--no-html', 'do not write report.html')
+      .action(async (file: string, opts: RunOptions) => {
+        setExit(await runAction(file, opts, io));
+      });
   },
 };
+
+async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<number> {
+  const scenario = await readScenario(path.resolve(io.cwd, file), { env: io.env });
+  addExpectations(scenario, opts.expect ?? []);
+  const keys = resolveKeys(scenario, io.env);
+  const isMock = scenario.target.url === 'mock';
+  const warnings: string[] = [...(scenario as Scenario & { warnings?: string[] }).warnings ?? []];
+
+  let mock: MockHandle | null = null;
+  let baseUrl: string;
+  if (isMock) {
+    const cfg = { ...(scenario.mock ?? {}), seed: (scenario.mock?.['seed'] as number | undefined) ?? scenario.seed };
+    mock = await startMock(cfg, { isolate: true });
+    baseUrl = scenario.target.protocol === 'anthropic' ? `${mock.url}/anthropic` : mock.url;
+  } else {
+    baseUrl = scenario.target.url.replace(/\/+$/, '');
+    const pre = await prepareRealTarget(scenario, baseUrl, keys, opts, io);
+    if (pre.exit !== null) return pre.exit;
+    warnings.push(...pre.warnings);
+  }
+
+  const started = new Date();
+  const outDir = path.resolve(io.cwd, opts.out ?? path.join('reports', `${slug(scenario.name)}-${stamp(started)}`));
+  fs.mkdirSync(outDir, { recursive: true });
+  const target = { url: isMock ? 'mock' : baseUrl, protocol: scenario.target.protocol, mock: isMock, keys: keys.length };
+  const redacted = redactScenario(scenario);
+  const header: SamplesHeader = {
+    kind: 'dsprobe.samples/v1',
+    name: scenario.name,
+    started_at: started.toISOString(),
+    seed: scenario.seed,
+    mode: scenario.load.mode,
+    target,
+    scenario: redacted,
+    models: scenario.models.map((m) => ({ name: m.name, weight: m.weight })),
+    pricing: scenario.pricing,
+  };
+  const samples = openSamplesFile(path.join(outDir, 'samples.ndjson'), header);
+  const clock = monotonicClock();
+  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: scenario.target.headers, clock });
+  const loop = startLoopMonitor();
+  let progress: { stop(): void } | null = null;
+  let control: RunControl | null = null;
+  const maxLevel = Math.max(scenario.load.max, ...scenario.models.map((m) => m.max ?? 0));
+  const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
+
+  try {
+    const result = await runScenario(
+      scenario,
+      {
+        clock,
+        random: seededRandom(scenario.seed),
+        prober,
+        keys,
+        mock: isMock,
+        signal: io.signal,
+        onSample: (s) => samples.write(s),
+        onLevel: () => {
+          if (!abortOnFail.length || !control || !lastView) return;
+          // abort_on_fail thresholds are checked after every decided level on the partial report.
+          const partial = buildReport(ctxOf(loop.snapshot()), snapshotResult(lastView));
+          const failed = evaluateThresholds(abortOnFail, partial).filter((t) => !t.passed && t.actual !== null);
+          if (failed.length) control.stop('aborted_by_threshold', `threshold failed: ${failed[0]?.expression}`);
+        },
+      },
+      (view, ctl) => {
+        lastView = view;
+        control = ctl;
+        progress = startProgress(view, io, loop, { quiet: Boolean(opts.quiet), maxLevel });
+      },
+    );
+    (progress as { stop(): void } | null)?.stop();
+    samples.close();
+    const report = buildReport(ctxOf(loop.stop()), result);
+    return finishRun(report, scenario, outDir, opts, io);
+  } catch (err) {
+    (progress as { stop(): void } | null)?.stop();
+    samples.close();
+    throw err;
+  } finally {
+    await prober.close();
+    await mock?.close();
+  }
+
+  function ctxOf(l: ReturnType<typeof loop.snapshot>): BuildContext {
+    return {
+      name: scenario.name,
+      startedAt: started.toISOString(),
+      seed: scenario.seed,
+      mode: scenario.load.mode,
+      target,
+      scenario: redacted,
+      loop: l,
+      warnings,
+      pricing: scenario.pricing,
+    };
+  }
+}
+
+let lastView: RunView | null = null;
+
+/** A RunResult-shaped snapshot of a live run (for abort_on_fail checks mid-run). */
+function snapshotResult(v: RunView): Parameters<typeof buildReport>[1] {
+  const models = v.models();
+  const now = v.nowUs();
+  return { models, timeline: [], status: 'completed', status_reason: null, start_us: 0, end_us: now, tokens: { prompt: 0, completion: 0, cache_hit: 0, cache_miss: 0, reasoning: 0 }, usd: v.usd(), requests: 0 };
+}
+
+function slug(name: string): string {
+  return name.replace(/[^a-zA-Z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'run';
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,114 @@
+/**
+ * The parts of `dsprobe run` around the run itself: keys, thresholds from the command line, the safety steps
+ * before paid traffic (plan, confirmation, pre-flight), and writing every output with the right exit code.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CliIO } from '../io.js';
+import { EXIT, DsprobeError, usageError, type Problem } from '../../errors.js';
+import type { Scenario } from '../../scenario/types.js';
+import type { Report } from '../../types.js';
+import { checkThresholdsEarly, evaluateThresholds } from '../../measure/thresholds.js';
+import { renderText } from '../../report/text.js';
+import { renderHtml } from '../../report/html.js';
+import { renderJUnit } from '../../report/junit.js';
+import { renderMarkdownSummary } from '../../report/markdown.js';
+import { renderJsonSummary } from '../../report/summary-json.js';
+import { estimatePlan, renderPlanText } from '../../cost/index.js';
+import { runPreflight } from '../preflight.js';
+
+/** Options of `dsprobe run`. */
+export interface RunOptions {
+  out?: string;
+  expect?: string[];
+  junit?: string;
+  json?: boolean;
+  yes?: boolean;
+  quiet?: boolean;
+  html?: boolean;
+}
+
+/** Adds `--expect` thresholds to the scenario's and checks them all before anything is sent (exit 2 on error). */
+export function addExpectations(s: Scenario, exprs: string[]): void {
+  for (const e of exprs) s.expect.push({ expression: e, abort_on_fail: false, source: '--expect' });
+  const problems: Problem[] = checkThresholdsEarly(s.expect, s);
+  if (problems.length) throw usageError(`${problems.length} threshold problem(s)`, problems);
+}
+
+/** Reads the API keys named by the scenario from the environment. The mock accepts any key. */
+export function resolveKeys(s: Scenario, env: CliIO['env']): string[] {
+  const keys: string[] = [];
+  const missing: string[] = [];
+  for (const name of s.target.api_key_env) {
+    const v = env[name];
+    if (v) keys.push(v);
+    else missing.push(name);
+  }
+  if (s.target.url === 'mock') return keys.length ? keys : ['dsprobe-mock-key'];
+  if (missing.length) {
+    throw usageError(`API key missing: environment variable(s) ${missing.join(', ')} not set`, [
+      { path: 'target.api_key_env', message: `set ${missing.join(', ')} in the environment`, hint: 'keys are read from environment variables only, never from the scenario file' },
+    ]);
+  }
+  return keys;
+}
+
+/**
+ * Before paid traffic: show the plan and its worst-case cost, ask for confirmation (or require --yes without a
+ * terminal), then a pre-flight. Returns an exit code to stop with, or null to go on.
+ */
+export async function prepareRealTarget(
+  s: Scenario,
+  baseUrl: string,
+  keys: string[],
+  opts: RunOptions,
+  io: CliIO,
+): Promise<{ exit: number | null; warnings: string[] }> {
+  const plan = estimatePlan(s);
+  io.stderr.write(renderPlanText(s, plan));
+  if (!opts.yes) {
+    if (!io.stdin.isTTY) {
+      io.stderr.write('dsprobe: refusing to send paid traffic to a real API without confirmation: no terminal to ask on. Pass --yes to proceed.\n');
+      return { exit: EXIT.RUN_FAILED, warnings: [] };
+    }
+    const answer = (await io.ask(`Send this traffic to ${baseUrl}? [y/N] `)).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') {
+      io.stderr.write('dsprobe: not confirmed; nothing was sent.\n');
+      return { exit: EXIT.RUN_FAILED, warnings: [] };
+    }
+  }
+  const pre = await runPreflight(s, baseUrl, keys, io.signal);
+  for (const line of pre.lines) io.stderr.write(`pre-flight: ${line}\n`);
+  if (pre.fatal) {
+    throw new DsprobeError('DSP_PREFLIGHT', pre.fatal, EXIT.RUN_FAILED);
+  }
+  return { exit: null, warnings: pre.warnings };
+}
+
+/** Writes report.json, report.html, JUnit, the step summary and the terminal summary; returns the exit code. */
+export function finishRun(report: Report, s: Scenario, outDir: string, opts: RunOptions, io: CliIO): number {
+  report.thresholds = evaluateThresholds(s.expect, report);
+  fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  if (opts.html !== false) fs.writeFileSync(path.join(outDir, 'report.html'), renderHtml(report));
+  if (opts.junit) fs.writeFileSync(path.resolve(io.cwd, opts.junit), renderJUnit(report));
+  const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+  if (summaryFile) fs.appendFileSync(summaryFile, renderMarkdownSummary(report) + '\n');
+
+  const text = renderText(report);
+  if (opts.json) {
+    io.stderr.write(text);
+    io.stdout.write(JSON.stringify({ ...renderJsonSummary(report), out_dir: outDir }, null, 2) + '\n');
+  } else {
+    io.stdout.write(text);
+  }
+  io.stderr.write(`reports: ${path.join(outDir, 'report.json')}${opts.html !== false ? `, ${path.join(outDir, 'report.html')}` : ''}, ${path.join(outDir, 'samples.ndjson')}\n`);
+  return exitCodeOf(report);
+}
+
+/** The documented exit code of a finished run. */
+export function exitCodeOf(report: Report): number {
+  if (report.status === 'interrupted') return EXIT.INTERRUPTED;
+  if (report.status === 'budget_exceeded' || report.status === 'failed') return EXIT.RUN_FAILED;
+  if (report.status === 'aborted_by_threshold' || report.thresholds.some((t) => !t.passed)) return EXIT.THRESHOLDS_FAILED;
+  return EXIT.OK;
+}

@@ -1,0 +1,103 @@
+/**
+ * Pre-flight against a real target, before the run: is the key good (GET /models), what is the balance
+ * (GET /user/balance, DeepSeek only), and is the account already throttled by other traffic sharing its cap
+ * (a few requests at low concurrency)? Everything seen is recorded as warnings in the report.
+ */
+import type { Scenario } from '../scenario/types.js';
+import { getJson, createProber } from '../transport/prober.js';
+import { monotonicClock } from '../run/clock.js';
+import { makePromptFactory } from '../protocol/prompt.js';
+import { seededRandom } from '../run/random.js';
+
+/** Requests sent at once by the throttle check. */
+export const PREFLIGHT_REQUESTS = 3;
+
+export interface PreflightResult {
+  /** Set when the run must not start (exit 3). */
+  fatal: string | null;
+  lines: string[];
+  warnings: string[];
+}
+
+export async function runPreflight(s: Scenario, baseUrl: string, keys: string[], signal?: AbortSignal): Promise<PreflightResult> {
+  const clock = monotonicClock();
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  const key = keys[0] ?? '';
+  // DeepSeek's Anthropic surface lives under /anthropic; /models and /user/balance live at the root.
+  const root = baseUrl.replace(/\/anthropic\/?$/, '');
+
+  const models = await getJson(root, '/models', key, clock);
+  if (models.error && models.status === undefined) {
+    return { fatal: `target unreachable: ${root} (${models.error})`, lines, warnings };
+  }
+  if (models.status === 401 || models.status === 403) {
+    return { fatal: `authentication failed at ${root}/models (HTTP ${models.status}): check the key in ${s.target.api_key_env[0]}`, lines, warnings };
+  }
+  if (models.status === 200) {
+    const ids = extractModelIds(models.body);
+    lines.push(`key accepted; ${ids.length} model(s) listed`);
+    for (const m of s.models) {
+      if (ids.length && !ids.includes(m.name)) warnings.push(`model ${m.name} is not in the server's /models list`);
+    }
+  } else {
+    lines.push(`GET /models answered HTTP ${models.status ?? '-'}; going on`);
+  }
+
+  const bal = await getJson(root, '/user/balance', key, clock);
+  if (bal.status === 200) {
+    const info = (bal.body as { is_available?: boolean; balance_infos?: { currency?: string; total_balance?: string }[] } | undefined);
+    const first = info?.balance_infos?.[0];
+    lines.push(`balance: ${first?.total_balance ?? '?'} ${first?.currency ?? ''} (available: ${String(info?.is_available)})`);
+    if (info?.is_available === false) warnings.push('the account balance is not available: expect 402 Insufficient Balance');
+    const total = Number(first?.total_balance);
+    if (Number.isFinite(total) && total < 5) {
+      warnings.push(`low balance (${first?.total_balance} ${first?.currency ?? ''}): DeepSeek shrinks the concurrency cap near an empty balance`);
+    }
+  }
+
+  // Throttle check: a few small requests at once per model; any 429 means something else already uses the cap.
+  const prober = createProber({ baseUrl, protocol: s.target.protocol, headers: s.target.headers, clock, maxConnections: 16 });
+  const prompts = makePromptFactory({ prompt_tokens: 16, system_prefix_tokens: 0, random: seededRandom(s.seed).fork('preflight') });
+  try {
+    let id = 0;
+    for (const m of s.models) {
+      const sends = Array.from({ length: PREFLIGHT_REQUESTS }, () => {
+        const p = prompts(id);
+        const now = clock.nowUs();
+        return prober.send(
+          {
+            id: id++, model: m.name, step: -1, target_inflight: PREFLIGHT_REQUESTS, inflight_at_send: PREFLIGHT_REQUESTS,
+            key_index: 0, apiKey: key, system: p.system, prompt: p.prompt, max_tokens: 1, stream: s.request.stream,
+            thinking: false, intended_us: now, deadline_us: now + 60_000_000,
+          },
+          signal,
+        );
+      });
+      const out = await Promise.all(sends);
+      const limited = out.filter((o) => o.outcome === 'rate_limited');
+      const ok = out.filter((o) => o.outcome === 'ok').length;
+      lines.push(`${m.name}: ${ok}/${out.length} small requests ok, ${limited.length} got 429`);
+      if (limited.length) {
+        const said = limited.find((o) => o.server_concurrency !== undefined)?.server_concurrency;
+        warnings.push(
+          `${m.name}: ${limited.length} of ${out.length} requests at concurrency ${PREFLIGHT_REQUESTS} got 429 before the run` +
+            (said !== undefined ? ` (server counted ${said} in flight)` : '') +
+            ': other keys, services or CI jobs on this account share its cap.',
+        );
+      }
+      const auth = out.find((o) => o.status === 401 || o.status === 403);
+      if (auth) return { fatal: `authentication failed for ${m.name} (HTTP ${auth.status})`, lines, warnings };
+      const broke = out.find((o) => o.status === 402);
+      if (broke) return { fatal: `insufficient balance (HTTP 402) for ${m.name}: top up before running`, lines, warnings };
+    }
+  } finally {
+    await prober.close();
+  }
+  return { fatal: null, lines, warnings };
+}
+
+function extractModelIds(body: unknown): string[] {
+  const data = (body as { data?: { id?: unknown }[] } | undefined)?.data;
+  return Array.isArray(data) ? data.map((d) => String(d?.id ?? '')).filter(Boolean) : [];
+}

@@ -1,0 +1,136 @@
+/**
+ * The adaptive cap search, as a pure function of what each level showed (ARCHITECTURE: plan before you run;
+ * the search is `next(history)`).
+ *
+ * A provider cap is a cliff, not a knee: over the cap the server answers 429 at admission, at once. So one level
+ * is decided as soon as either (a) a 429 arrives (the level is over the cap) or (b) the server has been seen
+ * holding the whole level at once (every request of the level admitted and still open). Long, cheap requests make
+ * (b) quick; a 429 costs nothing. The search therefore:
+ *   1. climbs geometrically (start, start·growth, ...) until a level draws a 429;
+ *   2. guesses the cap from the most requests the server held open at once on a 429 level (that number *is*
+ *      the cap when requests are long enough), and checks guess and guess+1;
+ *   3. falls back to bisection between the highest clean level and the lowest 429 level;
+ *   4. re-checks both sides of the boundary once, to tell a cliff from noise and to notice a cap that moved.
+ */
+
+/** What one held level showed. */
+export interface LevelResult {
+  level: number;
+  /** At least one request sent at this level got a 429. */
+  drew429: boolean;
+  /** The server was seen holding the whole level (admitted-and-open reached `level`). */
+  confirmed: boolean;
+  /** Most requests admitted (status received, not 429) and open at once during the level. */
+  peakAdmitted: number;
+  /** This level was a re-check of an earlier decision. */
+  recheck?: boolean;
+}
+
+export interface SearchConfig {
+  start: number;
+  max: number;
+  growth: number;
+  /** Stop when high - low <= precision. */
+  precision: number;
+  recheck: boolean;
+  /** Re-checks that may contradict earlier results before the search gives up as unclear. */
+  maxContradictions?: number;
+}
+
+export type SearchDecision =
+  | { done: false; level: number; recheck: boolean; why: string }
+  | { done: true; status: 'found' | 'not_reached' | 'unclear'; low: number | null; high: number | null; moved: boolean; why: string };
+
+/** The bracket the current evidence supports. Later results of a level override earlier ones. */
+export function bracket(history: readonly LevelResult[]): { low: number | null; high: number | null } {
+  const latest = new Map<number, LevelResult>();
+  for (const r of history) latest.set(r.level, r);
+  let low: number | null = null;
+  let high: number | null = null;
+  for (const r of latest.values()) {
+    if (r.drew429) high = high === null ? r.level : Math.min(high, r.level);
+  }
+  for (const r of latest.values()) {
+    if (r.drew429) continue;
+    // An unconfirmed clean level only proves what the server was seen holding.
+    const proven = r.confirmed ? r.level : r.peakAdmitted;
+    if (high !== null && proven >= high) continue;
+    low = low === null ? proven : Math.max(low, proven);
+  }
+  return { low, high };
+}
+
+/** Counts re-checks whose result contradicted the earlier result at the same level. */
+export function contradictions(history: readonly LevelResult[]): number {
+  const seen = new Map<number, boolean>();
+  let n = 0;
+  for (const r of history) {
+    const before = seen.get(r.level);
+    if (before !== undefined && before !== r.drew429) n++;
+    seen.set(r.level, r.drew429);
+  }
+  return n;
+}
+
+/** Picks the next level to hold, or says the search is over. Pure. */
+export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfig): SearchDecision {
+  const max = Math.max(1, Math.floor(cfg.max));
+  const precision = Math.max(1, Math.floor(cfg.precision));
+  const tried = new Set(history.map((r) => r.level));
+  const moved = contradictions(history) > 0;
+  if (history.length === 0) {
+    return { done: false, level: clamp(Math.floor(cfg.start), 1, max), recheck: false, why: 'first level' };
+  }
+  if (contradictions(history) > (cfg.maxContradictions ?? 2)) {
+    const { low, high } = bracket(history);
+    return { done: true, status: 'unclear', low, high, moved: true, why: 're-checks kept contradicting each other' };
+  }
+  const { low, high } = bracket(history);
+
+  if (high === null) {
+    const top = Math.max(...history.map((r) => r.level));
+    if (top >= max) {
+      return { done: true, status: 'not_reached', low, high, moved, why: `no 429 up to the maximum level ${max}` };
+    }
+    const next = clamp(Math.max(top + 1, Math.ceil(top * cfg.growth)), 1, max);
+    return { done: false, level: next, recheck: false, why: 'no 429 yet: climbing' };
+  }
+
+  const lo = low ?? 0;
+  if (high - lo <= precision) {
+    if (cfg.recheck && lo > 0) {
+      const last = lastIndexOf(history, (r) => !r.recheck);
+      const rechecked = history.slice(last + 1);
+      if (!rechecked.some((r) => r.level === lo)) {
+        return { done: false, level: lo, recheck: true, why: 're-checking the highest clean level' };
+      }
+      if (!rechecked.some((r) => r.level === high)) {
+        return { done: false, level: high, recheck: true, why: 're-checking the lowest level that drew a 429' };
+      }
+    }
+    if (lo === 0) return { done: true, status: 'unclear', low, high, moved, why: 'even the lowest level drew a 429' };
+    return { done: true, status: 'found', low: lo, high, moved, why: `bracket [${lo}, ${high}] within precision ${precision}` };
+  }
+
+  // Guess from what the server actually held open on the levels that drew a 429.
+  const guess = Math.max(0, ...history.filter((r) => r.drew429).map((r) => r.peakAdmitted));
+  if (guess > lo && guess < high && !tried.has(guess)) {
+    return { done: false, level: guess, recheck: false, why: `the server held ${guess} at once on a 429 level` };
+  }
+  if (guess >= lo && guess + 1 < high && guess + 1 > lo && !tried.has(guess + 1) && tried.has(guess)) {
+    return { done: false, level: guess + 1, recheck: false, why: 'one over the guessed cap' };
+  }
+  let mid = Math.floor((lo + high) / 2);
+  if (mid <= lo) mid = lo + 1;
+  if (mid >= high) mid = high - 1;
+  return { done: false, level: mid, recheck: false, why: `bisecting [${lo}, ${high}]` };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+function lastIndexOf<T>(xs: readonly T[], f: (x: T) => boolean): number {
+  for (let i = xs.length - 1; i >= 0; i--) if (f(xs[i] as T)) return i;
+  return -1;
+}

@@ -1,0 +1,265 @@
+/**
+ * Report builders (pure): from a finished run, or from raw samples.ndjson alone. Both go through the same
+ * per-step statistics and the same cap estimator, so a rebuilt report says what the live one said.
+ */
+import os from 'node:os';
+import type { LoopHealth, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
+import type { Scenario } from '../scenario/types.js';
+import type { RunResult } from '../run/runner.js';
+import { estimateCap } from '../measure/cap.js';
+import { StepRecorder, emptyTokens } from '../measure/recorder.js';
+import { VERSION } from '../version.js';
+
+/** Most timeline points kept per model; longer runs are downsampled (max in-flight, summed counts per bucket). */
+export const TIMELINE_MAX_POINTS = 1500;
+
+/** The first line of samples.ndjson: what is needed to rebuild a report from the samples alone. */
+export interface SamplesHeader {
+  kind: 'dsprobe.samples/v1';
+  name: string;
+  started_at: string;
+  seed: number;
+  mode: 'search' | 'ramp';
+  target: Report['target'];
+  /** Redacted scenario. */
+  scenario: unknown;
+  models: { name: string; weight: number }[];
+  pricing: Scenario['pricing'];
+}
+
+export interface BuildContext {
+  name: string;
+  startedAt: string;
+  seed: number;
+  mode: 'search' | 'ramp';
+  target: Report['target'];
+  scenario: unknown;
+  loop: LoopHealth;
+  warnings: string[];
+  pricing: Scenario['pricing'];
+}
+
+/** The environment block of a report. */
+export function environment(): Report['environment'] {
+  return { dsprobe: VERSION, node: process.version, os: `${os.type()} ${os.release()}`, arch: os.arch(), cpus: os.cpus().length };
+}
+
+/** Spend of one model's steps. */
+export function spendOf(steps: readonly StepReport[], pricing: Scenario['pricing'], model: string): Spend {
+  const tokens = emptyTokens();
+  let requests = 0;
+  let limited = 0;
+  let admitted = 0;
+  let seconds = 0;
+  for (const s of steps) {
+    requests += s.requests;
+    limited += s.rate_limited;
+    admitted += s.requests - s.rate_limited - (s.statuses['none'] ?? 0);
+    seconds += s.duration_ms / 1000;
+    for (const k of Object.keys(tokens) as (keyof typeof tokens)[]) tokens[k] += s.tokens[k];
+  }
+  const p = pricing[model];
+  const split = tokens.cache_hit + tokens.cache_miss > 0;
+  const usd = p
+    ? ((split ? tokens.cache_hit : 0) * p.input_cache_hit + (split ? tokens.cache_miss : tokens.prompt) * p.input_cache_miss + tokens.completion * p.output) / 1e6
+    : 0;
+  return { requests, admitted: Math.max(0, admitted), rate_limited: limited, tokens, usd: round6(usd), seconds: Math.round(seconds * 1000) / 1000 };
+}
+
+/** Assembles the models, caps and totals; thresholds are evaluated by the caller on the result. */
+export function assembleReport(
+  ctx: BuildContext,
+  perModel: { name: string; weight: number; steps: StepReport[]; unclear?: boolean }[],
+  timeline: TimelinePoint[],
+  status: RunStatus,
+  statusReason: string | null,
+  durationMs: number,
+  thresholds: ThresholdResult[] = [],
+): Report {
+  const models: ModelReport[] = perModel.map((m) => ({
+    model: m.name,
+    weight: m.weight,
+    cap: estimateCap(m.steps, { unclear: m.unclear }),
+    steps: m.steps,
+    spend: spendOf(m.steps, ctx.pricing, m.name),
+  }));
+  const tokens = emptyTokens();
+  let usd = 0;
+  let requests = 0;
+  let admitted = 0;
+  for (const m of models) {
+    for (const k of Object.keys(tokens) as (keyof typeof tokens)[]) tokens[k] += m.spend.tokens[k];
+    usd += m.spend.usd;
+    requests += m.spend.requests;
+    admitted += m.spend.admitted;
+  }
+  const warnings = [...ctx.warnings];
+  if (ctx.loop.warning) warnings.push(ctx.loop.warning);
+  return {
+    schema: 'dsprobe.report/v1',
+    name: ctx.name,
+    status,
+    status_reason: statusReason,
+    started_at: ctx.startedAt,
+    duration_ms: Math.round(durationMs),
+    seed: ctx.seed,
+    mode: ctx.mode,
+    target: ctx.target,
+    scenario: ctx.scenario,
+    models,
+    timeline: downsampleTimeline(timeline, TIMELINE_MAX_POINTS),
+    thresholds,
+    cost: { usd: round6(usd), tokens, requests, admitted, estimated: false },
+    loop: ctx.loop,
+    environment: environment(),
+    warnings,
+  };
+}
+
+/** Builds the report of a finished (or stopped) run. */
+export function buildReport(ctx: BuildContext, r: RunResult): Report {
+  const perModel = r.models.map((m) => ({
+    name: m.spec.name,
+    weight: m.spec.weight,
+    steps: m.driver.steps.map((st) => st.report(r.end_us)),
+    unclear: m.unclear,
+  }));
+  return assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+}
+
+/**
+ * Rebuilds a report from raw samples (samples.ndjson): steps are regrouped by (model, step); in-flight and
+ * admitted-and-open counts are recomputed exactly from the samples' send/headers/end times.
+ */
+export function buildReportFromSamples(header: SamplesHeader, samples: readonly Sample[], loop?: LoopHealth): Report {
+  const ctx: BuildContext = {
+    name: header.name,
+    startedAt: header.started_at,
+    seed: header.seed,
+    mode: header.mode,
+    target: header.target,
+    scenario: header.scenario,
+    loop: loop ?? { delay_p50_ms: 0, delay_p99_ms: 0, delay_max_ms: 0, warning: null },
+    warnings: ['Rebuilt from samples.ndjson: event-loop figures of the original run are not in the samples.'],
+    pricing: header.pricing,
+  };
+  const names = header.models.map((m) => m.name);
+  for (const s of samples) if (!names.includes(s.model)) names.push(s.model);
+  let endUs = 0;
+  for (const s of samples) endUs = Math.max(endUs, s.end_us);
+  const perModel = names.map((name) => {
+    const mine = samples.filter((s) => s.model === name);
+    return { name, weight: header.models.find((m) => m.name === name)?.weight ?? 1, steps: stepsFromSamples(name, mine, endUs) };
+  });
+  const timeline = timelineFromSamples(perModel.map((m) => m.name), samples, endUs);
+  return assembleReport(ctx, perModel, timeline, 'completed', null, endUs / 1000);
+}
+
+function stepsFromSamples(model: string, samples: readonly Sample[], endUs: number): StepReport[] {
+  const byStep = new Map<number, Sample[]>();
+  for (const s of samples) {
+    const list = byStep.get(s.step) ?? [];
+    list.push(s);
+    byStep.set(s.step, list);
+  }
+  const indices = [...byStep.keys()].sort((a, b) => a - b);
+  const starts = indices.map((i) => Math.min(...(byStep.get(i) as Sample[]).map((s) => s.intended_us)));
+  // Sweep events: +1 at send, -1 at end (in flight); +1 at headers (non-429, < 400), -1 at end (admitted).
+  type Ev = { t: number; d: number; admitted: boolean };
+  const evs: Ev[] = [];
+  for (const s of samples) {
+    evs.push({ t: s.sent_us, d: 1, admitted: false }, { t: s.end_us, d: -1, admitted: false });
+    if (s.headers_us !== undefined && s.status !== undefined && s.status < 400) {
+      evs.push({ t: s.headers_us, d: 1, admitted: true }, { t: s.end_us, d: -1, admitted: true });
+    }
+  }
+  evs.sort((a, b) => a.t - b.t || a.d - b.d);
+  return indices.map((idx, k) => {
+    const list = byStep.get(idx) as Sample[];
+    const start = starts[k] as number;
+    const end = (starts[k + 1] as number | undefined) ?? endUs;
+    let inflight = 0;
+    let admitted = 0;
+    let j = 0;
+    for (; j < evs.length && (evs[j] as Ev).t <= start; j++) {
+      const e = evs[j] as Ev;
+      if (e.admitted) admitted += e.d;
+      else inflight += e.d;
+    }
+    const rec = new StepRecorder(model, idx, list[0]?.target_inflight ?? 0, start, inflight);
+    rec.admitted(admitted);
+    for (; j < evs.length && (evs[j] as Ev).t <= end; j++) {
+      const e = evs[j] as Ev;
+      if (e.admitted) {
+        admitted += e.d;
+        rec.admitted(admitted);
+      } else {
+        inflight += e.d;
+        rec.inflight(e.t, inflight);
+      }
+    }
+    rec.endUs = end;
+    rec.endedBy = 'rebuilt';
+    for (const s of list) rec.add(s);
+    return rec.report(end);
+  });
+}
+
+function timelineFromSamples(models: string[], samples: readonly Sample[], endUs: number): TimelinePoint[] {
+  const out: TimelinePoint[] = [];
+  const bucketUs = 500_000;
+  const n = Math.max(1, Math.ceil(endUs / bucketUs));
+  for (const model of models) {
+    const inflight = new Array<number>(n + 1).fill(0);
+    const target = new Array<number>(n + 1).fill(0);
+    const limited = new Array<number>(n + 1).fill(0);
+    const completed = new Array<number>(n + 1).fill(0);
+    for (const s of samples) {
+      if (s.model !== model) continue;
+      const a = Math.floor(s.sent_us / bucketUs);
+      const b = Math.floor(s.end_us / bucketUs);
+      for (let i = a; i <= b && i <= n; i++) inflight[i] = (inflight[i] as number) + 1;
+      target[a] = Math.max(target[a] as number, s.target_inflight);
+      const e = Math.min(n, b);
+      completed[e] = (completed[e] as number) + 1;
+      if (s.outcome === 'rate_limited') limited[e] = (limited[e] as number) + 1;
+    }
+    for (let i = 0; i <= n; i++) {
+      out.push({ t_ms: (i * bucketUs) / 1000, model, inflight: inflight[i] as number, target: target[i] as number, rate_limited: limited[i] as number, completed: completed[i] as number });
+    }
+  }
+  return out;
+}
+
+/** Keeps at most `maxPerModel` points per model: max in-flight and summed counts per bucket. */
+export function downsampleTimeline(points: readonly TimelinePoint[], maxPerModel: number): TimelinePoint[] {
+  const byModel = new Map<string, TimelinePoint[]>();
+  for (const p of points) {
+    const l = byModel.get(p.model) ?? [];
+    l.push(p);
+    byModel.set(p.model, l);
+  }
+  const out: TimelinePoint[] = [];
+  for (const list of byModel.values()) {
+    if (list.length <= maxPerModel) {
+      out.push(...list);
+      continue;
+    }
+    const per = Math.ceil(list.length / maxPerModel);
+    for (let i = 0; i < list.length; i += per) {
+      const chunk = list.slice(i, i + per);
+      const first = chunk[0] as TimelinePoint;
+      out.push({
+        t_ms: first.t_ms,
+        model: first.model,
+        inflight: Math.max(...chunk.map((c) => c.inflight)),
+        target: Math.max(...chunk.map((c) => c.target)),
+        rate_limited: chunk.reduce((a, c) => a + c.rate_limited, 0),
+        completed: chunk.reduce((a, c) => a + c.completed, 0),
+      });
+    }
+  }
+  return out.sort((a, b) => a.t_ms - b.t_ms);
+}
+
+const round6 = (v: number) => Math.round(v * 1e6) / 1e6;

@@ -1,0 +1,26 @@
+/**
+ * Reading samples.ndjson (written by cli/samples-file.ts): the header line and one Sample per line.
+ */
+import type { Sample } from '../types.js';
+import type { SamplesHeader } from './build.js';
+
+/** Reads samples.ndjson back: the header and the samples (a torn last line is skipped, not fatal). */
+export function parseSamples(text: string): { header: SamplesHeader | null; samples: Sample[]; skipped: number } {
+  const lines = text.split('\n');
+  let header: SamplesHeader | null = null;
+  const samples: Sample[] = [];
+  let skipped = 0;
+  for (const line of lines) {
+    if (!line.trim()) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      skipped++;
+      continue;
+    }
+    if (v && typeof v === 'object' && (v as { kind?: string }).kind === 'dsprobe.samples/v1') header = v as SamplesHeader;
+    else samples.push(v as Sample);
+  }
+  return { header, samples, skipped };
+}

@@ -1,0 +1,83 @@
+/**
+ * The terminal summary that ends a run: one table of caps per model, then per-step figures.
+ */
+import type { Report, StepReport } from '../types.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')).join('\n');
+}
+
+const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${v.toFixed(v < 10 ? 1 : 0)}ms`);
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+const num = (v: number | null) => (v === null ? '-' : String(v));
+
+/** Per-step rows of one model. */
+export function stepRows(steps: readonly StepReport[]): string[][] {
+  const rows = [['step', 'target', 'achieved', 'held', 'requests', 'ok', '429', '429 %', 'errors', 'ttft p50', 'ttft p99', 'e2e p99', 'ka wait p99', 'ended']];
+  for (const s of steps) {
+    const errs = s.requests - s.ok - s.rate_limited - s.outcomes.aborted;
+    rows.push([
+      String(s.index),
+      String(s.target_inflight),
+      s.achieved_inflight.toFixed(0),
+      String(s.peak_admitted),
+      String(s.requests),
+      String(s.ok),
+      String(s.rate_limited),
+      pct(s.rate_429),
+      String(errs),
+      s.ttft_ms.count ? ms(s.ttft_ms.p50) : '-',
+      s.ttft_ms.count ? ms(s.ttft_ms.p99) : '-',
+      s.latency_ms.count ? ms(s.latency_ms.p99) : '-',
+      s.keepalive_wait_ms.count ? ms(s.keepalive_wait_ms.p99) : '-',
+      s.ended_by,
+    ]);
+  }
+  return rows;
+}
+
+/** The whole summary, plain text (no colour: the CLI may colour it). */
+export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
+  const out: string[] = [];
+  if (opts.steps !== false) {
+    for (const m of r.models) {
+      out.push(`${m.model}: steps`);
+      out.push(table(stepRows(m.steps)));
+      out.push('');
+    }
+  }
+  const caps = [['model', 'cap', 'status', 'low', 'high', 'server said', 'documented', 'headroom', 'queueing at', 'requests', 'tokens', 'cost']];
+  for (const m of r.models) {
+    const c = m.cap;
+    caps.push([
+      m.model,
+      num(c.estimate),
+      c.status + (c.moved ? ' (moved)' : ''),
+      num(c.low),
+      num(c.high),
+      num(c.server_reported),
+      num(c.documented),
+      c.headroom === null ? '-' : (c.headroom > 0 ? '+' : '') + c.headroom,
+      num(c.queueing_began_at),
+      String(m.spend.requests),
+      String(m.spend.tokens.prompt + m.spend.tokens.completion),
+      `$${m.spend.usd.toFixed(4)}`,
+    ]);
+  }
+  out.push(table(caps));
+  for (const m of r.models) for (const e of m.cap.evidence) out.push(`  ${m.model}: ${e}`);
+  if (r.thresholds.length) {
+    out.push('');
+    out.push('thresholds:');
+    for (const t of r.thresholds) out.push(`  ${t.passed ? 'PASS' : 'FAIL'}  ${t.expression}  (actual ${t.actual_text})${t.note ? '  ' + t.note : ''}`);
+  }
+  out.push('');
+  out.push(
+    `run: ${r.status}${r.status_reason ? ` (${r.status_reason})` : ''}; ${(r.duration_ms / 1000).toFixed(1)} s; ${r.cost.requests} requests; ` +
+      `${r.cost.tokens.prompt + r.cost.tokens.completion} tokens; $${r.cost.usd.toFixed(4)}; ` +
+      `dsprobe loop delay p99 ${r.loop.delay_p99_ms.toFixed(1)} ms`,
+  );
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  return out.join('\n') + '\n';
+}

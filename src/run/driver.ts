@@ -1,0 +1,198 @@
+/**
+ * Holds one model's in-flight target exactly: a request that ends is replaced at once (closed loop with instant
+ * refill; llmperf #56 shows what happens otherwise). Tracks what the server was seen holding (admitted and open)
+ * and wakes whoever waits on a level's decision.
+ */
+import type { Sample } from '../types.js';
+import type { Clock } from './clock.js';
+import { StepRecorder } from '../measure/recorder.js';
+import type { Prober, ProbeRequest } from '../transport/prober.js';
+
+/** Builds the request for a new send (everything but the timestamps the driver sets). */
+export type RequestFactory = (
+  id: number,
+  stepIndex: number,
+  target: number,
+  inflightAtSend: number,
+) => Omit<ProbeRequest, 'intended_us' | 'deadline_us'>;
+
+export interface DriverDeps {
+  model: string;
+  clock: Clock;
+  prober: Prober;
+  makeRequest: RequestFactory;
+  /** Next global request id. */
+  nextId: () => number;
+  /** Per-request absolute deadline offset, µs. */
+  timeoutUs: number;
+  /** Every finished sample (already attributed to its step). */
+  onSample: (s: Sample) => void;
+}
+
+interface Open {
+  ctl: AbortController;
+  admitted: boolean;
+  /** Why dsprobe aborted it, when it did. */
+  ownAbort?: string;
+}
+
+/** One model's closed-loop executor. */
+export class ModelDriver {
+  readonly model: string;
+  readonly steps: StepRecorder[] = [];
+  private readonly deps: DriverDeps;
+  private target = 0;
+  private inflightCount = 0;
+  private admittedOpen = 0;
+  private readonly open = new Map<number, Open>();
+  private wake: (() => void) | null = null;
+  /** 429s received for requests sent during the current step. */
+  private stepLimited = 0;
+  private stopped = false;
+  private idle: (() => void) | null = null;
+  /** Lifetime counters for the timeline. */
+  completed = 0;
+  limited = 0;
+
+  constructor(deps: DriverDeps) {
+    this.deps = deps;
+    this.model = deps.model;
+  }
+
+  get inflight(): number {
+    return this.inflightCount;
+  }
+  get admitted(): number {
+    return this.admittedOpen;
+  }
+  get currentTarget(): number {
+    return this.target;
+  }
+  get current(): StepRecorder | undefined {
+    return this.steps[this.steps.length - 1];
+  }
+  /** 429s drawn by requests sent in the current step. */
+  get limitedThisStep(): number {
+    return this.stepLimited;
+  }
+
+  /** Starts a new step at `level` in flight: launches the difference, or aborts the newest excess. */
+  startStep(level: number): StepRecorder {
+    const now = this.deps.clock.nowUs();
+    const prev = this.current;
+    if (prev) prev.endUs = now;
+    const rec = new StepRecorder(this.model, this.steps.length, level, now, this.inflightCount);
+    rec.admitted(this.admittedOpen);
+    this.steps.push(rec);
+    this.stepLimited = 0;
+    this.target = level;
+    this.refill(now);
+    if (this.inflightCount > level) this.abortNewest(this.inflightCount - level, 'step_down');
+    return rec;
+  }
+
+  /** Resolves when something that may decide the level happened (a 429, an admission, an end) or at `deadlineUs`. */
+  async waitForChange(deadlineUs: number, signal?: AbortSignal): Promise<void> {
+    const ctl = new AbortController();
+    const onAbort = () => ctl.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const changed = new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+    await Promise.race([changed, this.deps.clock.sleepUntil(deadlineUs, ctl.signal)]);
+    this.wake = null;
+    ctl.abort();
+    signal?.removeEventListener('abort', onAbort);
+  }
+
+  /** Stops refilling; optionally waits up to `drainUs` for open requests, then aborts the rest with `reason`. */
+  async stop(drainUs: number, reason: string, signal?: AbortSignal): Promise<void> {
+    this.stopped = true;
+    this.target = 0;
+    if (this.inflightCount > 0 && drainUs > 0 && !signal?.aborted) {
+      const drained = new Promise<void>((resolve) => {
+        this.idle = resolve;
+      });
+      const ctl = new AbortController();
+      const onAbort = () => ctl.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      await Promise.race([drained, this.deps.clock.sleepUntil(this.deps.clock.nowUs() + drainUs, ctl.signal)]);
+      ctl.abort();
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (this.inflightCount > 0) {
+      const all = new Promise<void>((resolve) => {
+        this.idle = resolve;
+      });
+      this.abortNewest(this.inflightCount, reason);
+      await all;
+    }
+    const cur = this.current;
+    if (cur && cur.endUs === null) cur.endUs = this.deps.clock.nowUs();
+  }
+
+  private refill(intendedUs: number): void {
+    while (!this.stopped && this.inflightCount < this.target) this.launch(intendedUs);
+  }
+
+  private abortNewest(n: number, reason: string): void {
+    const ids = [...this.open.keys()].sort((a, b) => b - a);
+    for (const id of ids) {
+      if (n <= 0) break;
+      const o = this.open.get(id);
+      if (!o || o.ownAbort) continue;
+      o.ownAbort = reason;
+      o.ctl.abort();
+      n--;
+    }
+  }
+
+  private launch(intendedUs: number): void {
+    const { clock, prober } = this.deps;
+    const id = this.deps.nextId();
+    const rec = this.current as StepRecorder;
+    this.inflightCount++;
+    const base = this.deps.makeRequest(id, rec.index, rec.target, this.inflightCount);
+    const now = clock.nowUs();
+    rec.inflight(now, this.inflightCount);
+    const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + this.deps.timeoutUs };
+    const o: Open = { ctl: new AbortController(), admitted: false };
+    this.open.set(id, o);
+    prober
+      .send(req, o.ctl.signal, {
+        onHeaders: (_r, status) => {
+          if (status !== 429 && status < 400) {
+            o.admitted = true;
+            this.admittedOpen++;
+            this.current?.admitted(this.admittedOpen);
+            this.wake?.();
+          }
+        },
+      })
+      .then((s) => this.finish(id, o, rec, s));
+  }
+
+  private finish(id: number, o: Open, rec: StepRecorder, s: Sample): void {
+    this.open.delete(id);
+    this.inflightCount--;
+    if (o.admitted) this.admittedOpen--;
+    if (o.ownAbort && s.outcome === 'aborted') s.detail = o.ownAbort;
+    const now = this.deps.clock.nowUs();
+    const cur = this.current;
+    if (cur) cur.inflight(now, this.inflightCount);
+    rec.add(s);
+    this.completed++;
+    if (s.outcome === 'rate_limited') {
+      this.limited++;
+      if (rec === cur) this.stepLimited++;
+    }
+    this.deps.onSample(s);
+    this.refill(s.end_us);
+    this.wake?.();
+    if (this.inflightCount === 0 && this.idle) {
+      const f = this.idle;
+      this.idle = null;
+      f();
+    }
+  }
+}

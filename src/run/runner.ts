@@ -1,0 +1,281 @@
+/**
+ * Runs a scenario: one ModelDriver per model, all models at once; each model walks its own levels (a ramp's
+ * steps, or the adaptive cap search). Never touches `process`: the CLI hands in the clock, the prober, the keys,
+ * the abort signal and the sample sink.
+ */
+import type { Sample, TimelinePoint, TokenTotals } from '../types.js';
+import type { Scenario, ModelSpec } from '../scenario/types.js';
+import type { Clock } from './clock.js';
+import type { Random } from './random.js';
+import type { Prober } from '../transport/prober.js';
+import { ModelDriver } from './driver.js';
+import { nextSearchStep, type LevelResult } from '../plan/search.js';
+import { rampSteps } from '../plan/ramp.js';
+import { makePromptFactory } from '../protocol/prompt.js';
+import { addTokens, emptyTokens } from '../measure/recorder.js';
+import { DOCUMENTED_CAPS } from '../measure/cap.js';
+import { userIdFor } from './user-id.js';
+import { priceOf } from './budget.js';
+
+/** This many requests failing to connect, with nothing else seen first, means the target is unreachable. */
+export const UNREACHABLE_AFTER = 10;
+
+export interface RunDeps {
+  clock: Clock;
+  random: Random;
+  prober: Prober;
+  /** Resolved API keys (secrets: used only in request headers). One is fine. */
+  keys: string[];
+  /** True when the target is the built-in mock (safety margins apply only to real targets). */
+  mock: boolean;
+  signal?: AbortSignal;
+  onSample?: (s: Sample) => void;
+  /** Called after each level is decided, with the live state (thresholds with abort_on_fail hook in here). */
+  onLevel?: (model: string, level: LevelResult) => void;
+  /** Timeline sampling interval, µs (default 500 ms). */
+  timelineEveryUs?: number;
+}
+
+export interface ModelRun {
+  spec: ModelSpec;
+  driver: ModelDriver;
+  levels: LevelResult[];
+  /** The search ended as unclear (contradicting re-checks). */
+  unclear: boolean;
+  /** Why this model's run ended. */
+  ended: string;
+}
+
+export interface RunResult {
+  models: ModelRun[];
+  timeline: TimelinePoint[];
+  status: 'completed' | 'interrupted' | 'budget_exceeded' | 'aborted_by_threshold' | 'failed';
+  status_reason: string | null;
+  start_us: number;
+  end_us: number;
+  tokens: TokenTotals;
+  usd: number;
+  requests: number;
+}
+
+/** A live view of a run, for progress displays. */
+export interface RunView {
+  elapsedUs(): number;
+  /** The run clock's now, µs (the time base of every Sample). */
+  nowUs(): number;
+  models(): ModelRun[];
+  usd(): number;
+}
+
+/** Stops the whole run from the outside (budget, failing threshold). */
+export interface RunControl {
+  stop(status: RunResult['status'], reason: string): void;
+}
+
+/**
+ * Runs the scenario to completion (or until stopped) and returns the raw result; buildReport() turns it into
+ * a Report. `view` is filled in synchronously so a progress display can poll it.
+ */
+export async function runScenario(
+  s: Scenario,
+  deps: RunDeps,
+  view?: (v: RunView, control: RunControl) => void,
+): Promise<RunResult> {
+  const { clock } = deps;
+  const startUs = clock.nowUs();
+  const internal = new AbortController();
+  const onOuterAbort = () => stopRun('interrupted', 'interrupted by signal');
+  deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let status: RunResult['status'] = 'completed';
+  let statusReason: string | null = null;
+  function stopRun(st: RunResult['status'], why: string) {
+    if (status === 'completed') {
+      status = st;
+      statusReason = why;
+    }
+    internal.abort();
+  }
+  if (deps.signal?.aborted) stopRun('interrupted', 'interrupted by signal');
+
+  const tokens = emptyTokens();
+  let usd = 0;
+  let requests = 0;
+  let nextId = 0;
+  const prompts = makePromptFactory({
+    prompt_tokens: s.request.prompt_tokens,
+    system_prefix_tokens: s.request.system_prefix_tokens,
+    random: deps.random.fork('prompt'),
+  });
+  const timeoutUs = s.request.timeout_ms * 1000;
+
+  let networkOnly = true;
+  const onSample = (smp: Sample) => {
+    requests++;
+    // Nothing but connection failures from the very start: the target is unreachable, stop at once (exit 3).
+    if (smp.outcome !== 'network' && smp.outcome !== 'aborted') networkOnly = false;
+    if (networkOnly && requests >= UNREACHABLE_AFTER) {
+      stopRun('failed', `target unreachable: the first ${requests} requests all failed to connect (${smp.error ?? smp.detail ?? 'network'})`);
+    }
+    addTokens(tokens, smp);
+    usd += priceOf(smp, s.pricing);
+    deps.onSample?.(smp);
+    const b = s.budget;
+    if (b.max_usd !== undefined && usd > b.max_usd) stopRun('budget_exceeded', `spent $${usd.toFixed(4)} > budget $${b.max_usd}`);
+    const total = tokens.prompt + tokens.completion;
+    if (b.max_tokens !== undefined && total > b.max_tokens) stopRun('budget_exceeded', `used ${total} tokens > budget ${b.max_tokens}`);
+  };
+
+  const runs: ModelRun[] = s.models.map((spec) => {
+    const driver = new ModelDriver({
+      model: spec.name,
+      clock,
+      prober: deps.prober,
+      timeoutUs,
+      nextId: () => nextId++,
+      onSample,
+      makeRequest: (id, step, target, inflightAtSend) => {
+        const p = prompts(id);
+        const keyIndex = id % Math.max(1, deps.keys.length);
+        return {
+          id,
+          model: spec.name,
+          step,
+          target_inflight: target,
+          inflight_at_send: inflightAtSend,
+          key_index: keyIndex,
+          apiKey: deps.keys[keyIndex] ?? '',
+          user_id: userIdFor(s.request.user_id, id),
+          system: p.system,
+          prompt: p.prompt,
+          max_tokens: s.request.max_tokens,
+          stream: s.request.stream,
+          thinking: s.request.thinking,
+          reasoning_effort: s.request.reasoning_effort,
+          temperature: s.request.temperature,
+        };
+      },
+    });
+    return { spec, driver, levels: [], unclear: false, ended: 'running' };
+  });
+
+  const timeline: TimelinePoint[] = [];
+  const every = deps.timelineEveryUs ?? 500_000;
+  const lastCounts = runs.map(() => ({ completed: 0, limited: 0 }));
+  const sampleTimeline = () => {
+    const t = clock.nowUs();
+    runs.forEach((r, i) => {
+      const last = lastCounts[i] as { completed: number; limited: number };
+      timeline.push({
+        t_ms: Math.round((t - startUs) / 1000),
+        model: r.spec.name,
+        inflight: r.driver.inflight,
+        target: r.driver.currentTarget,
+        rate_limited: r.driver.limited - last.limited,
+        completed: r.driver.completed - last.completed,
+      });
+      last.completed = r.driver.completed;
+      last.limited = r.driver.limited;
+    });
+  };
+  const ticker = setInterval(sampleTimeline, Math.max(10, Math.round(every / 1000)));
+  ticker.unref?.();
+  view?.(
+    { elapsedUs: () => clock.nowUs() - startUs, nowUs: () => clock.nowUs(), models: () => runs, usd: () => usd },
+    { stop: stopRun },
+  );
+
+  try {
+    await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal) : rampModel(s, r, clock, internal.signal))));
+  } finally {
+    clearInterval(ticker);
+    // Let what is open finish briefly (its latency is worth having), then cut it: a probe leaves nothing running.
+    const drainUs = status === 'completed' ? s.load.hold_ms * 1000 : 0;
+    const reason = status === 'completed' ? 'drain_timeout' : status === 'interrupted' ? 'interrupted' : 'stopped';
+    await Promise.all(runs.map((r) => r.driver.stop(drainUs, reason, internal.signal)));
+    sampleTimeline();
+    deps.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests };
+}
+
+/** The adaptive search for one model: hold each level only until it is decided. */
+async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal): Promise<void> {
+  let max = r.spec.max ?? s.load.max;
+  const documented = DOCUMENTED_CAPS[r.spec.name];
+  if (!deps.mock && s.safety_margin !== undefined && documented !== undefined) {
+    max = Math.min(max, Math.floor(documented * (1 - s.safety_margin)));
+  }
+  const cfg = { start: r.spec.inflight ?? s.load.start, max, growth: s.load.growth, precision: s.load.precision, recheck: s.load.recheck };
+  const holdUs = s.load.hold_ms * 1000;
+  while (!signal.aborted) {
+    const d = nextSearchStep(r.levels, cfg);
+    if (d.done) {
+      r.unclear = d.status === 'unclear';
+      r.ended = d.why;
+      return;
+    }
+    const rec = r.driver.startStep(d.level);
+    const deadline = deps.clock.nowUs() + holdUs;
+    // Decide the level: a 429 (over), the server seen holding the whole level (clean), or the hold ran out.
+    while (!signal.aborted) {
+      if (r.driver.limitedThisStep > 0) {
+        rec.endedBy = 'decided_429';
+        break;
+      }
+      if (r.driver.admitted >= d.level) {
+        rec.endedBy = 'decided_held';
+        break;
+      }
+      if (deps.clock.nowUs() >= deadline) {
+        rec.endedBy = 'hold';
+        break;
+      }
+      await r.driver.waitForChange(deadline, signal);
+    }
+    if (signal.aborted) {
+      rec.endedBy = 'interrupted';
+      return;
+    }
+    const result: LevelResult = {
+      level: d.level,
+      drew429: r.driver.limitedThisStep > 0,
+      confirmed: rec.peakAdmittedCount >= d.level,
+      peakAdmitted: rec.peakAdmittedCount,
+      recheck: d.recheck,
+    };
+    r.levels.push(result);
+    deps.onLevel?.(r.spec.name, result);
+  }
+}
+
+/** Fixed steps: hold each for its full time; stop early when a stop rule fires. */
+async function rampModel(s: Scenario, r: ModelRun, clock: Clock, signal: AbortSignal): Promise<void> {
+  const plan = rampSteps(s);
+  for (const step of plan) {
+    const mine = step.find((x) => x.model === r.spec.name);
+    if (!mine) continue;
+    if (signal.aborted) return;
+    const rec = r.driver.startStep(mine.inflight);
+    await clock.sleepUntil(clock.nowUs() + mine.hold_ms * 1000, signal);
+    if (signal.aborted) {
+      rec.endedBy = 'interrupted';
+      return;
+    }
+    const live = rec.live();
+    r.levels.push({ level: mine.inflight, drew429: live.rate_limited > 0, confirmed: rec.peakAdmittedCount >= mine.inflight, peakAdmitted: rec.peakAdmittedCount });
+    const rate = live.requests ? live.rate_limited / live.requests : 0;
+    const maxRate = s.stop.max_429_rate;
+    if (maxRate !== undefined && rate > maxRate) {
+      rec.endedBy = 'stop_rule';
+      r.ended = `429 rate ${(rate * 100).toFixed(1)}% > stop.max_429_rate ${(maxRate * 100).toFixed(1)}%`;
+      return;
+    }
+    const errRate = live.requests ? live.errors / live.requests : 0;
+    if (s.stop.max_error_rate !== undefined && errRate > s.stop.max_error_rate) {
+      rec.endedBy = 'stop_rule';
+      r.ended = `error rate ${(errRate * 100).toFixed(1)}% > stop.max_error_rate ${(s.stop.max_error_rate * 100).toFixed(1)}%`;
+      return;
+    }
+  }
+  r.ended = 'all steps held';
+}
