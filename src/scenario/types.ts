@@ -118,4 +118,6 @@ export interface Scenario {
   /** Inline mock options (only when target.url is `mock`); validated by the mock's own config parser. */
   mock?: Record<string, unknown>;
   seed: number;
+  /** Warnings found while reading the scenario (retired model ids, ignored keys); never blocking. */
+  warnings?: string[];
 }

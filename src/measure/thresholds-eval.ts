@@ -1,0 +1,123 @@
+/**
+ * Evaluates parsed thresholds over a Report: caps from `models[].cap`, rates from step counts, percentiles
+ * from the steps' HDR histograms merged over the scope (so a p99 over several steps is exact, not an
+ * average of p99s).
+ */
+import type { Report, StepReport, ThresholdResult } from '../types.js';
+import { mergeEncoded } from './hist.js';
+import type { Comparison, ThresholdAst } from './thresholds-parse.js';
+
+/** Outcome classes counted by error_rate: failures that are neither 429s nor aborts dsprobe caused itself. */
+const ERROR_OUTCOMES = ['client_error', 'server_error', 'timeout', 'network', 'protocol'] as const;
+
+const PCT: Record<string, number> = { p50: 50, p90: 90, p95: 95, p99: 99 };
+
+/** `actual OP value`. Equality allows for float noise (1e-9 relative). */
+export function compare(actual: number, op: Comparison, value: number): boolean {
+  const eq = Math.abs(actual - value) <= 1e-9 * Math.max(1, Math.abs(value));
+  switch (op) {
+    case '<':
+      return actual < value && !eq;
+    case '<=':
+      return actual < value || eq;
+    case '>':
+      return actual > value && !eq;
+    case '>=':
+      return actual > value || eq;
+    case '==':
+      return eq;
+    case '!=':
+      return !eq;
+  }
+}
+
+/** Human text for a value in a metric's unit: `850ms`, `2.31s`, `0.4%`, `2480`. */
+export function formatValue(v: number, unit: ThresholdAst['unit']): string {
+  if (unit === 'ms') {
+    if (v < 1) return `${Math.round(v * 1000)}us`;
+    if (v < 1000) return `${Math.round(v * 10) / 10}ms`;
+    return `${Math.round(v / 10) / 100}s`;
+  }
+  if (unit === 'fraction') return `${Math.round(v * 10000) / 100}%`;
+  return String(Math.round(v * 100) / 100);
+}
+
+function inScope(step: StepReport, ast: ThresholdAst): boolean {
+  return !ast.scope || compare(step.target_inflight, ast.scope.op, ast.scope.value);
+}
+
+interface Measured {
+  actual: number | null;
+  note?: string;
+}
+
+function measure(ast: ThresholdAst, report: Report): Measured {
+  const models = ast.model === undefined ? report.models : report.models.filter((m) => m.model === ast.model);
+  if (ast.model !== undefined && models.length === 0) {
+    return { actual: null, note: `model ${ast.model} is not in this report (models: ${report.models.map((m) => m.model).join(', ') || 'none'})` };
+  }
+  if (ast.metric === 'cap') {
+    const cap = models[0]!.cap;
+    if (cap.status === 'found' && cap.estimate !== null) return { actual: cap.estimate };
+    if (cap.status === 'not_reached' && cap.low !== null) {
+      return { actual: cap.estimate ?? cap.low, note: 'cap not reached: the value is the highest level admitted in full, a lower bound' };
+    }
+    return cap.estimate !== null
+      ? { actual: cap.estimate, note: `cap status is ${cap.status}` }
+      : { actual: null, note: `no cap estimate (status ${cap.status})` };
+  }
+  const steps = models.flatMap((m) => m.steps).filter((s) => inScope(s, ast));
+  const scopeText = ast.scope ? ` at inflight ${ast.scope.op} ${ast.scope.value}` : '';
+  if (ast.metric === 'rate_429' || ast.metric === 'error_rate') {
+    let requests = 0;
+    let hits = 0;
+    for (const s of steps) {
+      requests += s.requests;
+      hits += ast.metric === 'rate_429' ? s.rate_limited : ERROR_OUTCOMES.reduce((n, o) => n + (s.outcomes[o] ?? 0), 0);
+    }
+    if (requests === 0) return { actual: null, note: `no requests${scopeText}` };
+    return { actual: hits / requests };
+  }
+  // Percentiles over the merged histograms of the steps in scope.
+  const field = ast.field!;
+  const encoded = steps.map((s) => s.histograms?.[field] ?? '');
+  if (steps.length > 0 && encoded.some((e) => e !== '')) {
+    const h = mergeEncoded(encoded);
+    if (h.totalCount === 0) return { actual: null, note: `no ${field} data${scopeText}` };
+    const us = ast.metric === 'max' ? h.maxValue : ast.metric === 'mean' ? h.mean : h.getValueAtPercentile(PCT[ast.metric]!);
+    return { actual: Math.round(us) / 1000 };
+  }
+  // No histograms (a hand-made or trimmed report): fall back to the steps' own percentiles.
+  const key = `${field}_ms` as 'ttft_ms' | 'latency_ms' | 'keepalive_wait_ms' | 'tpot_ms';
+  const withData = steps.filter((s) => s[key] && s[key].count > 0);
+  if (withData.length === 0) return { actual: null, note: `no ${field} data${scopeText}` };
+  const m = ast.metric;
+  if (withData.length === 1) return { actual: withData[0]![key][m] };
+  return {
+    actual: Math.max(...withData.map((s) => s[key][m])),
+    note: 'no histograms in the report: the worst step value is used',
+  };
+}
+
+/** Evaluates one parsed threshold against a report. No data means failed, with a note saying so. */
+export function evaluateAst(ast: ThresholdAst, report: Report): { passed: boolean; actual: number | null; actual_text: string; note?: string } {
+  const m = measure(ast, report);
+  if (m.actual === null) return { passed: false, actual: null, actual_text: 'no data', ...(m.note ? { note: m.note } : {}) };
+  return {
+    passed: compare(m.actual, ast.op, ast.value),
+    actual: m.actual,
+    actual_text: formatValue(m.actual, ast.unit),
+    ...(m.note ? { note: m.note } : {}),
+  };
+}
+
+/** Converts an evaluation to the report's ThresholdResult shape. */
+export function toResult(
+  expression: string,
+  abortOnFail: boolean,
+  r: { passed: boolean; actual: number | null; actual_text: string; note?: string },
+): ThresholdResult {
+  const out: ThresholdResult = { expression, passed: r.passed, actual: r.actual, actual_text: r.actual_text, abort_on_fail: abortOnFail };
+  if (r.note) out.note = r.note;
+  return out;
+}

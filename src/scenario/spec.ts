@@ -1,0 +1,277 @@
+/**
+ * What a scenario file may hold: every key, its type, bounds and one line of documentation.
+ * Cross-key rules (load.max >= load.start, thinking before reasoning_effort, ...) live in normalise.ts.
+ */
+import type { Field, ObjectField } from './fields.js';
+
+/** Environment variable names: keys are only ever read from the environment. */
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** DeepSeek's user_id rule: letters, digits, `_` and `-`, at most 512 bytes. */
+export const USER_ID_PATTERN = '^[a-zA-Z0-9_-]+$';
+/** Scenario names become report folder names. */
+export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
+const envName: Field = {
+  kind: 'string',
+  pattern: ENV_NAME_PATTERN,
+  patternText: 'letters, digits and _ (an environment variable name)',
+  doc: 'Name of an environment variable that holds an API key (never the key itself).',
+  example: 'DEEPSEEK_API_KEY',
+};
+
+const price: ObjectField = {
+  kind: 'object',
+  doc: 'USD per million tokens.',
+  props: {
+    input_cache_hit: { kind: 'number', min: 0, doc: 'Input tokens served from the prefix cache, USD per million.' },
+    input_cache_miss: { kind: 'number', min: 0, doc: 'Input tokens not in the cache, USD per million.' },
+    output: { kind: 'number', min: 0, doc: 'Output tokens (reasoning included), USD per million.' },
+  },
+};
+
+const model: ObjectField = {
+  kind: 'object',
+  nullable: true,
+  doc: 'One model in the mix. `deepseek-v4-flash: {}` or `deepseek-v4-flash: { weight: 4 }`.',
+  props: {
+    weight: {
+      kind: 'number',
+      exclusiveMin: 0,
+      doc: 'Share of the total in-flight level in ramp mode (weights are normalised). Default 1.',
+      example: '4',
+    },
+    inflight: {
+      kind: 'number',
+      integer: true,
+      min: 1,
+      doc: 'Fixed in-flight target for this model at every ramp step, or its first level in search mode.',
+    },
+    max: { kind: 'number', integer: true, min: 1, doc: 'Highest in-flight level tried for this model. Default load.max.' },
+  },
+};
+
+const userId: Field = {
+  kind: 'oneOf',
+  doc: 'user_id strategy: `none`, `{ strategy: fixed, value: abc }`, or `{ strategy: rotating, count: 8, prefix: user- }`.',
+  variants: [
+    { kind: 'string', enum: ['none'], doc: 'No user_id is sent.' },
+    {
+      kind: 'object',
+      doc: 'A user_id strategy.',
+      required: ['strategy'],
+      props: {
+        strategy: { kind: 'string', enum: ['none', 'fixed', 'rotating'], doc: 'none | fixed | rotating.' },
+        value: {
+          kind: 'string',
+          pattern: USER_ID_PATTERN,
+          patternText: 'letters, digits, _ and -',
+          doc: 'The user_id sent with every request (strategy fixed).',
+        },
+        count: { kind: 'number', integer: true, min: 1, doc: 'How many ids rotate (strategy rotating).' },
+        prefix: {
+          kind: 'string',
+          pattern: '^[a-zA-Z0-9_-]*$',
+          patternText: 'letters, digits, _ and -',
+          doc: 'Prefix of rotating ids; the id is prefix + index. Default `dsprobe-`.',
+        },
+      },
+    },
+  ],
+};
+
+const threshold: Field = {
+  kind: 'oneOf',
+  doc: 'A threshold expression, e.g. `cap(deepseek-v4-flash) >= 2000`, or `{ expr: ..., abort_on_fail: true }`.',
+  variants: [
+    { kind: 'string', doc: 'A threshold expression (see docs/thresholds.md).', example: 'cap(deepseek-v4-flash) >= 2000' },
+    {
+      kind: 'object',
+      doc: 'A threshold with options.',
+      required: ['expr'],
+      props: {
+        expr: { kind: 'string', doc: 'The threshold expression (see docs/thresholds.md).' },
+        abort_on_fail: { kind: 'boolean', doc: 'Stop the run as soon as this threshold fails. Default false.' },
+      },
+    },
+  ],
+};
+
+/** The whole scenario file. */
+export const scenarioSpec: ObjectField = {
+  kind: 'object',
+  doc: 'A dsprobe scenario: what to probe, with which requests, and how to raise the load.',
+  required: ['target', 'models'],
+  props: {
+    name: {
+      kind: 'string',
+      pattern: NAME_PATTERN,
+      patternText: 'letters, digits, ., _ and - (it names the report folder)',
+      doc: 'Scenario name, used in report folder names. Default: the file name.',
+      example: 'flash-vs-pro-headroom',
+    },
+    target: {
+      kind: 'object',
+      doc: 'Where requests go.',
+      required: ['url'],
+      props: {
+        url: {
+          kind: 'string',
+          doc: '`mock` (the built-in DeepSeek mock, started for the run) or an http(s) base URL such as https://api.deepseek.com. `${VAR}` is read from the environment.',
+          example: 'https://api.deepseek.com',
+        },
+        protocol: { kind: 'string', enum: ['openai', 'anthropic'], doc: 'API dialect. Default openai.' },
+        api_key_env: {
+          kind: 'oneOf',
+          doc: 'Environment variable name(s) holding API keys; several keys rotate per request. Default DEEPSEEK_API_KEY.',
+          variants: [envName, { kind: 'array', items: envName, minItems: 1, doc: 'Several keys, used in turn.' }],
+        },
+        headers: {
+          kind: 'object',
+          doc: 'Extra request headers. Values may be `${VAR}` references; they are never printed.',
+          keyPattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+          keyPatternText: 'a valid HTTP header name',
+          values: { kind: 'string', secret: true, doc: 'Header value.' },
+        },
+      },
+    },
+    models: {
+      kind: 'object',
+      doc: 'The models in the mix, each with a weight and optional in-flight targets.',
+      minKeys: 1,
+      keyPattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$',
+      keyPatternText: 'a model id such as deepseek-v4-flash',
+      values: model,
+    },
+    request: {
+      kind: 'object',
+      doc: 'What each request looks like.',
+      props: {
+        prompt_tokens: {
+          kind: 'number',
+          integer: true,
+          min: 1,
+          max: 1_000_000,
+          doc: 'Approximate size of the seeded synthetic prompt, tokens (system prefix included). Default 256.',
+        },
+        max_tokens: {
+          kind: 'number',
+          integer: true,
+          min: 1,
+          max: 384_000,
+          doc: 'max_tokens sent with each request (reasoning included). Default 64.',
+        },
+        stream: { kind: 'boolean', doc: 'Stream responses (SSE). Default true.' },
+        system_prefix_tokens: {
+          kind: 'number',
+          integer: true,
+          min: 0,
+          doc: 'Tokens of a system-prompt prefix shared by every request, to exercise the prefix cache. Default 0.',
+        },
+        thinking: { kind: 'boolean', doc: 'Thinking mode (`thinking: {type: enabled}`). Default false.' },
+        reasoning_effort: { kind: 'string', enum: ['high', 'max'], doc: 'Reasoning effort in thinking mode.' },
+        user_id: userId,
+        timeout: {
+          kind: 'duration',
+          doc: 'Absolute per-request deadline from send; keep-alives never extend it. Default 10m.',
+          example: '2m',
+        },
+        temperature: { kind: 'number', min: 0, max: 2, doc: 'Sampling temperature (omitted when unset).' },
+      },
+    },
+    load: {
+      kind: 'object',
+      doc: 'How in-flight load is raised.',
+      props: {
+        mode: {
+          kind: 'string',
+          enum: ['search', 'ramp'],
+          doc: 'search: find each model\'s cap; ramp: fixed steps. Default search (ramp when stages are given).',
+        },
+        start: {
+          kind: 'number',
+          integer: true,
+          min: 1,
+          doc: 'First in-flight level: per model in search mode, total in ramp mode. Default 10.',
+        },
+        max: { kind: 'number', integer: true, min: 1, doc: 'Highest in-flight level tried. Default 3000.' },
+        hold: { kind: 'duration', doc: 'How long a level is held at most. Default 10s.', example: '10s' },
+        step: {
+          kind: 'number',
+          integer: true,
+          min: 1,
+          doc: 'Ramp mode: added to the total level each step. Default: load.start.',
+        },
+        stages: {
+          kind: 'array',
+          minItems: 1,
+          doc: 'Ramp mode: explicit stages instead of start/step/max.',
+          items: {
+            kind: 'object',
+            doc: 'One ramp stage.',
+            required: ['inflight'],
+            props: {
+              inflight: { kind: 'number', integer: true, min: 1, doc: 'Total in-flight level of this stage.' },
+              hold: { kind: 'duration', doc: 'How long to hold it. Default load.hold.' },
+            },
+          },
+        },
+        precision: {
+          kind: 'number',
+          integer: true,
+          min: 1,
+          doc: 'Search: stop narrowing when high - low <= precision (requests). Default 1.',
+        },
+        growth: {
+          kind: 'number',
+          exclusiveMin: 1,
+          max: 16,
+          doc: 'Search: geometric growth factor while no 429 was seen. Default 2.',
+        },
+        recheck: { kind: 'boolean', doc: 'Search: re-check the boundary to tell a cliff from noise. Default true.' },
+      },
+    },
+    stop: {
+      kind: 'object',
+      doc: 'When to stop raising load.',
+      props: {
+        max_429_rate: { kind: 'rate', doc: 'A level with more 429s than this counts as over the cap. Default 0.05 in ramp mode.' },
+        max_error_rate: { kind: 'rate', doc: 'Stop when other errors exceed this rate.' },
+      },
+    },
+    expect: { kind: 'array', items: threshold, doc: 'Thresholds checked after the run (and before it, for syntax).' },
+    budget: {
+      kind: 'object',
+      doc: 'Spending limits enforced live from the usage the server reports; exceeding one stops the run (exit 3).',
+      props: {
+        max_usd: { kind: 'number', exclusiveMin: 0, doc: 'Stop when the run has cost this many US dollars.' },
+        max_tokens: { kind: 'number', integer: true, min: 1, doc: 'Stop when the run has used this many tokens.' },
+      },
+    },
+    pricing: {
+      kind: 'object',
+      doc: 'Price overrides per model, USD per million tokens (defaults: DeepSeek\'s published prices).',
+      values: price,
+    },
+    safety_margin: {
+      kind: 'number',
+      min: 0,
+      exclusiveMax: 1,
+      doc: 'Against real targets, the search stops at documented cap × (1 - safety_margin).',
+    },
+    mock: {
+      kind: 'object',
+      open: true,
+      doc: 'Options for the built-in mock (only when target.url is `mock`): caps, time_scale, latency, seed, ... (see docs/mock.md).',
+      props: {
+        caps: {
+          kind: 'object',
+          doc: 'Concurrency cap per model, requests in flight.',
+          values: { kind: 'number', integer: true, min: 0, doc: 'Cap, requests in flight.' },
+        },
+        time_scale: { kind: 'number', exclusiveMin: 0, doc: 'Multiplies every mock timer (0.01 = 100x faster).' },
+        seed: { kind: 'number', integer: true, min: 0, doc: 'Seed of the mock latency model.' },
+      },
+    },
+    seed: { kind: 'number', integer: true, min: 0, doc: 'Seed of every random choice (prompts, ids). Default 1.' },
+  },
+};
