@@ -1,0 +1,277 @@
+/**
+ * Combining step statistics: N shards of one scenario into one report (`dsprobe merge`), and several steps of one
+ * run at the same in-flight level into one point (charts, compare). Counts add; histograms merge exactly
+ * (HDR, same layout); percentiles are recomputed from the merged histograms, never averaged.
+ */
+import { OUTCOMES, type CapEstimate, type ErrorGroup, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type ThresholdResult, type TimelinePoint, type TokenTotals } from '../types.js';
+import { encodeHistogram, mergeEncoded, percentilesMs } from '../measure/hist.js';
+import { estimateCap } from '../measure/cap.js';
+import { usageError } from '../errors.js';
+
+/**
+ * How steps combine: `shards` ran at the same time on different machines (in-flight and rates add);
+ * `sequence` ran one after another at one level (in-flight is a time-weighted mean, durations add).
+ */
+export type CombineMode = 'shards' | 'sequence';
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
+
+function addTokens(list: readonly TokenTotals[]): TokenTotals {
+  return {
+    prompt: sum(list.map((t) => t.prompt)),
+    completion: sum(list.map((t) => t.completion)),
+    cache_hit: sum(list.map((t) => t.cache_hit)),
+    cache_miss: sum(list.map((t) => t.cache_miss)),
+    reasoning: sum(list.map((t) => t.reasoning)),
+  };
+}
+
+function addCounts(list: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of list) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+/** Merged histogram (encoded) and its percentiles. */
+function mergeHist(encoded: readonly string[]): { enc: string; p: Percentiles } {
+  const h = mergeEncoded(encoded);
+  const out = { enc: encodeHistogram(h), p: percentilesMs(h) };
+  h.destroy();
+  return out;
+}
+
+/**
+ * Send lag has no histogram in the report, so it cannot be merged exactly: counts add, the mean is
+ * count-weighted, and each percentile is the largest of the parts (an upper bound).
+ */
+function boundPercentiles(list: readonly Percentiles[]): Percentiles {
+  const count = sum(list.map((p) => p.count));
+  if (count === 0) return { count: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+  const max = (k: keyof Percentiles) => Math.max(...list.map((p) => p[k]));
+  return {
+    count,
+    p50: max('p50'),
+    p90: max('p90'),
+    p95: max('p95'),
+    p99: max('p99'),
+    max: max('max'),
+    mean: round(sum(list.map((p) => p.mean * p.count)) / count, 3),
+  };
+}
+
+function mergeErrors(list: readonly ErrorGroup[][]): ErrorGroup[] {
+  const by = new Map<string, ErrorGroup>();
+  for (const groups of list) {
+    for (const g of groups) {
+      const key = `${g.outcome}|${g.status ?? ''}|${g.detail ?? ''}`;
+      const have = by.get(key);
+      if (have) have.count += g.count;
+      else by.set(key, { ...g });
+    }
+  }
+  return [...by.values()].sort((a, b) => b.count - a.count);
+}
+
+/** Combines steps of one model into one StepReport (see CombineMode). `steps` must not be empty. */
+export function combineSteps(steps: readonly StepReport[], mode: CombineMode): StepReport {
+  const first = steps[0];
+  if (!first) throw new Error('combineSteps: no steps');
+  if (steps.length === 1 && mode === 'sequence') return first;
+  const requests = sum(steps.map((s) => s.requests));
+  const rateLimited = sum(steps.map((s) => s.rate_limited));
+  const ttft = mergeHist(steps.map((s) => s.histograms.ttft));
+  const latency = mergeHist(steps.map((s) => s.histograms.latency));
+  const ka = mergeHist(steps.map((s) => s.histograms.keepalive_wait));
+  const tpot = mergeHist(steps.map((s) => s.histograms.tpot));
+  const start = Math.min(...steps.map((s) => s.start_ms));
+  const shards = mode === 'shards';
+  const duration = shards ? Math.max(...steps.map((s) => s.duration_ms)) : sum(steps.map((s) => s.duration_ms));
+  const durS = Math.max(1e-3, duration / 1000);
+  const endedBy = [...new Set(steps.map((s) => s.ended_by))];
+  const reported = steps.map((s) => s.server_reported).filter((v): v is number => v !== null);
+  const outcomes = addCounts(steps.map((s) => s.outcomes)) as Record<Outcome, number>;
+  for (const o of OUTCOMES) outcomes[o] ??= 0;
+  const tokens = addTokens(steps.map((s) => s.tokens));
+  return {
+    index: first.index,
+    model: first.model,
+    target_inflight: shards ? sum(steps.map((s) => s.target_inflight)) : first.target_inflight,
+    achieved_inflight: shards
+      ? round(sum(steps.map((s) => s.achieved_inflight)), 2)
+      : round(sum(steps.map((s) => s.achieved_inflight * s.duration_ms)) / Math.max(1e-9, duration), 2),
+    // Shards: the sum of each shard's peak, an upper bound on the simultaneous peak (their clocks differ).
+    peak_inflight: shards ? sum(steps.map((s) => s.peak_inflight)) : Math.max(...steps.map((s) => s.peak_inflight)),
+    peak_admitted: shards
+      ? sum(steps.map((s) => s.peak_admitted ?? 0))
+      : Math.max(...steps.map((s) => s.peak_admitted ?? 0)),
+    start_ms: start,
+    duration_ms: round(duration, 3),
+    ended_by: endedBy.join('+'),
+    requests,
+    ok: sum(steps.map((s) => s.ok)),
+    rate_limited: rateLimited,
+    rate_429: requests ? round(rateLimited / requests, 6) : 0,
+    // Whatever the run's definition of an error, error_rate × requests is a count: weight by requests.
+    error_rate: requests ? round(sum(steps.map((s) => s.error_rate * s.requests)) / requests, 6) : 0,
+    outcomes,
+    statuses: addCounts(steps.map((s) => s.statuses)),
+    throughput_rps: shards ? round(sum(steps.map((s) => s.throughput_rps)), 3) : round(sum(steps.map((s) => s.throughput_rps * s.duration_ms / 1000)) / durS, 3),
+    output_tokens_per_s: shards ? round(sum(steps.map((s) => s.output_tokens_per_s)), 3) : round(tokens.completion / durS, 3),
+    tokens,
+    queued: sum(steps.map((s) => s.queued)),
+    ttft_ms: ttft.p,
+    latency_ms: latency.p,
+    keepalive_wait_ms: ka.p,
+    tpot_ms: tpot.p,
+    send_lag_ms: boundPercentiles(steps.map((s) => s.send_lag_ms)),
+    histograms: { ttft: ttft.enc, latency: latency.enc, keepalive_wait: ka.enc, tpot: tpot.enc },
+    server_reported: reported.length ? Math.max(...reported) : null,
+    errors: mergeErrors(steps.map((s) => s.errors)),
+  };
+}
+
+/**
+ * The one place merged caps are recomputed: the run's own cap estimator on the combined steps, so a merged
+ * report concludes exactly what one machine holding the summed in-flight would have.
+ */
+export function recomputeCap(steps: readonly StepReport[], prior: CapEstimate | undefined): CapEstimate {
+  return estimateCap(steps, { documented: prior?.documented ?? undefined });
+}
+
+const STATUS_RANK: RunStatus[] = ['completed', 'interrupted', 'budget_exceeded', 'aborted_by_threshold', 'failed'];
+
+/** Combines timelines of shards: points fall in buckets of the coarsest shard interval; in-flight adds. */
+function mergeTimelines(shards: readonly Report[]): TimelinePoint[] {
+  const spacing = (tl: readonly TimelinePoint[]) => {
+    const ts = [...new Set(tl.map((p) => p.t_ms))].sort((a, b) => a - b);
+    return ts.length > 1 ? ((ts[ts.length - 1] as number) - (ts[0] as number)) / (ts.length - 1) : 1000;
+  };
+  const bucketMs = Math.max(1, Math.round(Math.max(...shards.map((r) => spacing(r.timeline)))));
+  // Per bucket and model: each shard's last point in the bucket, then summed across shards.
+  const last = new Map<string, TimelinePoint>();
+  const counts = new Map<string, { rate_limited: number; completed: number }>();
+  shards.forEach((r, i) => {
+    for (const p of r.timeline) {
+      const b = Math.ceil(p.t_ms / bucketMs);
+      const k = `${b}\u0000${p.model}\u0000${i}`;
+      const have = last.get(k);
+      if (!have || have.t_ms <= p.t_ms) last.set(k, p);
+      const c = counts.get(k) ?? { rate_limited: 0, completed: 0 };
+      c.rate_limited += p.rate_limited;
+      c.completed += p.completed;
+      counts.set(k, c);
+    }
+  });
+  const out = new Map<string, TimelinePoint>();
+  for (const [k, p] of last) {
+    const [b, model] = k.split('\u0000') as [string, string];
+    const key = `${b}\u0000${model}`;
+    const c = counts.get(k) as { rate_limited: number; completed: number };
+    const o = out.get(key) ?? { t_ms: Number(b) * bucketMs, model, inflight: 0, target: 0, rate_limited: 0, completed: 0 };
+    o.inflight += p.inflight;
+    o.target += p.target;
+    o.rate_limited += c.rate_limited;
+    o.completed += c.completed;
+    out.set(key, o);
+  }
+  return [...out.values()].sort((a, b) => a.t_ms - b.t_ms || a.model.localeCompare(b.model));
+}
+
+/**
+ * Thresholds cannot be re-evaluated here (their evaluator needs the scenario's expressions parsed against
+ * merged data), so a merged threshold passes only when it passed on every shard, and says so.
+ */
+function mergeThresholds(shards: readonly Report[]): ThresholdResult[] {
+  const by = new Map<string, ThresholdResult[]>();
+  for (const r of shards) for (const t of r.thresholds) by.set(t.expression, [...(by.get(t.expression) ?? []), t]);
+  return [...by.entries()].map(([expression, list]) => ({
+    expression,
+    passed: list.length === shards.length && list.every((t) => t.passed),
+    actual: null,
+    actual_text: list.map((t) => t.actual_text).join(' / '),
+    abort_on_fail: list.some((t) => t.abort_on_fail),
+    note: `per shard (${list.length} of ${shards.length}); passes only if it passed on every shard`,
+  }));
+}
+
+/**
+ * Merges reports from parallel shards of one scenario into one: counts add, histograms merge, percentiles
+ * come from the merged histograms, in-flight adds per matching step (model, step index), and caps are
+ * recomputed from the combined in-flight. Throws a usage error when the shards are not of one scenario.
+ */
+export function mergeReports(shards: Report[]): Report {
+  const first = shards[0];
+  if (!first) throw usageError('merge: no shard reports given');
+  shards.forEach((r, i) => {
+    if (r.name !== first.name) {
+      throw usageError(`merge: shard ${i + 1} is from scenario "${r.name}", shard 1 from "${first.name}"`, [
+        { path: 'name', message: 'every shard must come from the same scenario', hint: 'merge only the report.json files of one sharded run' },
+      ]);
+    }
+  });
+  const warnings = new Set<string>();
+  const modelNames = [...new Set(shards.flatMap((r) => r.models.map((m) => m.model)))];
+  const models: ModelReport[] = modelNames.map((name) => {
+    const parts = shards.map((r) => r.models.find((m) => m.model === name)).filter((m): m is ModelReport => !!m);
+    if (parts.length < shards.length) warnings.add(`${name}: present in ${parts.length} of ${shards.length} shards.`);
+    const byIndex = new Map<number, StepReport[]>();
+    parts.forEach((p, pi) => {
+      for (const s of p.steps) {
+        const list = byIndex.get(s.index) ?? [];
+        const other = list[0];
+        if (other && other.target_inflight !== s.target_inflight) {
+          throw usageError(`merge: ${name} step ${s.index} holds ${s.target_inflight} in flight in one shard and ${other.target_inflight} in another`, [
+            { path: `models.${name}.steps[${s.index}].target_inflight`, message: `shard ${pi + 1} differs`, hint: 'shards must run the same steps: use load.mode ramp (a search adapts per shard), one scenario and one seed' },
+          ]);
+        }
+        list.push(s);
+        byIndex.set(s.index, list);
+      }
+    });
+    const steps = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([index, list]) => {
+      if (list.length < parts.length) warnings.add(`${name} step ${index}: present in ${list.length} of ${parts.length} shards (a shard ended early?).`);
+      return combineSteps(list, 'shards');
+    });
+    const spend = {
+      requests: sum(parts.map((p) => p.spend.requests)),
+      admitted: sum(parts.map((p) => p.spend.admitted)),
+      rate_limited: sum(parts.map((p) => p.spend.rate_limited)),
+      tokens: addTokens(parts.map((p) => p.spend.tokens)),
+      usd: round(sum(parts.map((p) => p.spend.usd)), 6),
+      seconds: Math.max(...parts.map((p) => p.spend.seconds)),
+    };
+    return { model: name, weight: parts[0]?.weight ?? 1, cap: recomputeCap(steps, parts[0]?.cap), steps, spend };
+  });
+  const worst = shards.map((r) => r.status).sort((a, b) => STATUS_RANK.indexOf(b) - STATUS_RANK.indexOf(a))[0] ?? 'completed';
+  const loopWarnings = shards.map((r, i) => (r.loop.warning ? `shard ${i + 1}: ${r.loop.warning}` : null)).filter((w): w is string => !!w);
+  for (const r of shards) for (const w of r.warnings) warnings.add(w);
+  const nShards = sum(shards.map((r) => r.shards ?? 1));
+  return {
+    ...first,
+    status: worst,
+    status_reason: shards.map((r, i) => (r.status_reason ? `shard ${i + 1}: ${r.status_reason}` : null)).filter(Boolean).join('; ') || null,
+    started_at: shards.map((r) => r.started_at).sort()[0] ?? first.started_at,
+    duration_ms: Math.max(...shards.map((r) => r.duration_ms)),
+    target: { ...first.target, keys: Math.max(...shards.map((r) => r.target.keys)) },
+    models,
+    timeline: mergeTimelines(shards),
+    thresholds: mergeThresholds(shards),
+    cost: {
+      usd: round(sum(shards.map((r) => r.cost.usd)), 6),
+      tokens: addTokens(shards.map((r) => r.cost.tokens)),
+      requests: sum(shards.map((r) => r.cost.requests)),
+      admitted: sum(shards.map((r) => r.cost.admitted)),
+      estimated: shards.some((r) => r.cost.estimated),
+    },
+    // Each shard had its own event loop: the worst one bounds how far latency figures can be trusted.
+    loop: {
+      delay_p50_ms: Math.max(...shards.map((r) => r.loop.delay_p50_ms)),
+      delay_p99_ms: Math.max(...shards.map((r) => r.loop.delay_p99_ms)),
+      delay_max_ms: Math.max(...shards.map((r) => r.loop.delay_max_ms)),
+      warning: loopWarnings.length ? loopWarnings.join('; ') : null,
+    },
+    warnings: [...warnings],
+    shards: nShards,
+  };
+}
