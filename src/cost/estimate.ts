@@ -1,0 +1,190 @@
+/**
+ * `dsprobe plan`: the worst case a scenario may spend, before anything is sent.
+ *
+ * Assumptions (printed with every plan):
+ * - Every admitted request uses request.prompt_tokens of input, all billed as cache misses, and the full
+ *   request.max_tokens of output (reasoning included). Cache hits and early stops only lower the cost.
+ * - A request takes ASSUMED latency = 0.5 s + 10 ms per output token (100 tokens/s), a fast server: a fast
+ *   server finishes more requests per held level, so it is the expensive case. `latency_ms` overrides it.
+ * - The engine refills every finished slot at once, so a level of N held H ms starts N × ceil(H / latency)
+ *   requests; requests still open when a level ends are counted in full.
+ * - Ramp: every step held in full, nothing rate-limited. Search, per model: geometric climb from the start
+ *   level (× load.growth) to the max, the cap just under the max, bisection down to load.precision, and the
+ *   two re-check levels; every level held in full. Models search side by side, so the duration is the
+ *   longest model's.
+ */
+import type { Price, Scenario } from '../scenario/types.js';
+import { documentedCap } from '../scenario/models.js';
+import { rampSteps } from '../plan/ramp.js';
+
+/** One model's part of a planned step. */
+export interface PlanModelStep {
+  model: string;
+  phase: 'ramp' | 'climb' | 'bisect' | 'recheck';
+  inflight: number;
+  requests: number;
+  tokens: number;
+  usd: number;
+}
+
+/** One planned step: what every model does while it is held. */
+export interface PlanStep {
+  index: number;
+  hold_ms: number;
+  models: PlanModelStep[];
+}
+
+/** Totals for one model or the whole run. */
+export interface PlanTotals {
+  requests: number;
+  tokens: number;
+  usd: number;
+  duration_ms: number;
+}
+
+/** What `dsprobe plan` prints (and `--json` emits). */
+export interface PlanEstimate {
+  name: string;
+  mode: 'search' | 'ramp';
+  target: string;
+  steps: PlanStep[];
+  per_model: (PlanTotals & { model: string; levels: number; max_inflight: number; priced: boolean })[];
+  worst_case: PlanTotals;
+  /** The per-request latency assumed, ms. */
+  latency_ms: number;
+  budget: { max_usd?: number; max_tokens?: number; limits_spend: boolean };
+  assumptions: string[];
+  warnings: string[];
+}
+
+/** Assumed request latency, ms: 0.5 s to first token, then 100 output tokens/s. */
+export function assumedLatencyMs(maxTokens: number): number {
+  return 500 + 10 * maxTokens;
+}
+
+/** The levels a search may visit for one model in the worst case, in order. */
+export function worstSearchLevels(start: number, max: number, growth: number, precision: number, recheck: boolean): { level: number; phase: PlanModelStep['phase'] }[] {
+  const out: { level: number; phase: PlanModelStep['phase'] }[] = [];
+  let level = Math.min(start, max);
+  let prev = 0;
+  for (;;) {
+    out.push({ level, phase: 'climb' });
+    if (level >= max) break;
+    prev = level;
+    level = Math.min(max, Math.max(level + 1, Math.round(level * growth)));
+  }
+  // The cap sits just under the max: bisect between the last clean level and the max, every probe clean
+  // (levels rise toward the max: the dearest path).
+  let lo = prev;
+  const hi = level;
+  if (lo > 0) {
+    while (hi - lo > precision) {
+      const mid = Math.floor((lo + hi) / 2);
+      out.push({ level: mid, phase: 'bisect' });
+      lo = mid;
+    }
+    if (recheck) {
+      out.push({ level: lo, phase: 'recheck' });
+      out.push({ level: hi, phase: 'recheck' });
+    }
+  }
+  return out;
+}
+
+function perRequest(s: Scenario, price: Price | undefined): { tokens: number; usd: number } {
+  const tokens = s.request.prompt_tokens + s.request.max_tokens;
+  if (!price) return { tokens, usd: 0 };
+  return { tokens, usd: (s.request.prompt_tokens * price.input_cache_miss + s.request.max_tokens * price.output) / 1e6 };
+}
+
+/** The worst-case plan of a scenario: steps, requests, tokens, dollars and duration. Pure. */
+export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): PlanEstimate {
+  const latency = opts.latency_ms ?? assumedLatencyMs(s.request.max_tokens);
+  const warnings: string[] = [];
+  const seqs = new Map<string, { level: number; phase: PlanModelStep['phase']; hold_ms: number }[]>();
+
+  if (s.load.mode === 'ramp') {
+    for (const step of rampSteps(s)) {
+      for (const t of step) {
+        if (!seqs.has(t.model)) seqs.set(t.model, []);
+        seqs.get(t.model)!.push({ level: t.inflight, phase: 'ramp', hold_ms: t.hold_ms });
+      }
+    }
+  } else {
+    for (const m of s.models) {
+      let max = m.max ?? s.load.max;
+      const doc = documentedCap(m.name);
+      if (s.target.url !== 'mock' && s.safety_margin !== undefined && doc !== null) {
+        const capped = Math.floor(doc * (1 - s.safety_margin));
+        if (capped < max) max = capped;
+      }
+      const start = m.inflight ?? s.load.start;
+      const levels = worstSearchLevels(start, max, s.load.growth, s.load.precision, s.load.recheck);
+      seqs.set(m.name, levels.map((l) => ({ ...l, hold_ms: s.load.hold_ms })));
+    }
+  }
+
+  const steps: PlanStep[] = [];
+  const perModel: PlanEstimate['per_model'] = [];
+  for (const m of s.models) {
+    const seq = seqs.get(m.name) ?? [];
+    const price = s.pricing[m.name];
+    if (!price) warnings.push(`no price for ${m.name}: its dollars count as 0 (add it under pricing:)`);
+    const each = perRequest(s, price);
+    const totals = { model: m.name, levels: seq.length, max_inflight: 0, priced: !!price, requests: 0, tokens: 0, usd: 0, duration_ms: 0 };
+    seq.forEach((x, i) => {
+      const requests = x.level * Math.max(1, Math.ceil(x.hold_ms / latency));
+      const entry: PlanModelStep = { model: m.name, phase: x.phase, inflight: x.level, requests, tokens: requests * each.tokens, usd: requests * each.usd };
+      if (!steps[i]) steps[i] = { index: i, hold_ms: x.hold_ms, models: [] };
+      steps[i]!.models.push(entry);
+      totals.requests += requests;
+      totals.tokens += entry.tokens;
+      totals.usd += entry.usd;
+      totals.duration_ms += x.hold_ms;
+      totals.max_inflight = Math.max(totals.max_inflight, x.level);
+    });
+    perModel.push(totals);
+  }
+
+  const worst = {
+    requests: sum(perModel.map((m) => m.requests)),
+    tokens: sum(perModel.map((m) => m.tokens)),
+    usd: sum(perModel.map((m) => m.usd)),
+    // Ramp steps run all models together; searches run side by side: either way the longest sequence.
+    duration_ms: Math.max(0, ...perModel.map((m) => m.duration_ms)),
+  };
+  const b = s.budget;
+  const limits = (b.max_usd !== undefined && b.max_usd < worst.usd) || (b.max_tokens !== undefined && b.max_tokens < worst.tokens);
+  const budget: PlanEstimate['budget'] = { limits_spend: limits };
+  if (b.max_usd !== undefined) budget.max_usd = b.max_usd;
+  if (b.max_tokens !== undefined) budget.max_tokens = b.max_tokens;
+
+  const assumptions = [
+    `each admitted request uses ${s.request.prompt_tokens} prompt tokens (all billed as cache misses) and the full max_tokens of ${s.request.max_tokens} output tokens`,
+    `each request takes ${Math.round(latency)} ms${opts.latency_ms === undefined ? ' (0.5 s + 10 ms per output token: a fast server, the expensive case; override with --latency)' : ''}, and a finished slot is refilled at once`,
+    s.load.mode === 'search'
+      ? `search: climb ×${s.load.growth} from the start to the max, the cap just under the max, bisection to ±${s.load.precision}${s.load.recheck ? ', two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s and nothing rate-limited (a 429 costs nothing)`
+      : 'ramp: every step held in full and nothing rate-limited',
+  ];
+  if (s.target.url === 'mock') assumptions.push('target is the built-in mock: nothing is billed; dollars show what the same traffic would cost at the prices above');
+  if (s.request.system_prefix_tokens > 0) assumptions.push(`the ${s.request.system_prefix_tokens}-token shared prefix will mostly hit the cache, so the real input cost is lower`);
+  if (s.safety_margin !== undefined && s.load.mode === 'search' && s.target.url !== 'mock') {
+    assumptions.push(`safety_margin ${s.safety_margin}: each search stops at the documented cap × ${1 - s.safety_margin}`);
+  }
+  return {
+    name: s.name,
+    mode: s.load.mode,
+    target: s.target.url,
+    steps,
+    per_model: perModel,
+    worst_case: worst,
+    latency_ms: latency,
+    budget,
+    assumptions,
+    warnings,
+  };
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
