@@ -1,0 +1,81 @@
+/**
+ * The real CLI against the real mock over loopback: the cap search finds caps exactly.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import type { Report } from '../../src/types.js';
+
+function readReport(dir: string): Report {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
+}
+
+describe('dsprobe run (search) against the built-in mock', () => {
+  test('finds caps of 37 and 11 exactly, both models in one run; two keys of one account share the cap', async () => {
+    const dir = tmpDir();
+    const file = writeScenario(
+      dir,
+      'small.yaml',
+      `
+name: small-caps
+target: { url: mock, protocol: openai, api_key_env: [KEY_A, KEY_B] }
+models:
+  deepseek-v4-flash: { weight: 4 }
+  deepseek-v4-pro: { weight: 1 }
+request: { prompt_tokens: 100, max_tokens: 400, stream: true }
+load: { mode: search, start: 4, max: 400, hold: 5s }
+mock:
+  caps: { deepseek-v4-flash: 37, deepseek-v4-pro: 11 }
+  latency: { answer_tokens: 400, inter_token: 10ms, chunk_tokens: 8 }
+seed: 3
+`,
+    );
+    const out = path.join(dir, 'out');
+    const r = await dsprobe(['run', file, '--out', out, '--quiet'], { env: { KEY_A: 'sk-test-aaaa', KEY_B: 'sk-test-bbbb' } });
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    const rep = readReport(out);
+    const flash = rep.models.find((m) => m.model === 'deepseek-v4-flash')!;
+    const pro = rep.models.find((m) => m.model === 'deepseek-v4-pro')!;
+    expect(flash.cap).toMatchObject({ status: 'found', low: 37, high: 38, estimate: 37, server_reported: 37 });
+    expect(pro.cap).toMatchObject({ status: 'found', low: 11, high: 12, estimate: 11, server_reported: 11 });
+    // Both keys were used: the cap is shared by the account, not per key (otherwise 74 would be admitted).
+    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+    expect(new Set(samples.map((s: { key_index: number }) => s.key_index))).toEqual(new Set([0, 1]));
+    // The summary table ends the terminal output.
+    expect(r.stdout).toMatch(/deepseek-v4-flash\s+37\s+found/);
+    expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
+  });
+
+  test('finds DeepSeek\'s documented 2500 and 500 with a time-scaled mock', async () => {
+    const dir = tmpDir();
+    const file = writeScenario(
+      dir,
+      'big.yaml',
+      `
+name: documented-caps
+target: { url: mock }
+models:
+  deepseek-v4-flash: {}
+  deepseek-v4-pro: {}
+request: { prompt_tokens: 50, max_tokens: 2000, stream: true }
+load: { mode: search, start: 100, max: 4000, hold: 20s }
+mock:
+  time_scale: 0.5
+  latency: { answer_tokens: 2000, inter_token: 20ms, chunk_tokens: 32 }
+seed: 5
+`,
+    );
+    const out = path.join(dir, 'out');
+    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html']);
+    expect(r.stderr).not.toMatch(/internal error/);
+    const rep = readReport(out);
+    expect(rep.models.map((m) => [m.model, m.cap.status, m.cap.estimate])).toEqual([
+      ['deepseek-v4-flash', 'found', 2500],
+      ['deepseek-v4-pro', 'found', 500],
+    ]);
+    expect(rep.models[0]!.cap.headroom).toBe(0);
+    expect(r.code).toBe(0);
+  });
+});
