@@ -21,8 +21,9 @@ export const CLIENT_JS = String.raw`
     return e;
   }
   function widthOf(box) {
-    var w = box.clientWidth || 600;
-    return Math.max(260, Math.floor(w - 4));
+    var cs = getComputedStyle(box);
+    var w = (box.clientWidth || 600) - parseFloat(cs.paddingLeft || '0') - parseFloat(cs.paddingRight || '0');
+    return Math.max(240, Math.floor(w - 2));
   }
   function fmtMs(v) {
     if (v == null || isNaN(v)) return '';
@@ -153,6 +154,7 @@ export const CLIENT_JS = String.raw`
   function perModel() {
     var grid = document.getElementById('model-charts');
     if (!grid) return;
+    var cols = [];
     D.models.forEach(function (m, i) {
       var col = el('div', 'model-col');
       var h = el('h3', 'model-name', m.model);
@@ -163,6 +165,11 @@ export const CLIENT_JS = String.raw`
           ' levels, ' + m.downsampled.timelinePoints + ' timeline points for ' + m.downsampled.timeline + '. report.json has everything.'));
       }
       grid.appendChild(col);
+      cols.push(col);
+    });
+    // Charts are sized from their column's width, so every column must exist before the first is drawn.
+    D.models.forEach(function (m, i) {
+      var col = cols[i];
       pctChart(col, m, 'Time to first token', m.ttft);
       pctChart(col, m, 'End-to-end latency', m.latency);
       pctChart(col, m, 'Keep-alive wait (queued before the first data)', m.keepalive);

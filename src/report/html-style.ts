@@ -28,7 +28,8 @@ h4 { font-size: 13px; margin: 0 0 4px; font-weight: 600; }
 dl.kv { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 8px 0; }
 dl.kv dt { color: var(--muted); } dl.kv dd { margin: 0; font-variant-numeric: tabular-nums; word-break: break-word; }
 ul.evidence { margin: 6px 0 0; padding-left: 18px; }
-.model-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 18px; }
+.model-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(380px, 100%), 1fr)); gap: 18px; }
+.model-col { min-width: 0; }
 .model-name { border-left: 4px solid; padding-left: 8px; }
 .chart-card { background: var(--bg); border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px 4px;
   margin-bottom: 14px; break-inside: avoid; overflow: hidden; }

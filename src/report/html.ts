@@ -17,8 +17,11 @@ import { REPORT_CSS } from './html-style.js';
  */
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:";
 
-/** The page shell around a body: meta, CSP, inlined CSS, data block and scripts. Shared with compare. */
-export function pageShell(title: string, body: string, data: unknown): string {
+/**
+ * The start of a page around `body`: meta, CSP, inlined CSS (plus `extraCss`), the JSON data block and uPlot.
+ * The caller appends its own script and closes `</body></html>`. Shared by the run and compare pages.
+ */
+export function pageShell(title: string, body: string, data: unknown, extraCss = ''): string {
   const a = chartAssets();
   return `<!DOCTYPE html>
 <html lang="en">
@@ -29,7 +32,7 @@ export function pageShell(title: string, body: string, data: unknown): string {
 <meta name="generator" content="dsprobe">
 <title>${e(title)}</title>
 <style>${a.css}</style>
-<style>${REPORT_CSS}</style>
+<style>${REPORT_CSS}${extraCss}</style>
 </head>
 <body>
 <main>
