@@ -3,12 +3,9 @@
  * same answer as the run that produced them).
  */
 import type { CapEstimate, StepReport } from '../types.js';
+import { DOCUMENTED_CAPS } from '../scenario/models.js';
 
-/** DeepSeek's documented per-account caps (../shared/DEEPSEEK-API.md). */
-export const DOCUMENTED_CAPS: Readonly<Record<string, number>> = {
-  'deepseek-v4-flash': 2500,
-  'deepseek-v4-pro': 500,
-};
+export { DOCUMENTED_CAPS };
 
 export interface CapOptions {
   /** Documented cap to compare against; defaults to DOCUMENTED_CAPS[model]. */

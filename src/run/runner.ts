@@ -113,6 +113,9 @@ export async function runScenario(
     requests++;
     // Nothing but connection failures from the very start: the target is unreachable, stop at once (exit 3).
     if (smp.outcome !== 'network' && smp.outcome !== 'aborted') networkOnly = false;
+    if (smp.outcome === 'network' && /EMFILE|ENFILE/.test(smp.error ?? '')) {
+      stopRun('failed', 'ran out of file descriptors: raise the limit (`ulimit -n 65536`, or LimitNOFILE= in a systemd unit) or lower the in-flight target');
+    }
     if (networkOnly && requests >= UNREACHABLE_AFTER) {
       stopRun('failed', `target unreachable: the first ${requests} requests all failed to connect (${smp.error ?? smp.detail ?? 'network'})`);
     }

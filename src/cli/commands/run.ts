@@ -17,6 +17,7 @@ import { buildReport, type BuildContext, type SamplesHeader } from '../../report
 import { renderText } from '../../report/text.js';
 import { openSamplesFile } from '../samples-file.js';
 import { startProgress } from '../progress.js';
+import { fdWarning } from '../fd-limit.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
@@ -85,6 +86,11 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   let progress: { stop(): void } | null = null;
   let control: RunControl | null = null;
   const maxLevel = Math.max(scenario.load.max, ...scenario.models.map((m) => m.max ?? 0));
+  const fdWarn = fdWarning(maxLevel * scenario.models.length);
+  if (fdWarn) {
+    warnings.push(fdWarn);
+    io.stderr.write(`warning: ${fdWarn}\n`);
+  }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
 
   try {

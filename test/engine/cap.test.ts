@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'vitest';
+import { estimateCap } from '../../src/measure/cap.js';
+import { StepRecorder } from '../../src/measure/recorder.js';
+import type { Sample, StepReport } from '../../src/types.js';
+
+/** A step at `level` where `limited` requests got 429 and the server was seen holding `held`. */
+function step(index: number, level: number, limited: number, held: number, opts: { queued?: number; reported?: number; model?: string } = {}): StepReport {
+  const rec = new StepRecorder(opts.model ?? 'deepseek-v4-flash', index, level, index * 1000, 0);
+  rec.admitted(held);
+  const base: Sample = { id: 0, model: 'm', step: index, target_inflight: level, key_index: 0, intended_us: 0, sent_us: 0, keepalives: 0, end_us: 1000, outcome: 'ok', inflight_at_send: 1 };
+  for (let i = 0; i < held; i++) {
+    const q = i < (opts.queued ?? 0);
+    rec.add({ ...base, status: 200, first_token_us: 500, keepalives: q ? 3 : 0, first_keepalive_us: q ? 10 : undefined, first_data_us: q ? 400 : undefined });
+  }
+  for (let i = 0; i < limited; i++) rec.add({ ...base, status: 429, outcome: 'rate_limited', server_concurrency: opts.reported ?? held, error: 'Too many requests' });
+  rec.endUs = index * 1000 + 900;
+  return rec.report(index * 1000 + 900);
+}
+
+describe('estimateCap', () => {
+  test('a clean cliff: bracket, estimate, server figure, documented headroom', () => {
+    const c = estimateCap([step(0, 1000, 0, 1000), step(1, 2000, 0, 2000), step(2, 4000, 1500, 2500), step(3, 2500, 0, 2500), step(4, 2501, 1, 2500)]);
+    expect(c).toMatchObject({ status: 'found', low: 2500, high: 2501, estimate: 2500, server_reported: 2500, documented: 2500, headroom: 0, edge: 'cliff', moved: false });
+    expect(c.evidence.join(' ')).toMatch(/2500 in flight drew no 429; 2501 drew 1 of/);
+  });
+
+  test('a ramp with coarse steps uses what the server held on the 429 level', () => {
+    const c = estimateCap([step(0, 450, 0, 450), step(1, 500, 0, 500), step(2, 550, 40, 512, { model: 'deepseek-v4-pro' })]);
+    expect(c).toMatchObject({ status: 'found', low: 500, high: 550, estimate: 512 });
+  });
+
+  test('no 429 anywhere: not_reached', () => {
+    expect(estimateCap([step(0, 10, 0, 10), step(1, 20, 0, 20)])).toMatchObject({ status: 'not_reached', high: null, estimate: null, low: 20 });
+  });
+
+  test('the first level already drew 429s: unclear, with what the server held', () => {
+    const c = estimateCap([step(0, 100, 60, 40)]);
+    expect(c).toMatchObject({ status: 'unclear', high: 100, estimate: 40 });
+    expect(c.evidence[0]).toMatch(/other traffic|below it/);
+  });
+
+  test('a level that flips between runs of it marks the cap as moved and the edge noisy', () => {
+    const c = estimateCap([step(0, 300, 0, 300), step(1, 301, 5, 300), step(2, 300, 0, 300), step(3, 301, 0, 301), step(4, 302, 3, 301)]);
+    expect(c.moved).toBe(true);
+    expect(c.edge).toBe('noisy');
+    expect(c.low).toBe(301);
+  });
+
+  test('queueing onset is the lowest level whose requests got keep-alives', () => {
+    const c = estimateCap([step(0, 10, 0, 10), step(1, 20, 0, 20, { queued: 5 }), step(2, 40, 0, 40, { queued: 25 })]);
+    expect(c.queueing_began_at).toBe(20);
+  });
+
+  test('a server figure that disagrees with the measurement is called out', () => {
+    const c = estimateCap([step(0, 50, 0, 50), step(1, 100, 30, 70, { reported: 95 }), step(2, 70, 0, 70), step(3, 71, 1, 70, { reported: 95 })]);
+    expect(c.server_reported).toBe(95);
+    expect(c.evidence.join(' ')).toMatch(/other traffic may share/);
+  });
+});
