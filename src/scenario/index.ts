@@ -59,7 +59,7 @@ export function parseScenario(
       path: '',
       where: `${file}:${pos.line}:${pos.col}`,
       message: `YAML: ${e.message.split(' at line ')[0]!.split('\n')[0]}`,
-      hint: yamlHint(e.code),
+      hint: yamlHint(e.code, e.message),
     });
   }
   for (const w of doc.warnings) warnings.push(`${file}: YAML: ${w.message.split('\n')[0]}`);
@@ -86,12 +86,14 @@ function byPosition(problems: Problem[]): Problem[] {
     .map((x) => x.p);
 }
 
-function yamlHint(code: string): string {
+function yamlHint(code: string, message: string): string {
+  if (/end with a [}\]]/.test(message)) return 'a `{` or `[` is not closed (or what follows it is not indented enough)';
   switch (code) {
     case 'DUPLICATE_KEY':
       return 'each key may appear once per mapping: merge the two entries';
-    case 'BAD_INDENT':
     case 'MISSING_CHAR':
+      return 'a bracket, brace or quote is not closed, or the indentation is off';
+    case 'BAD_INDENT':
       return 'check the indentation: nested keys are indented by the same number of spaces';
     case 'TAB_AS_INDENT':
       return 'YAML indents with spaces, not tabs';

@@ -114,8 +114,10 @@ function models(raw: Raw, ctx: NormaliseCtx): ModelSpec[] {
 
 function userId(raw: Raw, ctx: NormaliseCtx): UserIdStrategy {
   const u = raw.request?.user_id;
-  if (u === undefined || u === 'none') return { strategy: 'none' };
+  if (u === undefined || u === 'none' || u.strategy === undefined) return { strategy: 'none' };
   const path = ['request', 'user_id'];
+  // Written at all (even if invalid, which check.ts already reported)?
+  const written = (key: string) => ctx.doc.hasIn([...path, key]);
   const s: UserIdStrategy = { strategy: u.strategy };
   const only = (key: string, strategies: string[]) => {
     if (u[key] !== undefined && !strategies.includes(u.strategy)) {
@@ -126,11 +128,11 @@ function userId(raw: Raw, ctx: NormaliseCtx): UserIdStrategy {
   only('count', ['rotating']);
   only('prefix', ['rotating']);
   if (u.strategy === 'fixed') {
-    if (u.value === undefined) at(ctx, [...path, 'value'], 'is required with strategy fixed', 'e.g. `value: team-a`');
-    else if (Buffer.byteLength(u.value) > 512) at(ctx, [...path, 'value'], 'must be at most 512 bytes (DeepSeek rejects longer ids with 400)');
+    if (!written('value')) at(ctx, [...path, 'value'], 'is required with strategy fixed', 'e.g. `value: team-a`');
+    else if (u.value !== undefined && Buffer.byteLength(u.value) > 512) at(ctx, [...path, 'value'], 'must be at most 512 bytes (DeepSeek rejects longer ids with 400)');
     s.value = u.value;
   } else if (u.strategy === 'rotating') {
-    if (u.count === undefined) at(ctx, [...path, 'count'], 'is required with strategy rotating', 'e.g. `count: 8`');
+    if (!written('count')) at(ctx, [...path, 'count'], 'is required with strategy rotating', 'e.g. `count: 8`');
     s.count = u.count ?? 1;
     s.prefix = u.prefix ?? DEFAULTS.user_id_prefix;
     if (Buffer.byteLength(s.prefix!) + String(s.count).length > 512) at(ctx, [...path, 'prefix'], 'makes ids longer than 512 bytes');
@@ -227,6 +229,7 @@ function expectations(raw: Raw, modelNames: string[], ctx: NormaliseCtx): Thresh
   const out: ThresholdSpec[] = [];
   ((raw.expect ?? []) as unknown[]).forEach((e, i) => {
     const isObj = typeof e === 'object' && e !== null;
+    if (isObj && typeof (e as Raw).expr !== 'string') return; // already reported by check.ts
     const expression = isObj ? String((e as Raw).expr) : String(e);
     const path: (string | number)[] = isObj ? ['expect', i, 'expr'] : ['expect', i];
     const node = ctx.doc.getIn(path, true);

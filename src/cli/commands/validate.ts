@@ -1,9 +1,66 @@
+/**
+ * `dsprobe validate FILE...`: checks scenarios without sending anything. Prints `ok` and a one-line summary
+ * per file, or every problem (file:line:col, what was expected, a hint) and exits 2.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
+import type { CliIO } from '../io.js';
+import { EXIT, formatProblems } from '../../errors.js';
+import { parseScenario, formatDuration, type Scenario } from '../../scenario/index.js';
 
-/** `dsprobe validate`: placeholder registration, replaced by the owner of this command. */
+/** One line describing a valid scenario. */
+export function scenarioSummary(s: Scenario): string {
+  const models = s.models.map((m) => `${m.name}${m.inflight !== undefined ? ` @${m.inflight}` : s.load.mode === 'ramp' && s.models.length > 1 ? ` ×${m.weight}` : ''}`).join(', ');
+  const load =
+    s.load.mode === 'search'
+      ? `search ${s.load.start}..${s.load.max} (×${s.load.growth}, ±${s.load.precision}), hold ${formatDuration(s.load.hold_ms)}`
+      : s.load.stages
+        ? `ramp ${s.load.stages.length} stage(s) up to ${s.load.max}`
+        : `ramp ${s.load.start}..${s.load.max} step ${s.load.step}, hold ${formatDuration(s.load.hold_ms)}`;
+  const target = s.target.url === 'mock' ? 'the mock' : s.target.url;
+  const extra = [
+    s.expect.length ? `${s.expect.length} threshold(s)` : '',
+    s.budget.max_usd !== undefined ? `budget $${s.budget.max_usd}` : '',
+    s.target.api_key_env.length > 1 ? `${s.target.api_key_env.length} keys` : '',
+  ].filter(Boolean);
+  return `${s.name}: ${load}; ${s.models.length} model(s): ${models}; ${s.target.protocol} → ${target}${extra.length ? '; ' + extra.join(', ') : ''}`;
+}
+
+async function validateFiles(files: string[], io: CliIO): Promise<number> {
+  let code: number = EXIT.OK;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(path.resolve(io.cwd, file), 'utf8');
+    } catch (e) {
+      const c = (e as { code?: string }).code;
+      io.stderr.write(`${file}: cannot read it (${c === 'ENOENT' ? 'no such file' : (c ?? 'error')})\n  hint: give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml\n`);
+      code = EXIT.USAGE;
+      continue;
+    }
+    const { scenario, problems, warnings } = parseScenario(text, file, { env: io.env });
+    for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
+    if (!scenario) {
+      io.stderr.write(`${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n`);
+      code = EXIT.USAGE;
+      continue;
+    }
+    io.stdout.write(`ok ${file}: ${scenarioSummary(scenario)}\n`);
+  }
+  return code;
+}
+
 export const validateCommand: CliCommand = {
   name: 'validate',
-  register(program) {
-    program.command('validate').description('(not yet built)');
+  register(program: Command, io: CliIO, setExit) {
+    program
+      .command('validate')
+      .description('check scenario files without sending anything (every problem with file:line:col and a hint)')
+      .argument('<scenario...>', 'scenario YAML file(s)')
+      .action(async (files: string[]) => {
+        setExit(await validateFiles(files, io));
+      });
   },
 };
