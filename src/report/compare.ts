@@ -175,7 +175,7 @@ function group(title: string, subjects: Subject[], flag: boolean, out: Regressio
         ];
         for (const [metric, bv, v, nb, nv] of checks) {
           if (p99RoseBeyondNoise(bv, v, nb, nv)) {
-            out.push({ kind: 'p99_rose', group: title, label: c.label, inflight, metric, baseline: bv, value: v, message: `${title} at ${inflight} in flight: ${metric} rose ${Math.round(((v - bv) / bv) * 100)}% (${bv} ms → ${v} ms) in ${c.label}` });
+            out.push({ kind: 'p99_rose', group: title, label: c.label, inflight, metric, baseline: bv, value: v, message: `${title} at ${inflight} in flight: ${metric} rose ${(((v - bv) / bv) * 100).toFixed(1)}% (${ms(bv, 1)} → ${ms(v, 1)}) in ${c.label}` });
           }
         }
         if (c.rate_429_delta !== null && c.rate_429_delta > NOISE.rate_429_abs && c.requests >= NOISE.min_samples) {
@@ -252,7 +252,7 @@ export function renderCompareText(c: Comparison): string {
     rows.push(['cap', ...g.caps.map((k) => `${int(k.estimate)} ${k.status}${signed(k.delta)}${marks(k.label, 'cap_fell', null)}`)]);
     rows.push(['bracket', ...g.caps.map((k) => `${int(k.low)}..${int(k.high)}`)]);
     rows.push(["server's figure", ...g.caps.map((k) => int(k.server_reported))]);
-    rows.push(['headroom', ...g.caps.map((k) => (k.headroom === null ? '–' : `${k.headroom > 0 ? '+' : ''}${int(k.headroom)} vs ${int(k.documented)}`))]);
+    rows.push(['headroom', ...g.caps.map((k) => (k.headroom === null ? '–' : `${k.headroom > 0 ? '+' : k.headroom < 0 ? '−' : ''}${int(Math.abs(k.headroom))} vs ${int(k.documented)}`))]);
     for (const { inflight, cells } of g.levels) {
       rows.push([`@ ${int(inflight)} in flight`, ...cells.map(() => '')]);
       rows.push(['  429 rate', ...cells.map((x) => (x ? `${pct(x.rate_429)}${ppText(x.rate_429_delta)}${marks(x.label, 'rate_429_rose', inflight)}` : '–'))]);

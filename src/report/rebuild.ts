@@ -28,6 +28,74 @@ export function resolveInput(path: string): ResolvedInput {
   return { kind: /\.ndjson$|\.jsonl$/i.test(path) ? 'samples' : 'report', path };
 }
 
+/**
+ * Offset of the first JSON syntax error in `text` (V8's messages do not always say), found by a small
+ * validating scanner. Only called once JSON.parse has failed.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = () => {
+    throw i;
+  };
+  const lit = (word: string) => (text.startsWith(word, i) ? (i += word.length) : fail());
+  const str = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if ((text.charCodeAt(i) as number) < 0x20) fail();
+      i += text[i] === '\\' ? 2 : 1;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const num = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || !m[0]) fail();
+    i += (m as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          str();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === close) return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return str();
+    if (c === 't') return void lit('true');
+    if (c === 'f') return void lit('false');
+    if (c === 'n') return void lit('null');
+    return num();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+  } catch (at) {
+    if (typeof at === 'number') return Math.min(at, text.length);
+    throw at;
+  }
+  return text.length;
+}
+
 /** 1-based line and column of a character offset. */
 function lineCol(text: string, offset: number): string {
   const before = text.slice(0, offset);
@@ -82,8 +150,8 @@ export function parseReport(text: string, file: string): Report {
   } catch (err) {
     const msg = (err as Error).message;
     const at = /position (\d+)/.exec(msg);
-    const where = at ? `${file}:${lineCol(text, Number(at[1]))}` : file;
-    throw usageError(`${where}: not valid JSON (${msg.replace(/^JSON\.parse: /, '')})`, [{ path: '', message: 'expected a report.json written by dsprobe run', hint: 'a report cut short by a crash can be rebuilt from samples.ndjson: dsprobe report samples.ndjson' }]);
+    const where = `${file}:${lineCol(text, at ? Number(at[1]) : jsonErrorOffset(text))}`;
+    throw usageError(`${where}: not valid JSON (${msg.replace(/^JSON\.parse: /, '').replace(/\s+/g, ' ').slice(0, 160)})`, [{ path: '', message: 'expected a report.json written by dsprobe run', hint: 'a report cut short by a crash can be rebuilt from samples.ndjson: dsprobe report samples.ndjson' }]);
   }
   const problems = shapeProblems(v, file);
   if (problems.length) throw usageError(`${file}: not a dsprobe report`, problems);

@@ -30,3 +30,28 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     expect(res.bodyText).toContain('480');
   });
 });
+
+describe.skipIf(!haveChromium)('HTML report escaping', () => {
+  it('renders <script> and "><img onerror> in model names, messages and scenario as inert text', async () => {
+    mkdirSync(OUT, { recursive: true });
+    const { report } = generate({ hostile: true });
+    const html = renderHtml(report);
+    expect(html).not.toContain('<script>alert(1)');
+    expect(html).not.toContain('<img src=x');
+    const file = join(OUT, 'report-hostile.html');
+    writeFileSync(file, html);
+    const res = await checkPage(file, join(OUT, 'report-hostile.png'));
+    expect(res.dialogs).toEqual([]);
+    expect(res.pageErrors).toEqual([]);
+    expect(res.consoleErrors).toEqual([]);
+    expect(res.requests).toEqual([]);
+    expect(res.imgCount).toBe(0);
+    // The data block, uPlot and dsprobe's own script: nothing else.
+    expect(res.scriptCount).toBe(3);
+    // The payloads are visible as text (escaped, not dropped), in tables and in chart legends.
+    expect(res.bodyText).toContain('<script>alert(1)</script>');
+    expect(res.bodyText).toContain('"><img src=x onerror=alert(1)>');
+    expect(res.title).toContain('<script>alert(1)</script>');
+    for (const c of res.charts) expect(c).toEqual({ canvas: true, nonBlank: true });
+  });
+});
