@@ -16,6 +16,11 @@ export function mdCell(s: string): string {
     .replace(/\r?\n/g, ' ');
 }
 
+/** Text for a code span inside a table cell: HTML is inert there, but pipes and backticks still need care. */
+export function mdCode(s: string): string {
+  return '`' + s.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r?\n/g, ' ') + '`';
+}
+
 const n = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'));
 
 function usd(v: number): string {
@@ -37,7 +42,7 @@ export function renderMarkdownSummary(report: Report): string {
   out.push(`## ${icon} dsprobe: ${mdCell(report.name)}: ${headline}`);
   out.push('');
   out.push(
-    `${report.mode} run against ${report.target.mock ? 'the built-in mock' : `\`${mdCell(safeUrl(report.target.url))}\``} (${report.target.protocol}, ${report.target.keys} key(s)), ${(report.duration_ms / 1000).toFixed(1)} s, seed ${report.seed}, started ${mdCell(report.started_at)}.`,
+    `${report.mode} run against ${report.target.mock ? 'the built-in mock' : mdCode(safeUrl(report.target.url))} (${report.target.protocol}, ${report.target.keys} key(s)), ${(report.duration_ms / 1000).toFixed(1)} s, seed ${report.seed}, started ${mdCell(report.started_at)}.`,
   );
   out.push('');
   out.push('### Concurrency caps');
@@ -57,7 +62,7 @@ export function renderMarkdownSummary(report: Report): string {
     out.push('| | threshold | actual | note |');
     out.push('|---|---|---:|---|');
     for (const t of report.thresholds) {
-      out.push(`| ${t.passed ? '✅' : '❌'} | \`${mdCell(t.expression)}\` | ${mdCell(t.actual_text)} | ${mdCell(t.note ?? '')} |`);
+      out.push(`| ${t.passed ? '✅' : '❌'} | ${mdCode(t.expression)} | ${mdCell(t.actual_text)} | ${mdCell(t.note ?? '')} |`);
     }
   }
   out.push('');
