@@ -1,0 +1,121 @@
+/**
+ * The OpenAI chat-completions dialect, as DeepSeek speaks it (DEEPSEEK-API.md, "OpenAI surface").
+ */
+import { asObj, fault, tokenEvent, type ChatParams, type Dialect, type ResponseFacts, type StreamReader } from './dialect.js';
+import { DeltaTemplates } from './fast-delta.js';
+import { errorOf } from './server-error.js';
+import { openAiUsage } from './usage.js';
+
+const CONTENT_MARK = '"delta":{"content":"';
+const REASONING_MARK = '"delta":{"reasoning_content":"';
+
+function hasText(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+/** Reads one OpenAI-style stream: `data: {chunk}` frames, then `data: [DONE]`. */
+class OpenAiStream implements StreamReader {
+  private readonly f: ResponseFacts;
+  private readonly tpl = new DeltaTemplates();
+
+  constructor(f: ResponseFacts) {
+    this.f = f;
+  }
+
+  message(event: string, data: string, atUs: number): void {
+    const f = this.f;
+    if (f.complete) return; // anything after [DONE] is ignored
+    // Fast path: a text delta shaped exactly like one already parsed (see fast-delta.ts).
+    const m = this.tpl.match(data);
+    if (m === 1) return tokenEvent(f, atUs);
+    if (m === 0) return;
+    if (data === '[DONE]') {
+      f.complete = true;
+      return;
+    }
+    let j: unknown;
+    try {
+      j = JSON.parse(data);
+    } catch {
+      return fault(f, 'bad_json', data);
+    }
+    const err = errorOf(j, 'mid_stream_error');
+    if (err || event === 'error') {
+      f.error ??= err ?? { rateLimited: false, detail: 'mid_stream_error', message: data.slice(0, 300) };
+      return;
+    }
+    const o = asObj(j);
+    if (!o) return fault(f, 'bad_json', data);
+    const choices = o.choices;
+    let text = false;
+    let finish = false;
+    if (Array.isArray(choices)) {
+      for (const c of choices) {
+        const co = asObj(c);
+        if (!co) continue;
+        const d = asObj(co.delta);
+        if (d && (hasText(d.content) || hasText(d.reasoning_content) || hasText(d.reasoning) || Array.isArray(d.tool_calls))) {
+          text = true;
+        }
+        if (typeof co.finish_reason === 'string') {
+          f.finish_reason = co.finish_reason;
+          finish = true;
+        }
+      }
+    }
+    const usage = o.usage != null ? openAiUsage(o.usage) : undefined;
+    if (usage) f.usage = usage;
+    if (text) tokenEvent(f, atUs);
+    // Learn a template from a pure text delta (one choice, one text key, nothing else of interest).
+    if (!finish && !usage && Array.isArray(choices) && choices.length === 1) {
+      const d = asObj(asObj(choices[0])?.delta);
+      if (d) {
+        const keys = Object.keys(d);
+        if (keys.length === 1) {
+          if (typeof d.content === 'string') this.tpl.learn(data, CONTENT_MARK, d.content);
+          else if (typeof d.reasoning_content === 'string') this.tpl.learn(data, REASONING_MARK, d.reasoning_content);
+        }
+      }
+    }
+  }
+}
+
+/** The OpenAI dialect: `POST {base}/chat/completions`, bearer auth. */
+export const openAiDialect: Dialect = {
+  name: 'openai',
+  path: '/chat/completions',
+  headers(apiKey) {
+    return { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  },
+  body(p: ChatParams) {
+    const messages: { role: string; content: string }[] = [];
+    if (p.system.length > 0) messages.push({ role: 'system', content: p.system });
+    messages.push({ role: 'user', content: p.prompt });
+    const b: Record<string, unknown> = { model: p.model, messages, max_tokens: p.max_tokens, stream: p.stream };
+    // Generic OpenAI servers only report usage in streams when asked; DeepSeek sends it anyway.
+    if (p.stream) b.stream_options = { include_usage: true };
+    b.thinking = { type: p.thinking ? 'enabled' : 'disabled' };
+    if (p.thinking && p.reasoning_effort) b.reasoning_effort = p.reasoning_effort;
+    if (p.temperature !== undefined) b.temperature = p.temperature;
+    if (p.user_id !== undefined) b.user_id = p.user_id;
+    return JSON.stringify(b);
+  },
+  streamReader(facts) {
+    return new OpenAiStream(facts);
+  },
+  readBody(json, f) {
+    const o = asObj(json);
+    const choices = o?.choices;
+    if (!o || !Array.isArray(choices)) return fault(f, 'unexpected_body', JSON.stringify(json).slice(0, 200));
+    for (const c of choices) {
+      const co = asObj(c);
+      if (!co) continue;
+      const m = asObj(co.message);
+      if (m && (hasText(m.content) || hasText(m.reasoning_content) || Array.isArray(m.tool_calls))) f.token_events++;
+      if (typeof co.finish_reason === 'string') f.finish_reason = co.finish_reason;
+    }
+    const usage = openAiUsage(o.usage);
+    if (usage) f.usage = usage;
+    f.complete = true;
+  },
+};

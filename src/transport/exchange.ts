@@ -1,0 +1,357 @@
+/**
+ * One HTTP exchange as an undici dispatch handler: bytes in, one Sample out, never a rejection.
+ *
+ * Uses undici's raw handler callbacks (onConnect/onHeaders/onData/onComplete/onError): the path undici runs
+ * internally, with no stream objects, no header object built per response, and no per-chunk promise.
+ * Timestamps are read from the Clock once per callback (all events decoded from one chunk share its arrival
+ * time). The Sample is settled exactly once, by the first of: response end, connection error, the absolute
+ * deadline (shared sweep), or the caller's abort signal.
+ */
+import type { Clock } from '../run/clock.js';
+import type { Sample } from '../types.js';
+import { newFacts, type Dialect, type ResponseFacts, type StreamReader } from '../protocol/dialect.js';
+import { errorOf } from '../protocol/server-error.js';
+import { SseParser, type SseHandler } from '../protocol/sse.js';
+import type { DeadlineHandle } from './deadlines.js';
+import { readHeaders } from './headers.js';
+import {
+  networkDetail,
+  networkMessage,
+  verdictForBody,
+  verdictForServerError,
+  verdictForStatus,
+  verdictForStreamEnd,
+  type Verdict,
+} from './classify.js';
+import type { ProbeHooks, ProbeRequest } from './prober.js';
+
+/** Most bytes of a non-2xx body kept for its error message. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+const enum Mode {
+  None = 0,
+  Sse = 1,
+  Body = 2,
+  ErrorBody = 3,
+}
+
+/** Why dsprobe itself aborted the request (undici receives this as the abort reason). */
+class StopError extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'DsprobeStop';
+  }
+}
+
+/** Per-request state machine. Create, then `start` it via the dispatcher. */
+export class Exchange implements SseHandler {
+  readonly sample: Sample;
+  private readonly req: ProbeRequest;
+  private readonly dialect: Dialect;
+  private readonly clock: Clock;
+  private readonly hooks: ProbeHooks | undefined;
+  private readonly resolve: (s: Sample) => void;
+  private readonly onSettle: (x: Exchange) => void;
+  private abortFn: ((err?: Error) => void) | null = null;
+  /** Set once the Sample is final; later callbacks only drain or abort. */
+  private settled = false;
+  private undiciDone = false;
+  private mode: Mode = Mode.None;
+  private contentType = '';
+  private facts: ResponseFacts | null = null;
+  private reader: StreamReader | null = null;
+  private sse: SseParser | null = null;
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private sawData = false;
+  /** Arrival time of the chunk being parsed (µs). */
+  private at = 0;
+  deadline: DeadlineHandle | null = null;
+  signal: AbortSignal | null = null;
+
+  constructor(
+    req: ProbeRequest,
+    dialect: Dialect,
+    clock: Clock,
+    hooks: ProbeHooks | undefined,
+    resolve: (s: Sample) => void,
+    onSettle: (x: Exchange) => void,
+  ) {
+    this.req = req;
+    this.dialect = dialect;
+    this.clock = clock;
+    this.hooks = hooks;
+    this.resolve = resolve;
+    this.onSettle = onSettle;
+    const s: Sample = {
+      id: req.id,
+      model: req.model,
+      step: req.step,
+      target_inflight: req.target_inflight,
+      key_index: req.key_index,
+      intended_us: req.intended_us,
+      sent_us: clock.nowUs(),
+      keepalives: 0,
+      end_us: 0,
+      outcome: 'ok',
+      inflight_at_send: req.inflight_at_send,
+    };
+    if (req.user_id !== undefined) s.user_id = req.user_id;
+    this.sample = s;
+  }
+
+  // ---- called by the prober -------------------------------------------------------------------------
+
+  /** The absolute deadline passed: settle as timeout (unless the status already decided) and cut. */
+  expire(): void {
+    this.deadline = null;
+    if (!this.settled) {
+      const v = this.decided() ?? { outcome: 'timeout', detail: 'deadline' };
+      this.settle(v);
+    }
+    this.cut('deadline');
+  }
+
+  /** The caller's signal fired: settle as aborted (unless the status already decided) and cut. */
+  abortByCaller(): void {
+    if (!this.settled) this.settle(this.decided(true) ?? { outcome: 'aborted', detail: 'aborted' });
+    this.cut('aborted');
+  }
+
+  /** The dispatcher refused the request synchronously (closed pool, bad arguments). */
+  failDispatch(err: unknown): void {
+    this.undiciDone = true;
+    if (!this.settled) this.settle({ outcome: 'network', detail: 'dispatch', error: networkMessage(err) });
+  }
+
+  // ---- undici handler ----------------------------------------------------------------------------------
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.settled) {
+      abort(new StopError('settled'));
+      return;
+    }
+    this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+    if (this.settled) return false;
+    if (statusCode < 200) return true; // informational
+    const now = this.clock.nowUs();
+    const s = this.sample;
+    s.headers_us = now;
+    s.status = statusCode;
+    const h = readHeaders(rawHeaders);
+    this.contentType = h.contentType;
+    if (h.retryAfter !== undefined) s.retry_after = h.retryAfter;
+    if (h.ratelimit !== undefined) s.ratelimit = h.ratelimit;
+    if (h.traceId !== undefined) s.trace_id = h.traceId;
+    if (statusCode >= 300) this.mode = Mode.ErrorBody;
+    else {
+      this.facts = newFacts();
+      if (h.contentType.includes('event-stream')) {
+        this.mode = Mode.Sse;
+        this.reader = this.dialect.streamReader(this.facts);
+        this.sse = new SseParser(this);
+      } else this.mode = Mode.Body;
+    }
+    this.hooks?.onHeaders?.(this.req, statusCode, now);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true; // draining after a decision: let the connection finish
+    const now = this.clock.nowUs();
+    const s = this.sample;
+    if (s.first_byte_us === undefined) s.first_byte_us = now;
+    this.at = now;
+    switch (this.mode) {
+      case Mode.Sse:
+        (this.sse as SseParser).push(chunk);
+        break;
+      case Mode.Body:
+        this.bodyData(chunk, now);
+        break;
+      default:
+        if (this.bytes < MAX_ERROR_BODY) {
+          this.chunks.push(chunk);
+          this.bytes += chunk.length;
+        }
+    }
+    return true;
+  }
+
+  onComplete(_trailers: Buffer[] | null): void {
+    this.undiciDone = true;
+    this.release();
+    if (this.settled) return;
+    this.at = this.clock.nowUs();
+    let v: Verdict;
+    switch (this.mode) {
+      case Mode.Sse:
+        (this.sse as SseParser).end();
+        v = verdictForStreamEnd(this.facts as ResponseFacts);
+        break;
+      case Mode.Body:
+        v = verdictForBody(this.contentType, this.bodyText(), this.dialect, this.facts as ResponseFacts);
+        break;
+      default:
+        v = verdictForStatus(this.sample.status ?? 0, this.bodyText());
+    }
+    this.settle(v);
+  }
+
+  onError(err: Error): void {
+    this.undiciDone = true;
+    this.release();
+    if (this.settled) return;
+    this.at = this.clock.nowUs();
+    if (this.sample.status === undefined) {
+      this.settle({ outcome: 'network', detail: networkDetail(err), error: networkMessage(err) });
+      return;
+    }
+    const decided = this.decided();
+    if (decided) return this.settle(decided);
+    const s = this.sample;
+    const queued = s.keepalives > 0 && s.first_data_us === undefined;
+    this.settle({ outcome: 'network', detail: queued ? 'cut_while_queued' : 'cut_mid_stream', error: networkMessage(err) });
+  }
+
+  // ---- SSE handler (hot path) --------------------------------------------------------------------------
+
+  onComment(_text: string): void {
+    if (this.sample.first_data_us === undefined) this.keepAlive();
+  }
+
+  onMessage(event: string, data: string, _id: string): void {
+    const s = this.sample;
+    if (s.first_data_us === undefined) {
+      // Anthropic `ping` before any content is a keep-alive in all but name.
+      if (event === 'ping') return this.keepAlive();
+      s.first_data_us = this.at;
+    }
+    (this.reader as StreamReader).message(event, data, this.at);
+  }
+
+  onOtherLine(line: string): void {
+    const s = this.sample;
+    if (s.first_data_us === undefined) s.first_data_us = this.at;
+    // A raw JSON error body written into an event stream (e.g. the queue-timeout body): classify it.
+    if (line.charCodeAt(0) === 123 /* { */) {
+      try {
+        const e = errorOf(JSON.parse(line), 'error_body');
+        const f = this.facts as ResponseFacts;
+        if (e) f.error ??= e;
+      } catch {
+        // not JSON: an unknown SSE field, ignored as the spec says
+      }
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------
+
+  private keepAlive(): void {
+    const s = this.sample;
+    s.keepalives++;
+    if (s.first_keepalive_us === undefined) s.first_keepalive_us = this.at;
+    this.hooks?.onKeepAlive?.(this.req, this.at);
+  }
+
+  /** Non-stream body: count leading blank lines (LF) as keep-alives until the first other byte. */
+  private bodyData(chunk: Buffer, now: number): void {
+    if (!this.sawData) {
+      const n = chunk.length;
+      let i = 0;
+      for (; i < n; i++) {
+        const b = chunk[i] as number;
+        if (b === 10) this.keepAlive();
+        else if (b !== 13 && b !== 32 && b !== 9) break;
+      }
+      if (i === n) return;
+      this.sawData = true;
+      this.sample.first_data_us = now;
+      chunk = i === 0 ? chunk : chunk.subarray(i);
+    }
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  private bodyText(): string {
+    const c = this.chunks;
+    this.chunks = [];
+    if (c.length === 0) return '';
+    return (c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c)).toString('utf8');
+  }
+
+  /**
+   * A verdict already fixed by what arrived, whatever happens next: a non-2xx status, an error reported in
+   * the body, or a stream whose end marker was seen. `byCaller`: an abort keeps only the status decision.
+   */
+  private decided(byCaller = false): Verdict | null {
+    const s = this.sample;
+    if (s.status !== undefined && s.status >= 300) return verdictForStatus(s.status, this.bodyText());
+    if (byCaller) return null;
+    const f = this.facts;
+    if (f?.error) return verdictForServerError(f.error);
+    if (f?.complete && this.mode === Mode.Sse) return verdictForStreamEnd(f);
+    return null;
+  }
+
+  private settle(v: Verdict): void {
+    if (this.settled) return;
+    this.settled = true;
+    const s = this.sample;
+    s.end_us = Math.max(this.clock.nowUs(), s.sent_us);
+    s.outcome = v.outcome;
+    if (v.outcome !== 'ok') s.detail = v.detail;
+    if (v.error !== undefined && v.error.length > 0) s.error = redact(v.error, this.req.apiKey);
+    if (v.server_concurrency !== undefined) s.server_concurrency = v.server_concurrency;
+    if (v.server_limit !== undefined) s.server_limit = v.server_limit;
+    const f = this.facts;
+    if (f) {
+      if (f.first_token_us !== undefined) s.first_token_us = f.first_token_us;
+      if (f.token_events > 0) s.token_events = f.token_events;
+      if (f.usage) s.usage = f.usage;
+      if (f.finish_reason !== undefined) s.finish_reason = f.finish_reason;
+    }
+    this.sse = null;
+    this.reader = null;
+    if (this.undiciDone) this.release();
+    this.onSettle(this);
+    this.resolve(s);
+  }
+
+  /** Aborts the undici request (if still running) with dsprobe's own reason. */
+  private cut(why: string): void {
+    if (this.undiciDone) return;
+    const abort = this.abortFn;
+    if (abort) {
+      this.abortFn = null;
+      abort(new StopError(why));
+    }
+    // Not yet connected: onConnect will abort it when the pool gets to it.
+  }
+
+  /** Drops the deadline and the signal listener once nothing more can happen. */
+  private release(): void {
+    if (this.deadline) {
+      this.deadline.cancel();
+      this.deadline = null;
+    }
+    if (this.signal) {
+      this.signal.removeEventListener('abort', this);
+      this.signal = null;
+    }
+  }
+
+  /** EventListener interface: the caller's AbortSignal fired (`this` is the listener: no closure per request). */
+  handleEvent(): void {
+    this.abortByCaller();
+  }
+}
+
+/** Replaces every occurrence of `secret` in `text` (a key must never reach a Sample). */
+export function redact(text: string, secret: string): string {
+  if (secret.length < 4 || !text.includes(secret)) return text;
+  return text.split(secret).join('[redacted]');
+}
