@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Command } from 'commander';
+import { validateCommand } from '../../src/cli/commands/validate.js';
+import { planCommand } from '../../src/cli/commands/plan.js';
+import { DsprobeError, formatProblems } from '../../src/errors.js';
+import type { CliIO } from '../../src/cli/io.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dsprobe-cli-'));
+const BAD = join(dir, 'bad.yaml');
+writeFileSync(BAD, 'target: { url: mock }\nmodels: { deepseek-v4-flash: { wieght: 2 } }\nload: { mode: ramp, start: 50, max: 10 }\n');
+const RETIRED = join(dir, 'retired.yaml');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+writeFileSync(RETIRED, 'target: { url: mock }\nmodels: { deepseek-chat: {} }\nload: { mode: ramp, start: 5, max: 5, hold: 1s }\n');
+
+/** Runs one of this area's commands in-process, the way main() does (a DsprobeError becomes its exit code). */
+async function runCmd(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  let code = 0;
+  const io: CliIO = {
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+    stdin: { isTTY: false },
+    env: {},
+    cwd: process.cwd(),
+    signal: new AbortController().signal,
+  } as unknown as CliIO;
+  const program = new Command().exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  for (const c of [validateCommand, planCommand]) c.register(program, io, (n) => (code = n));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof DsprobeError)) throw e;
+    err += `dsprobe: ${e.message}\n${formatProblems(e.problems)}\n`;
+    code = e.exitCode;
+  }
+  return { code, out, err };
+}
+
+describe('validate and plan, in-process', () => {
+  it('validate: ok plus a one-line summary per file, exit 0', async () => {
+    const r = await runCmd(['validate', 'scenarios/quickstart.yaml', 'scenarios/ramp.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      'ok scenarios/quickstart.yaml: quickstart: search 100..4000 (×2, ±1), hold 3s; 2 model(s): deepseek-v4-flash, deepseek-v4-pro; openai → the mock\n' +
+        'ok scenarios/ramp.yaml: ramp-example: ramp 20..120 step 10, hold 2s; 2 model(s): deepseek-v4-flash ×3, deepseek-v4-pro ×1; openai → the mock\n',
+    );
+    expect(r.err).toBe('');
+  });
+
+  it('validate: every problem with file:line:col and a hint, exit 2', async () => {
+    const r = await runCmd(['validate', BAD]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toContain(`${BAD}: 2 problem(s)\n`);
+    expect(r.err).toContain(`${BAD}:2:32: models.deepseek-v4-flash.wieght: unknown key \`wieght\`\n  hint: did you mean \`weight\`?`);
+    expect(r.err).toContain(`${BAD}:3:37: load.max: must be >= load.start (got 10 < 50)`);
+  });
+
+  it('validate: warnings go to stderr and do not fail', async () => {
+    const r = await runCmd(['validate', RETIRED]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^warning: models\.deepseek-chat: model `deepseek-chat` was retired on 2026-07-24/);
+  });
+
+  it('validate: a missing file is a usage error', async () => {
+    const r = await runCmd(['validate', join(dir, 'nope.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/nope\.yaml: cannot read it \(no such file\)/);
+  });
+
+  it('plan: steps, worst case and assumptions; --json', async () => {
+    const r = await runCmd(['plan', 'scenarios/real-api-check.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^plan: real-api-check/);
+    expect(r.out).toMatch(/worst case: [\d,]+ requests, [\d,]+ tokens, \$\d+\.\d\d, /);
+    const j = await runCmd(['plan', 'scenarios/ramp.yaml', '--json', '--latency', '1000']);
+    expect(j.code).toBe(0);
+    const plan = JSON.parse(j.out);
+    expect(plan.latency_ms).toBe(1000);
+    expect(plan.steps).toHaveLength(11);
+    expect(plan.worst_case.requests).toBe(2 * (20 + 30 + 40 + 50 + 60 + 70 + 80 + 90 + 100 + 110 + 120));
+  });
+
+  it('plan: a bad scenario exits 2; a bad --latency too', async () => {
+    expect((await runCmd(['plan', BAD])).code).toBe(2);
+    const r = await runCmd(['plan', 'scenarios/ramp.yaml', '--latency', 'fast']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--latency: expected a number of milliseconds > 0/);
+  });
+});
+
+describe('the real binary', () => {
+  beforeAll(() => {
+    // Emits even when another area has a type error; only a missing file would stop the binary loading.
+    spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'ignore' });
+  }, 120_000);
+  const bin = (...args: string[]) => spawnSync('node', ['bin/dsprobe.js', ...args], { encoding: 'utf8' });
+
+  it('validate: exit 0 on the repository scenarios, 2 on a bad file', () => {
+    const good = bin('validate', 'scenarios/quickstart.yaml', 'scenarios/flash-vs-pro-headroom.yaml', 'scenarios/ramp.yaml', 'scenarios/ci-check.yaml');
+    expect(good.stderr).toBe('');
+    expect(good.status).toBe(0);
+    expect(good.stdout.split('\n').filter((l) => l.startsWith('ok '))).toHaveLength(4);
+    const bad = bin('validate', BAD);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`${BAD}:2:32: models.deepseek-v4-flash.wieght: unknown key`);
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('plan: prints a dollar estimate for a real-API scenario; exit 2 on a bad one', () => {
+    const r = bin('plan', 'scenarios/real-api-check.yaml');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/worst case: .* \$\d+\.\d\d, /);
+    const bad = bin('plan', BAD);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^dsprobe: scenario has 2 problem\(s\)/);
+  });
+});
