@@ -75,6 +75,15 @@ export const CLIENT_JS = String.raw`
     };
   }
 
+  // Ticks at 1, 2, 5 x 10^k inside the visible range (uPlot's own log ticks start at the range's minimum).
+  function logSplits(u, axisIdx, min, max) {
+    var out = [];
+    for (var p = Math.pow(10, Math.floor(Math.log10(Math.max(1, min)))); p <= max; p *= 10) {
+      [1, 2, 5].forEach(function (m) { var v = p * m; if (v >= min && v <= max) out.push(v); });
+    }
+    return out;
+  }
+
   // 1. The headline chart: 429 rate against in-flight, one line per model, on the union of levels.
   function headline() {
     var box = document.getElementById('chart-429');
@@ -95,11 +104,15 @@ export const CLIENT_JS = String.raw`
         value: function (u, v) { return v == null ? '' : v.toFixed(1) + '%'; } });
       caps.push({ cap: m.cap, color: color });
     });
+    var logX = x[x.length - 1] / Math.max(1, x[0]) >= 20;
     var c = card(box, '429 rate (%) against requests in flight; dashed: cap estimate');
     plot(c, {
       // Caps of different models can be 5x apart (Flash 2500, Pro 500): a log axis keeps both readable.
-      scales: { x: { time: false, distr: x[x.length - 1] / Math.max(1, x[0]) >= 20 ? 3 : 1 }, y: { range: [0, 100] } },
-      axes: [{ label: 'requests in flight (' + (x[x.length - 1] / Math.max(1, x[0]) >= 20 ? 'log scale' : 'linear') + ')' }, { label: '429 %', size: 50 }],
+      scales: { x: logX ? { time: false, distr: 3, range: function (u, lo, hi) { return [lo / 1.2, hi * 1.2]; } } : { time: false },
+        y: { range: [0, 100] } },
+      axes: [logX ? { label: 'requests in flight (log scale)', splits: logSplits, filter: function (u, vs) { return vs; },
+        values: function (u, vs) { return vs.map(function (v) { return v == null ? '' : v.toLocaleString('en-US'); }); } }
+        : { label: 'requests in flight' }, { label: '429 %', size: 50 }],
       series: series,
       plugins: [capLines(caps)],
     }, data, 280);

@@ -73,13 +73,19 @@ const COMPARE_JS = String.raw`
   D.forEach(function (g, gi) {
     var box = document.getElementById('cmp-chart-' + gi);
     if (!box || g.x.length === 0) return;
-    [['429 rate (%)', g.rate], ['E2E p99 (ms)', g.p99]].forEach(function (spec) {
+    // Both cards first: a chart is sized from its card, and the grid lays cards out only once both exist.
+    var specs = [['429 rate (%)', g.rate], ['E2E p99 (ms)', g.p99]];
+    var cards = specs.map(function (spec) {
       var card = document.createElement('div');
       card.className = 'chart-card';
       var h = document.createElement('h4');
       h.textContent = spec[0] + ' against requests in flight';
       card.appendChild(h);
       box.appendChild(card);
+      return card;
+    });
+    specs.forEach(function (spec, k) {
+      var card = cards[k];
       var u = new uPlot({
         width: Math.max(240, card.clientWidth - 24), height: 220,
         scales: { x: { time: false } },

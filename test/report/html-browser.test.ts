@@ -6,7 +6,9 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
-import { generate } from './fixtures/generate.js';
+import { compareReports, renderCompareHtml } from '../../src/report/compare.js';
+import { mergeReports } from '../../src/report/merge.js';
+import { DEFAULT_MODELS, generate, longRun } from './fixtures/generate.js';
 import { CHROMIUM, checkPage } from './browser.js';
 
 const OUT = join(process.cwd(), 'test-results');
@@ -53,5 +55,37 @@ describe.skipIf(!haveChromium)('HTML report escaping', () => {
     expect(res.bodyText).toContain('"><img src=x onerror=alert(1)>');
     expect(res.title).toContain('<script>alert(1)</script>');
     for (const c of res.charts) expect(c).toEqual({ canvas: true, nonBlank: true });
+  });
+});
+
+describe.skipIf(!haveChromium)('other pages in headless Chromium', () => {
+  it('the compare page and a merged report draw their charts with no error or request', async () => {
+    mkdirSync(OUT, { recursive: true });
+    const a = generate().report;
+    const b = generate({ models: [{ ...DEFAULT_MODELS[0]!, cap: 2400, pool: 800 }, DEFAULT_MODELS[1]!] }).report;
+    const cmp = join(OUT, 'compare.html');
+    writeFileSync(cmp, renderCompareHtml(compareReports([{ label: 'last-week', report: a }, { label: 'today', report: b }])));
+    const c = await checkPage(cmp, join(OUT, 'compare.png'));
+    expect([c.consoleErrors, c.pageErrors, c.requests]).toEqual([[], [], []]);
+    expect(c.charts.length).toBe(4);
+    for (const x of c.charts) expect(x).toEqual({ canvas: true, nonBlank: true });
+    expect(c.bodyText).toContain('cap fell from 2500 to 2400');
+
+    const merged = join(OUT, 'report-merged.html');
+    writeFileSync(merged, renderHtml(mergeReports(generate({ shards: 2 }).shards)));
+    const m = await checkPage(merged, join(OUT, 'report-merged.png'));
+    expect([m.consoleErrors, m.pageErrors, m.requests]).toEqual([[], [], []]);
+    for (const x of m.charts) expect(x).toEqual({ canvas: true, nonBlank: true });
+    expect(m.bodyText).toContain('2 shards merged');
+  });
+
+  it('a one-hour run renders downsampled charts on a narrow screen', async () => {
+    mkdirSync(OUT, { recursive: true });
+    const file = join(OUT, 'report-one-hour.html');
+    writeFileSync(file, renderHtml(longRun(3600)));
+    const res = await checkPage(file, join(OUT, 'report-one-hour-narrow.png'), { width: 420, height: 900 });
+    expect([res.consoleErrors, res.pageErrors, res.requests]).toEqual([[], [], []]);
+    expect(res.charts.length).toBe(11);
+    for (const x of res.charts) expect(x).toEqual({ canvas: true, nonBlank: true });
   });
 });
