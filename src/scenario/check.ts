@@ -183,6 +183,7 @@ export function check(node: unknown, f: Field, path: (string | number)[], ctx: C
 function checkObject(node: unknown, f: ObjectField, path: (string | number)[], ctx: CheckCtx): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!isMap(node)) return out; // nullable: `key:` with no value
+  if (f.delegate) return node.toJSON() as Record<string, unknown>;
   const known = Object.keys(f.props ?? {});
   const seen = new Set<string>();
   for (const pair of node.items) {

@@ -61,6 +61,11 @@ export interface ObjectField extends Base {
   minKeys?: number;
   /** Accept any keys and values (validated elsewhere). */
   open?: boolean;
+  /**
+   * Validated by another module (the mock's own parser): check() returns the plain value untouched and
+   * `props` serve only the JSON Schema (editor completion).
+   */
+  delegate?: boolean;
 }
 
 export interface ArrayField extends Base {

@@ -6,6 +6,7 @@ import { isScalar } from 'yaml';
 import type { Problem } from '../errors.js';
 import { checkThreshold } from '../measure/thresholds.js';
 import { mergePricing } from '../cost/pricing.js';
+import { parseMockConfig } from '../mock/index.js';
 import { whereOf, pathText, type CheckCtx } from './check.js';
 import { retiredModelWarning } from './models.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
@@ -261,6 +262,32 @@ function pricing(raw: Raw, ctx: NormaliseCtx): Record<string, Price> {
   return merged;
 }
 
+/** `mock.caps.x` / `mock.faults[0].rate` -> path segments. */
+function splitPath(text: string): (string | number)[] {
+  return (text.match(/\[\d+\]|[^.[\]]+/g) ?? []).map((seg) => (seg.startsWith('[') ? Number(seg.slice(1, -1)) : seg));
+}
+
+/** The mock validates its own block; its problems get positions here (the deepest node of the path that exists). */
+function mockProblems(mock: unknown, ctx: NormaliseCtx): void {
+  for (const p of parseMockConfig(mock, 'mock').problems) {
+    const segs = splitPath(p.path);
+    let where: string | undefined = /unknown key/.test(p.message) ? keyWhere(ctx, segs) : undefined;
+    for (let n = segs.length; n > 0 && !where; n--) {
+      const node = ctx.doc.getIn(segs.slice(0, n), true);
+      // A pair's key is where an unknown key is; its value is where a bad value is.
+      where = whereOf(ctx, node) ?? (n === segs.length ? keyWhere(ctx, segs) : undefined);
+    }
+    ctx.problems.push(where && !p.where ? { ...p, where } : p);
+  }
+}
+
+function keyWhere(ctx: NormaliseCtx, segs: (string | number)[]): string | undefined {
+  const parent = ctx.doc.getIn(segs.slice(0, -1), true) as { items?: { key: unknown }[] } | undefined;
+  const last = segs[segs.length - 1];
+  const pair = parent?.items?.find((it) => isScalar(it.key) && String(it.key.value) === String(last));
+  return pair ? whereOf(ctx, pair.key) : undefined;
+}
+
 /** Builds the Scenario from checked values. Problems and warnings go to ctx. */
 export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Scenario {
   const t = target(raw, ctx);
@@ -285,6 +312,7 @@ export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Sce
   }
   if (raw.mock !== undefined) {
     if (t.url !== 'mock' && t.url !== '') at(ctx, ['mock'], 'only applies when target.url is `mock`', 'remove the mock block, or set `url: mock`');
+    else mockProblems(raw.mock, ctx);
     s.mock = raw.mock;
   }
   if (t.url !== 'mock') {

@@ -20,22 +20,22 @@ export function looksSecret(s: string): boolean {
   return /^sk-[A-Za-z0-9_-]{6,}/.test(t) || /^(bearer|basic)\s+\S/i.test(t) || /^[A-Za-z0-9+/_=-]{32,}$/.test(t);
 }
 
-function walk(v: unknown, key: string | undefined): unknown {
-  if (Array.isArray(v)) return v.map((x) => walk(x, key));
+/** Copies `v`; under a secret-named key every scalar is redacted, elsewhere only secret-looking strings. */
+function walk(v: unknown, secret: boolean): unknown {
+  if (Array.isArray(v)) return v.map((x) => walk(x, secret));
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      out[k] = k !== 'api_key_env' && SECRET_KEY.test(k) && x !== null && typeof x !== 'object' ? REDACTED : walk(x, k);
-    }
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, secret || (k !== 'api_key_env' && SECRET_KEY.test(k)));
     return out;
   }
-  if (typeof v === 'string' && looksSecret(v)) return REDACTED;
+  if (v === null || v === undefined) return v;
+  if (secret || (typeof v === 'string' && looksSecret(v))) return REDACTED;
   return v;
 }
 
 /** A deep copy of the scenario for reports, with every header value and secret-looking string redacted. */
 export function redactScenario(s: Scenario): unknown {
-  const copy = walk(s, undefined) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const copy = walk(s, false) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const headers = copy.target?.headers as Record<string, unknown> | undefined;
   if (headers) for (const k of Object.keys(headers)) headers[k] = REDACTED;
   return copy;

@@ -261,6 +261,7 @@ export const scenarioSpec: ObjectField = {
     mock: {
       kind: 'object',
       open: true,
+      delegate: true,
       doc: 'Options for the built-in mock (only when target.url is `mock`): caps, time_scale, latency, seed, ... (see docs/mock.md).',
       props: {
         caps: {

@@ -157,12 +157,12 @@ seed: 42
 models: { deepseek-v4-pro: { weight: 1 } }
 request: { user_id: { strategy: fixed, value: team_a-1 } }
 load: { mode: ramp, start: 5, step: 5, max: 20, hold: 250ms }
-mock: { caps: { deepseek-v4-pro: 12 }, time_scale: 0.01, seed: 3, latency: { itl_ms: 5 } }
+mock: { caps: { deepseek-v4-pro: 12 }, time_scale: 0.01, seed: 3, latency: { inter_token: 5ms } }
 `);
     expect(s.load).toMatchObject({ mode: 'ramp', start: 5, step: 5, max: 20, hold_ms: 250 });
     expect(s.stop.max_429_rate).toBe(0.05); // the ramp default
     expect(s.request.user_id).toEqual({ strategy: 'fixed', value: 'team_a-1' });
-    expect(s.mock).toEqual({ caps: { 'deepseek-v4-pro': 12 }, time_scale: 0.01, seed: 3, latency: { itl_ms: 5 } });
+    expect(s.mock).toEqual({ caps: { 'deepseek-v4-pro': 12 }, time_scale: 0.01, seed: 3, latency: { inter_token: '5ms' } });
     expect(ok(MIN + 'request: { user_id: none }\n').s.request.user_id).toEqual({ strategy: 'none' });
   });
 

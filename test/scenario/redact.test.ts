@@ -8,18 +8,21 @@ describe('redactScenario', () => {
     const r = parseScenario(
       `target: { url: mock, api_key_env: [DEEPSEEK_API_KEY, OTHER_KEY], headers: { X-Team: plain-value, Authorization: "Bearer ${key}" } }
 models: { deepseek-v4-flash: {} }
-mock: { accounts: [{ key: ${key}, caps: { deepseek-v4-flash: 5 } }], api_token: short, note: ${key} }
+mock: { accounts: [{ name: a, keys: [${key}, short-test-key], caps: { deepseek-v4-flash: 5 } }] }
 `,
       's.yaml',
     );
     expect(r.problems).toEqual([]);
+    // Fields a future mock option might add: redacted by name or by look.
+    Object.assign(r.scenario!.mock!, { api_token: 'short', note: key });
     const red = redactScenario(r.scenario!) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     const text = JSON.stringify(red);
     expect(text).not.toContain('abcdef0123456789');
     expect(text).not.toContain('plain-value');
+    expect(text).not.toContain('short-test-key');
     expect(red.target.headers).toEqual({ 'X-Team': '[redacted]', Authorization: '[redacted]' });
     expect(red.target.api_key_env).toEqual(['DEEPSEEK_API_KEY', 'OTHER_KEY']);
-    expect(red.mock.accounts[0]).toEqual({ key: '[redacted]', caps: { 'deepseek-v4-flash': 5 } });
+    expect(red.mock.accounts[0]).toEqual({ name: 'a', keys: ['[redacted]', '[redacted]'], caps: { 'deepseek-v4-flash': 5 } });
     expect(red.mock.api_token).toBe('[redacted]');
     expect(red.request.max_tokens).toBe(64); // numbers named *_tokens are not secrets
     expect(red.models).toEqual([{ name: 'deepseek-v4-flash', weight: 1 }]);
