@@ -3,10 +3,12 @@
  * run at the same in-flight level into one point (charts, compare). Counts add; histograms merge exactly
  * (HDR, same layout); percentiles are recomputed from the merged histograms, never averaged.
  */
-import { OUTCOMES, type CapEstimate, type ErrorGroup, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type ThresholdResult, type TimelinePoint, type TokenTotals } from '../types.js';
+import { OUTCOMES, type CapEstimate, type ErrorGroup, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type TimelinePoint, type TokenTotals } from '../types.js';
 import { encodeHistogram, mergeEncoded, percentilesMs } from '../measure/hist.js';
 import { estimateCap } from '../measure/cap.js';
 import { usageError } from '../errors.js';
+import { evaluateThresholds } from '../measure/thresholds.js';
+import type { ThresholdSpec } from '../scenario/types.js';
 
 /**
  * How steps combine: `shards` ran at the same time on different machines (in-flight and rates add);
@@ -178,21 +180,17 @@ function mergeTimelines(shards: readonly Report[]): TimelinePoint[] {
   return [...out.values()].sort((a, b) => a.t_ms - b.t_ms || a.model.localeCompare(b.model));
 }
 
-/**
- * Thresholds cannot be re-evaluated here (their evaluator needs the scenario's expressions parsed against
- * merged data), so a merged threshold passes only when it passed on every shard, and says so.
- */
-function mergeThresholds(shards: readonly Report[]): ThresholdResult[] {
-  const by = new Map<string, ThresholdResult[]>();
-  for (const r of shards) for (const t of r.thresholds) by.set(t.expression, [...(by.get(t.expression) ?? []), t]);
-  return [...by.entries()].map(([expression, list]) => ({
-    expression,
-    passed: list.length === shards.length && list.every((t) => t.passed),
-    actual: null,
-    actual_text: list.map((t) => t.actual_text).join(' / '),
-    abort_on_fail: list.some((t) => t.abort_on_fail),
-    note: `per shard (${list.length} of ${shards.length}); passes only if it passed on every shard`,
-  }));
+/** Each distinct threshold of the shards, in first-seen order (one scenario: normally the same list). */
+function thresholdSpecs(shards: readonly Report[]): ThresholdSpec[] {
+  const seen = new Map<string, ThresholdSpec>();
+  for (const r of shards) {
+    for (const t of r.thresholds) {
+      const have = seen.get(t.expression);
+      if (have) have.abort_on_fail ||= t.abort_on_fail;
+      else seen.set(t.expression, { expression: t.expression, abort_on_fail: t.abort_on_fail });
+    }
+  }
+  return [...seen.values()];
 }
 
 /**
@@ -248,7 +246,7 @@ export function mergeReports(shards: Report[]): Report {
   const loopWarnings = shards.map((r, i) => (r.loop.warning ? `shard ${i + 1}: ${r.loop.warning}` : null)).filter((w): w is string => !!w);
   for (const r of shards) for (const w of r.warnings) warnings.add(w);
   const nShards = sum(shards.map((r) => r.shards ?? 1));
-  return {
+  const merged: Report = {
     ...first,
     status: worst,
     status_reason: shards.map((r, i) => (r.status_reason ? `shard ${i + 1}: ${r.status_reason}` : null)).filter(Boolean).join('; ') || null,
@@ -257,7 +255,7 @@ export function mergeReports(shards: Report[]): Report {
     target: { ...first.target, keys: Math.max(...shards.map((r) => r.target.keys)) },
     models,
     timeline: mergeTimelines(shards),
-    thresholds: mergeThresholds(shards),
+    thresholds: [],
     cost: {
       usd: round(sum(shards.map((r) => r.cost.usd)), 6),
       tokens: addTokens(shards.map((r) => r.cost.tokens)),
@@ -275,4 +273,7 @@ export function mergeReports(shards: Report[]): Report {
     warnings: [...warnings],
     shards: nShards,
   };
+  // Thresholds are judged again on the merged data (merged histograms, summed counts), not per shard.
+  merged.thresholds = evaluateThresholds(thresholdSpecs(shards), merged);
+  return merged;
 }
