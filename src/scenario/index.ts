@@ -13,7 +13,7 @@ import type { Scenario } from './types.js';
 
 export type * from './types.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { expandEnv, DEFAULTS } from './normalise.js';
+export { expandEnv, expandHeaders, DEFAULTS } from './normalise.js';
 export { redactScenario } from './redact.js';
 export { scenarioJsonSchema } from './json-schema.js';
 export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from './models.js';

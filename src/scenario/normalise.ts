@@ -72,6 +72,24 @@ export function expandEnv(
   return { value: out, missing };
 }
 
+/**
+ * Header values with `${VAR}` expanded from the environment, for the transport (the scenario keeps the
+ * references so that reports never hold the values). Unset variables are listed in `missing`.
+ */
+export function expandHeaders(
+  headers: Record<string, string>,
+  env: Record<string, string | undefined>,
+): { headers: Record<string, string>; missing: string[] } {
+  const out: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [k, v] of Object.entries(headers)) {
+    const ex = expandEnv(v, env);
+    out[k] = ex.value;
+    missing.push(...ex.missing);
+  }
+  return { headers: out, missing };
+}
+
 function target(raw: Raw, ctx: NormaliseCtx): TargetSpec {
   const t: Raw = raw.target ?? {};
   let url: string = t.url ?? '';

@@ -223,3 +223,13 @@ describe('readScenario', () => {
     expect(err.message).toMatch(/no such file/);
   });
 });
+
+describe('expandHeaders', () => {
+  it('expands ${VAR} in header values and lists unset variables', async () => {
+    const { expandHeaders } = await import('../../src/scenario/index.js');
+    expect(expandHeaders({ 'X-Team': 'team ${TEAM}', 'X-Tok': '${TOK}', Plain: 'p' }, { TEAM: 'a' })).toEqual({
+      headers: { 'X-Team': 'team a', 'X-Tok': '', Plain: 'p' },
+      missing: ['TOK'],
+    });
+  });
+});
