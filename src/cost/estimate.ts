@@ -9,8 +9,8 @@
  * - The engine refills every finished slot at once, so a level of N held H ms starts N × ceil(H / latency)
  *   requests; requests still open when a level ends are counted in full.
  * - Ramp: every step held in full, nothing rate-limited. Search, per model: geometric climb from the start
- *   level (× load.growth) to the max, the cap just under the max, bisection down to load.precision, and the
- *   two re-check levels; every level held in full. Models search side by side, so the duration is the
+ *   level (× load.growth) to the max, the cap just under the max, two guessed levels (counted at the max),
+ *   bisection down to load.precision, and the two re-check levels; every level held in full. Models search side by side, so the duration is the
  *   longest model's.
  */
 import type { Price, Scenario } from '../scenario/types.js';
@@ -20,7 +20,7 @@ import { rampSteps } from '../plan/ramp.js';
 /** One model's part of a planned step. */
 export interface PlanModelStep {
   model: string;
-  phase: 'ramp' | 'climb' | 'bisect' | 'recheck';
+  phase: 'ramp' | 'climb' | 'guess' | 'bisect' | 'recheck';
   inflight: number;
   requests: number;
   tokens: number;
@@ -73,11 +73,16 @@ export function worstSearchLevels(start: number, max: number, growth: number, pr
     prev = level;
     level = Math.min(max, Math.max(level + 1, Math.round(level * growth)));
   }
-  // The cap sits just under the max: bisect between the last clean level and the max, every probe clean
-  // (levels rise toward the max: the dearest path).
+  // The cap sits just under the max. The search first tries the level the server was seen holding on the
+  // 429 level and one above it (counted at the max: an upper bound), then bisects between the last clean
+  // level and the max, every probe clean (levels rise toward the max: the dearest path).
   let lo = prev;
   const hi = level;
   if (lo > 0) {
+    if (hi - lo > precision) {
+      out.push({ level: hi, phase: 'guess' });
+      out.push({ level: hi, phase: 'guess' });
+    }
     while (hi - lo > precision) {
       const mid = Math.floor((lo + hi) / 2);
       out.push({ level: mid, phase: 'bisect' });
@@ -163,7 +168,7 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
     `each admitted request uses ${s.request.prompt_tokens} prompt tokens (all billed as cache misses) and the full max_tokens of ${s.request.max_tokens} output tokens`,
     `each request takes ${Math.round(latency)} ms${opts.latency_ms === undefined ? ' (0.5 s + 10 ms per output token: a fast server, the expensive case; override with --latency)' : ''}, and a finished slot is refilled at once`,
     s.load.mode === 'search'
-      ? `search: climb ×${s.load.growth} from the start to the max, the cap just under the max, bisection to ±${s.load.precision}${s.load.recheck ? ', two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s and nothing rate-limited (a 429 costs nothing)`
+      ? `search: climb ×${s.load.growth} from the start to the max, the cap just under the max, two guessed levels, bisection to ±${s.load.precision}${s.load.recheck ? ', two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s and nothing rate-limited (a 429 costs nothing); the real search usually decides a level long before its hold ends`
       : 'ramp: every step held in full and nothing rate-limited',
   ];
   if (s.target.url === 'mock') assumptions.push('target is the built-in mock: nothing is billed; dollars show what the same traffic would cost at the prices above');

@@ -66,10 +66,12 @@ describe('worstSearchLevels', () => {
     expect(bisect[bisect.length - 1]).toBe(999);
     expect(bisect.length).toBe(Math.ceil(Math.log2(200))); // 8 halvings of a 200-wide bracket
     expect(levels.filter((l) => l.phase === 'recheck').map((l) => l.level)).toEqual([999, 1000]);
+    expect(levels.filter((l) => l.phase === 'guess').map((l) => l.level)).toEqual([1000, 1000]);
+    expect(levels.map((l) => l.phase)).toEqual([...Array(5).fill('climb'), 'guess', 'guess', ...Array(8).fill('bisect'), 'recheck', 'recheck']);
   });
   it('coarser precision, no re-check, growth 4', () => {
     const levels = worstSearchLevels(10, 100, 4, 10, false);
-    expect(levels.map((l) => `${l.phase}:${l.level}`)).toEqual(['climb:10', 'climb:40', 'climb:100', 'bisect:70', 'bisect:85', 'bisect:92']);
+    expect(levels.map((l) => `${l.phase}:${l.level}`)).toEqual(['climb:10', 'climb:40', 'climb:100', 'guess:100', 'guess:100', 'bisect:70', 'bisect:85', 'bisect:92']);
   });
   it('start at the max: one level', () => {
     expect(worstSearchLevels(50, 50, 2, 1, true)).toEqual([{ level: 50, phase: 'climb' }]);
