@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { DeltaTemplates, scanJsonString } from '../../src/protocol/fast-delta.js';
+
+const chunk = (text: string) =>
+  `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}],"usage":null}`;
+const MARK = '"delta":{"content":"';
+
+describe('scanJsonString', () => {
+  test('finds the closing quote past escapes, rejects bad escapes and control characters', () => {
+    const s = '"a\\"b\\\\\\u00e9\\n"';
+    expect(scanJsonString(s, 1)).toBe(s.length - 1);
+    expect(scanJsonString('"a\\x"', 1)).toBe(-1);
+    expect(scanJsonString('"a\\u12"', 1)).toBe(-1);
+    expect(scanJsonString('"a\nb"', 1)).toBe(-1);
+    expect(scanJsonString('"abc', 1)).toBe(-1);
+  });
+  test('agrees with JSON.parse on arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 64 }), (t) => {
+        const s = JSON.stringify(t);
+        expect(scanJsonString(s, 1)).toBe(s.length - 1);
+      }),
+    );
+  });
+});
+
+describe('DeltaTemplates', () => {
+  test('after learning one chunk, same-shaped chunks match without parsing; text emptiness is reported', () => {
+    const t = new DeltaTemplates();
+    expect(t.match(chunk('hello'))).toBe(-1);
+    t.learn(chunk('hello'), MARK, 'hello');
+    expect(t.size).toBe(1);
+    expect(t.match(chunk('world "quoted" \\ é 🎉\n'))).toBe(1);
+    expect(t.match(chunk(''))).toBe(0);
+  });
+
+  test('anything that differs outside the text falls back to parsing', () => {
+    const t = new DeltaTemplates();
+    t.learn(chunk('a'), MARK, 'a');
+    expect(t.match(chunk('a').replace('"finish_reason":null', '"finish_reason":"stop"'))).toBe(-1);
+    expect(t.match(chunk('a').replace('"usage":null', '"usage":{"prompt_tokens":1}'))).toBe(-1);
+    expect(t.match('[DONE]')).toBe(-1);
+    // Malformed text bodies: an unescaped quote, a raw newline, a truncated escape.
+    const pre = chunk('a').split('"a"')[0] as string;
+    const suf = chunk('a').split('"a"')[1] as string;
+    expect(t.match(`${pre}"x"y"${suf}`)).toBe(-1);
+    expect(t.match(`${pre}"x\ny"${suf}`)).toBe(-1);
+    expect(t.match(`${pre}"x\\"${suf}`)).toBe(-1);
+  });
+
+  test('does not learn from a chunk whose raw text disagrees with the parsed text, or an ambiguous one', () => {
+    const t = new DeltaTemplates();
+    t.learn(chunk('a'), MARK, 'b');
+    t.learn(`{"x":{"delta":{"content":"a"}},"y":{"delta":{"content":"a"}}}`, MARK, 'a');
+    t.learn(chunk('a').replace('"delta":{"content":"', '"delta": {"content": "'), MARK, 'a');
+    expect(t.size).toBe(0);
+  });
+
+  test('property: a match means JSON.parse would succeed with the same text emptiness', () => {
+    const t = new DeltaTemplates();
+    t.learn(chunk('seed'), MARK, 'seed');
+    const pre = chunk('seed').slice(0, chunk('seed').indexOf(MARK) + MARK.length);
+    const suf = chunk('seed').slice(pre.length + 'seed'.length);
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('a', '"', '\\', 'u', '0', 'n', '\n', 'é', '}') }), (body) => {
+        const data = pre + body + suf;
+        const m = t.match(data);
+        let parsed: { choices: { delta: { content: string } }[] } | null = null;
+        try {
+          parsed = JSON.parse(data);
+        } catch {
+          parsed = null;
+        }
+        if (m !== -1) {
+          expect(parsed).not.toBeNull();
+          expect(m).toBe((parsed?.choices[0]?.delta.content.length ?? 0) > 0 ? 1 : 0);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
