@@ -107,8 +107,14 @@ function target(raw: Raw, ctx: NormaliseCtx): TargetSpec {
       } catch {
         ok = false;
       }
-      if (!ok) at(ctx, ['target', 'url'], `expected \`mock\` or an http(s) URL (got ${JSON.stringify(url.slice(0, 60))})`, 'e.g. https://api.deepseek.com or mock');
-      else url = url.replace(/\/+$/, '');
+      if (!ok) {
+        at(ctx, ['target', 'url'], `expected \`mock\` or an http(s) URL (got ${JSON.stringify(url.replace(/\/\/[^/@]*@/, '//…@').slice(0, 60))})`, 'e.g. https://api.deepseek.com or mock');
+      } else if (/^[a-z]+:\/\/[^/]*@/i.test(url) || /[?&][^=&]*(key|token|secret|auth)[^=&]*=/i.test(url)) {
+        // The URL lands in reports and logs: credentials must travel in headers (never printed) instead.
+        at(ctx, ['target', 'url'], 'must not carry credentials (user:password@ or a key in the query string)', 'keys go in api_key_env; other secrets in target.headers with ${VAR} values');
+      } else {
+        url = url.replace(/\/+$/, '');
+      }
     }
   }
   const keys = t.api_key_env === undefined ? [DEFAULTS.api_key_env] : typeof t.api_key_env === 'string' ? [t.api_key_env] : (t.api_key_env as string[]);

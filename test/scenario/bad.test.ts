@@ -15,6 +15,8 @@ const CASES: [string, string, [string, string, RegExp, RegExp | null][]][] = [
   ['bad enum names the nearest', BASE + 'load: { mode: serach }\n', [['3:15', 'load.mode', /expected one of: search, ramp \(got "serach"\)/, /did you mean `search`\?/]]],
   ['bad protocol', 'target: { url: mock, protocol: anthropc }\nmodels: { m: {} }\n', [['1:32', 'target.protocol', /one of: openai, anthropic/, /did you mean `anthropic`\?/]]],
   ['bad url', 'target: { url: "ftp://x" }\nmodels: { m: {} }\n', [['1:16', 'target.url', /expected `mock` or an http\(s\) URL/, /https:\/\/api\.deepseek\.com/]]],
+  ['credentials in the url are refused, not echoed', 'target: { url: "https://bob:hunter2@api.example.test" }\nmodels: { m: {} }\n', [['1:16', 'target.url', /must not carry credentials/, /api_key_env/]]],
+  ['a key in the url query is refused', 'target: { url: "https://api.example.test/?api_key=abc" }\nmodels: { m: {} }\n', [['1:16', 'target.url', /must not carry credentials/, null]]],
   ['unset url variable', 'target: { url: "${NOPE_URL}" }\nmodels: { m: {} }\n', [['1:16', 'target.url', /environment variable NOPE_URL is not set/, /\$\{VAR:-default\}/]]],
   ['negative integer', BASE + 'request: { max_tokens: -5 }\n', [['3:24', 'request.max_tokens', /expected an integer >= 1 and <= 384000 \(got -5\)/, null]]],
   ['fractional integer', BASE + 'load: { start: 2.5 }\n', [['3:16', 'load.start', /expected an integer >= 1/, null]]],
@@ -102,6 +104,12 @@ stop: { max_429_rate: 2 }
       'many.yaml:11:23 stop.max_429_rate',
     ]);
     expect(r.problems[0]!.hint).toBe('did you mean `protocol`?');
+  });
+
+  it('never echoes URL credentials, even in an invalid URL', () => {
+    const r = parseScenario('target: { url: "htps://bob:hunter2@x" }\nmodels: { m: {} }\n', 'u.yaml');
+    expect(r.problems).toHaveLength(1);
+    expect(JSON.stringify(r)).not.toContain('hunter2');
   });
 
   it('never prints a secret-looking value it was given', () => {
