@@ -83,12 +83,12 @@ export class Engine {
     this.wheel.stop();
   }
 
-  /** Emits an event about `f` if anyone listens. */
-  emit(type: MockEventType, f: Flight, extra?: Partial<MockEvent>): void {
+  /** Emits an event about `f` if anyone listens, stamped `atUs` (the time the engine acted on) or now. */
+  emit(type: MockEventType, f: Flight, extra?: Partial<MockEvent>, atUs?: number): void {
     if (!this.events.active) return;
     const e: MockEvent = {
       type,
-      t_ms: this.clock.nowUs() / 1000,
+      t_ms: (atUs ?? this.clock.nowUs()) / 1000,
       id: f.seq,
       trace_id: f.traceId,
       account: f.account.cfg.name,
@@ -136,7 +136,7 @@ export class Engine {
     (res as TaggedResponse).engine = this;
     res.on('close', onResponseClose);
     this.totals.admitted++;
-    this.emit('admit', f);
+    this.emit('admit', f, undefined, now);
 
     switch (fault?.kind) {
       case 'balance_drain':
@@ -190,7 +190,7 @@ export class Engine {
     f.queuedAtUs = now;
     f.queueDeadlineUs = deadline;
     f.account.counter(f.model).queued++;
-    this.emit('queue', f);
+    this.emit('queue', f, undefined, now);
     this.keepalive(f, now);
   }
 
@@ -213,7 +213,7 @@ export class Engine {
     const slow = 1 + (lat.load_slowdown * p.running) / Math.max(1, ref);
     f.itlUs = Math.max(1, lat.inter_token_ms * 1000 * this.scale * slow * this.jitter());
     f.prefillUs = (lat.prefill_overhead_ms + lat.prefill_per_token_ms * (f.promptTokens - f.hitTokens)) * 1000 * this.scale * this.jitter();
-    this.emit('start', f, { queued_ms: (now - f.admittedUs) / 1000 });
+    this.emit('start', f, { queued_ms: (now - f.admittedUs) / 1000 }, now);
     if (f.stream) {
       this.sendHeaders(f);
       const open = this.dialect(f).open(f);
@@ -254,7 +254,7 @@ export class Engine {
       case Phase.Prefill:
         f.firstTokenUs = now;
         f.phase = Phase.Decode;
-        this.emit('first_token', f);
+        this.emit('first_token', f, undefined, now);
         if (!f.stream) {
           // Non-streaming: one wake-up when the whole answer would have been generated.
           const n = Math.min(f.reasoningTokens + f.answerTokens, f.faultAt);
@@ -369,7 +369,7 @@ export class Engine {
 
   private timeout(f: Flight, now: number): void {
     this.totals.timed_out++;
-    this.emit('timeout', f, { queued_ms: (now - f.admittedUs) / 1000 });
+    this.emit('timeout', f, { queued_ms: (now - f.admittedUs) / 1000 }, now);
     if (this.cfg.queue_timeout_mode === 'cut') return this.cut(f, undefined);
     const d = this.dialect(f);
     const msg = this.cfg.queue_timeout_message;
@@ -378,23 +378,26 @@ export class Engine {
     f.res.end();
   }
 
-  /** Ends the response normally. */
+  /** Ends the response normally. Events go out before the slot passes on, so `finish` precedes the next `start`. */
   private end(f: Flight, outcome: 'ok' | 'fault'): void {
-    this.finish(f);
     if (outcome === 'fault') this.totals.faulted++;
     else this.totals.finished++;
     this.emit('finish', f, { tokens: f.emitted, outcome });
+    this.finish(f);
     f.res.end();
   }
 
   /** Destroys the connection (disconnect fault, queue timeout in `cut` mode). */
   private cut(f: Flight, outcome: 'fault' | undefined): void {
-    this.finish(f);
     if (outcome) {
       this.totals.faulted++;
       this.emit('finish', f, { tokens: f.emitted, outcome });
     }
-    f.res.destroy();
+    this.finish(f);
+    // Flush what was written (the tokens before the cut), then close without ending the chunked body.
+    const socket = f.res.socket;
+    if (socket) socket.destroySoon();
+    else f.res.destroy();
   }
 
   /** The client went away before the end. */
@@ -403,8 +406,8 @@ export class Engine {
     const extra: Partial<MockEvent> = { reason: phaseName(f.phase), tokens: f.emitted };
     if (f.phase === Phase.Queued) extra.queued_ms = (now - f.admittedUs) / 1000;
     this.totals.aborted++;
+    this.emit('abort', f, extra, now);
     this.finish(f);
-    this.emit('abort', f, extra);
   }
 
   /** Marks the flight done and releases its count and slot, exactly once; a freed slot goes to the next waiter. */
