@@ -109,7 +109,8 @@ export const CLIENT_JS = String.raw`
     plot(c, {
       // Caps of different models can be 5x apart (Flash 2500, Pro 500): a log axis keeps both readable.
       scales: { x: logX ? { time: false, distr: 3, range: function (u, lo, hi) { return [lo / 1.2, hi * 1.2]; } } : { time: false },
-        y: { range: [0, 100] } },
+        // A quick search draws few 429s per level (a few %): scale to the data, never below 5 %, never above 100 %.
+        y: { range: function (u, lo, hi) { return [0, Math.min(100, Math.max(5, Math.ceil((hi || 0) * 1.15)))]; } } },
       axes: [logX ? { label: 'requests in flight (log scale)', splits: logSplits, filter: function (u, vs) { return vs; },
         values: function (u, vs) { return vs.map(function (v) { return v == null ? '' : v.toLocaleString('en-US'); }); } }
         : { label: 'requests in flight' }, { label: '429 %', size: 50 }],

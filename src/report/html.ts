@@ -54,7 +54,8 @@ function banners(r: Report): string {
     out.push(`<div class="banner bad"><strong>Run ${e(r.status)}.</strong> ${e(r.status_reason ?? '')} Figures cover what ran before it stopped.</div>`);
   }
   if (r.loop.warning) out.push(`<div class="banner bad"><strong>Latency figures may be skewed:</strong> ${e(r.loop.warning)}</div>`);
-  for (const w of r.warnings) out.push(`<div class="banner">${e(w)}</div>`);
+  // The run may repeat the loop warning among its warnings: show it once.
+  for (const w of r.warnings) if (w !== r.loop.warning) out.push(`<div class="banner">${e(w)}</div>`);
   return out.join('\n');
 }
 

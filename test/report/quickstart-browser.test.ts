@@ -1,0 +1,44 @@
+/**
+ * Issue acceptance: the HTML report of a real quickstart run (the real CLI, runner and mock, on loopback),
+ * opened in Chromium, shows both caps and every chart, with no console error and no network request.
+ * Needs the build (`npm test` runs `tsc` first) and Debian's chromium.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Report } from '../../src/types.js';
+import { CHROMIUM, checkPage } from './browser.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const ready = existsSync(CHROMIUM) && existsSync(join(ROOT, 'dist', 'cli', 'main.js'));
+
+describe.skipIf(!ready)('quickstart report in Chromium', () => {
+  it('shows both caps and every chart, with no console error and no request', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'dsprobe-qs-')), 'run');
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'dsprobe.js'), 'run', join(ROOT, 'scenarios', 'quickstart.yaml'), '--out', out, '--quiet'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 240_000,
+    });
+    expect(r.stderr + r.stdout).toContain('report.html');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
+    const shots = join(ROOT, 'test-results');
+    mkdirSync(shots, { recursive: true });
+    const res = await checkPage(join(out, 'report.html'), join(shots, 'report-quickstart.png'));
+    expect(res.consoleErrors).toEqual([]);
+    expect(res.pageErrors).toEqual([]);
+    expect(res.requests).toEqual([]);
+    // Headline, then per model TTFT, E2E, timeline, distribution, and keep-alive wait when there was queueing
+    // (otherwise its card says there is no data instead of drawing an empty chart).
+    const queued = report.models.filter((m) => m.steps.some((s) => s.keepalive_wait_ms.count > 0)).length;
+    expect(res.charts.length).toBe(1 + 4 * report.models.length + queued);
+    for (const c of res.charts) expect(c).toEqual({ canvas: true, nonBlank: true });
+    for (const m of report.models) {
+      expect(m.cap.status).toBe('found');
+      expect(res.bodyText).toContain(m.model);
+      expect(res.bodyText).toMatch(new RegExp(`${m.cap.estimate!.toLocaleString("en-US")}\\s+requests in flight`));
+    }
+  }, 300_000);
+});
