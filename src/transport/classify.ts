@@ -41,12 +41,15 @@ export function verdictForServerError(e: ServerError): Verdict {
   return v;
 }
 
-/** A 2xx event stream that ended cleanly (the connection closed normally). */
-export function verdictForStreamEnd(f: ResponseFacts): Verdict {
+/**
+ * A 2xx event stream that ended cleanly (the connection closed normally). `sawData`: any frame other than
+ * keep-alives arrived; a stream of keep-alives only is `empty_body`, one cut short of its end marker `truncated`.
+ */
+export function verdictForStreamEnd(f: ResponseFacts, sawData: boolean): Verdict {
   if (f.error) return verdictForServerError(f.error);
   if (f.fault) return faultVerdict(f);
   if (f.complete) return { outcome: 'ok', detail: 'ok' };
-  return { outcome: 'protocol', detail: 'truncated' };
+  return { outcome: 'protocol', detail: sawData ? 'truncated' : 'empty_body' };
 }
 
 function faultVerdict(f: ResponseFacts): Verdict {

@@ -190,7 +190,7 @@ export class Exchange implements SseHandler {
     switch (this.mode) {
       case Mode.Sse:
         (this.sse as SseParser).end();
-        v = verdictForStreamEnd(this.facts as ResponseFacts);
+        v = verdictForStreamEnd(this.facts as ResponseFacts, this.sample.first_data_us !== undefined);
         break;
       case Mode.Body:
         v = verdictForBody(this.contentType, this.bodyText(), this.dialect, this.facts as ResponseFacts);
@@ -293,7 +293,7 @@ export class Exchange implements SseHandler {
     if (byCaller) return null;
     const f = this.facts;
     if (f?.error) return verdictForServerError(f.error);
-    if (f?.complete && this.mode === Mode.Sse) return verdictForStreamEnd(f);
+    if (f?.complete && this.mode === Mode.Sse) return verdictForStreamEnd(f, true);
     return null;
   }
 
