@@ -4,7 +4,7 @@
  * Every value from the report passes through escapeHtml.
  */
 import { stringify } from 'yaml';
-import type { CapEstimate, ErrorGroup, ModelReport, Report, TokenTotals } from '../types.js';
+import type { CapEstimate, ErrorGroup, ModelReport, Percentiles, Report, TokenTotals } from '../types.js';
 import { escapeHtml as e } from './html-escape.js';
 import { levelsOf, pickLevels, type Level } from './html-data.js';
 
@@ -88,9 +88,11 @@ export function headlineSection(r: Report): string {
 
 function levelRow(l: Level, c: CapEstimate): string {
   const s = l.step;
-  const mark = l.inflight === c.low || l.inflight === c.high ? ' class="bracket"' : '';
+  const mark = c.status === 'found' && (l.inflight === c.low || l.inflight === c.high) ? ' class="bracket"' : '';
+  // A percentile with no sample behind it is "–", not 0 ms.
+  const p = (x: Percentiles, k: 'p50' | 'p99') => (x.count ? fmtMs(x[k]) : '–');
   const at = l.from === l.to ? fmtInt(l.inflight) : `${fmtInt(l.from)}–${fmtInt(l.to)}`;
-  return `<tr${mark}><td>${at}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${fmtMs(s.ttft_ms.p50)}</td><td>${fmtMs(s.ttft_ms.p99)}</td><td>${fmtMs(s.latency_ms.p50)}</td><td>${fmtMs(s.latency_ms.p99)}</td><td>${fmtMs(s.keepalive_wait_ms.p99)}</td><td>${fmtPct(s.error_rate)}</td></tr>`;
+  return `<tr${mark}><td>${at}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td></tr>`;
 }
 
 /** One table per model of its in-flight levels (bracket rows highlighted), sampled when long. */
