@@ -8,7 +8,7 @@ import { decodeHistogram, distributionMs, DISTRIBUTION_PERCENTILES } from '../me
 import { combineSteps } from './merge.js';
 
 /** Most points per model on charts against in-flight; beyond it adjacent levels are combined. */
-export const MAX_LEVEL_POINTS = 240;
+export const MAX_LEVEL_POINTS = 120;
 /** Most timeline points per model; beyond it points are bucketed (peak in-flight, summed 429s). */
 export const MAX_TIMELINE_POINTS = 1200;
 /** Most in-flight levels drawn in a model's latency-distribution chart. */
@@ -71,7 +71,8 @@ export function downsampleLevels(levels: readonly Level[], max = MAX_LEVEL_POINT
   const out: Level[] = [];
   for (let i = 0; i < levels.length; i += per) {
     const group = levels.slice(i, i + per);
-    const step = combineSteps(group.map((l) => l.step), 'sequence');
+    // tpot is not charted: skip merging it (decoding histograms is most of the cost of a long run's page).
+    const step = combineSteps(group.map((l) => l.step), 'sequence', ['ttft', 'latency', 'keepalive_wait']);
     const req = group.reduce((a, l) => a + l.requests, 0);
     const mean = req ? group.reduce((a, l) => a + l.inflight * l.requests, 0) / req : (group[0] as Level).inflight;
     out.push({

@@ -3,8 +3,8 @@
  * run at the same in-flight level into one point (charts, compare). Counts add; histograms merge exactly
  * (HDR, same layout); percentiles are recomputed from the merged histograms, never averaged.
  */
-import { OUTCOMES, type CapEstimate, type ErrorGroup, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type TimelinePoint, type TokenTotals } from '../types.js';
-import { encodeHistogram, mergeEncoded, percentilesMs } from '../measure/hist.js';
+import { OUTCOMES, type CapEstimate, type ErrorGroup, type HistogramSet, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type TimelinePoint, type TokenTotals } from '../types.js';
+import { encodeHistogram, mergeEncoded, percentilesMs, type Histogram } from '../measure/hist.js';
 import { estimateCap } from '../measure/cap.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds } from '../measure/thresholds.js';
@@ -35,10 +35,45 @@ function addCounts(list: readonly Record<string, number>[]): Record<string, numb
   return out;
 }
 
+/** The parts of hdr-histogram-js's JS histogram that a one-pass mean needs. */
+interface CountsView {
+  countsArrayLength: number;
+  getCountAtIndex(i: number): number;
+  valueFromIndex(i: number): number;
+  highestEquivalentValue(v: number): number;
+  medianEquivalentValue(v: number): number;
+}
+
+/**
+ * percentilesMs with the same results, faster: hdr-histogram-js computes `mean` with an iterator that
+ * allocates per bucket (about 6 ms per histogram here, 95 % of percentilesMs); this sums the same terms in the
+ * same order in one pass over the counts, so the float result is identical (a test checks it).
+ */
+export function fastPercentilesMs(h: Histogram): Percentiles {
+  const v = h as unknown as Partial<CountsView>;
+  if (h.totalCount === 0 || typeof v.getCountAtIndex !== 'function' || typeof v.countsArrayLength !== 'number') return percentilesMs(h);
+  const c = v as CountsView;
+  let total = 0;
+  for (let i = 0; i < c.countsArrayLength; i++) {
+    const n = c.getCountAtIndex(i);
+    if (n > 0) total += c.medianEquivalentValue(c.highestEquivalentValue(c.valueFromIndex(i))) * n;
+  }
+  const ms = (us: number) => Math.round(us) / 1000;
+  return {
+    count: h.totalCount,
+    p50: ms(h.getValueAtPercentile(50)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p95: ms(h.getValueAtPercentile(95)),
+    p99: ms(h.getValueAtPercentile(99)),
+    max: ms(h.maxValue),
+    mean: Math.round(total / h.totalCount) / 1000,
+  };
+}
+
 /** Merged histogram (encoded) and its percentiles. */
 function mergeHist(encoded: readonly string[]): { enc: string; p: Percentiles } {
   const h = mergeEncoded(encoded);
-  const out = { enc: encodeHistogram(h), p: percentilesMs(h) };
+  const out = { enc: encodeHistogram(h), p: fastPercentilesMs(h) };
   h.destroy();
   return out;
 }
@@ -75,17 +110,25 @@ function mergeErrors(list: readonly ErrorGroup[][]): ErrorGroup[] {
   return [...by.values()].sort((a, b) => b.count - a.count);
 }
 
-/** Combines steps of one model into one StepReport (see CombineMode). `steps` must not be empty. */
-export function combineSteps(steps: readonly StepReport[], mode: CombineMode): StepReport {
+const ALL_HISTOGRAMS: readonly (keyof HistogramSet)[] = ['ttft', 'latency', 'keepalive_wait', 'tpot'];
+const EMPTY = { enc: '', p: { count: 0, p50: 0, p90: 0, p95: 0, p99: 0, max: 0, mean: 0 } };
+
+/**
+ * Combines steps of one model into one StepReport (see CombineMode). `steps` must not be empty.
+ * `histograms` limits which histograms are merged (decoding is the cost; charts skip `tpot`); the others come
+ * back empty.
+ */
+export function combineSteps(steps: readonly StepReport[], mode: CombineMode, histograms: readonly (keyof HistogramSet)[] = ALL_HISTOGRAMS): StepReport {
   const first = steps[0];
   if (!first) throw new Error('combineSteps: no steps');
   if (steps.length === 1 && mode === 'sequence') return first;
   const requests = sum(steps.map((s) => s.requests));
   const rateLimited = sum(steps.map((s) => s.rate_limited));
-  const ttft = mergeHist(steps.map((s) => s.histograms.ttft));
-  const latency = mergeHist(steps.map((s) => s.histograms.latency));
-  const ka = mergeHist(steps.map((s) => s.histograms.keepalive_wait));
-  const tpot = mergeHist(steps.map((s) => s.histograms.tpot));
+  const merge = (k: keyof HistogramSet) => (histograms.includes(k) ? mergeHist(steps.map((s) => s.histograms[k])) : EMPTY);
+  const ttft = merge('ttft');
+  const latency = merge('latency');
+  const ka = merge('keepalive_wait');
+  const tpot = merge('tpot');
   const start = Math.min(...steps.map((s) => s.start_ms));
   const shards = mode === 'shards';
   const duration = shards ? Math.max(...steps.map((s) => s.duration_ms)) : sum(steps.map((s) => s.duration_ms));

@@ -64,7 +64,7 @@ describe('renderHtml', () => {
     const data = dataBlock(html) as { models: { x: number[]; timeline: { t: number[] }; downsampled: { levels: number } }[] };
     for (const m of data.models) {
       expect(m.downsampled.levels).toBe(3600);
-      expect(m.x.length).toBeLessThanOrEqual(240);
+      expect(m.x.length).toBeLessThanOrEqual(120);
       expect(m.timeline.t.length).toBeLessThanOrEqual(1200);
       // Downsampling keeps the whole range.
       expect(m.x[0]).toBeLessThan(20);

@@ -3,7 +3,8 @@
  * counts, percentiles (from merged HDR histograms) and cap.
  */
 import { describe, expect, it } from 'vitest';
-import { mergeReports, combineSteps } from '../../src/report/merge.js';
+import { mergeReports, combineSteps, fastPercentilesMs } from '../../src/report/merge.js';
+import { decodeHistogram, percentilesMs } from '../../src/measure/hist.js';
 import { DsprobeError, EXIT } from '../../src/errors.js';
 import { generate } from './fixtures/generate.js';
 import { evaluateThresholds } from '../../src/measure/thresholds.js';
@@ -106,5 +107,20 @@ describe('mergeReports', () => {
     expect(c.requests).toBe(s[0]!.requests + s[1]!.requests);
     expect(c.duration_ms).toBe(s[0]!.duration_ms + s[1]!.duration_ms);
     expect(c.achieved_inflight).toBeCloseTo((s[0]!.achieved_inflight + s[1]!.achieved_inflight) / 2, 1);
+  });
+
+  it('computes percentiles exactly as percentilesMs does, only faster', () => {
+    let n = 0;
+    for (const m of single.models) {
+      for (const s of m.steps) {
+        for (const enc of Object.values(s.histograms)) {
+          const h = decodeHistogram(enc);
+          expect(fastPercentilesMs(h)).toEqual(percentilesMs(h));
+          h.destroy();
+          n++;
+        }
+      }
+    }
+    expect(n).toBeGreaterThan(40);
   });
 });

@@ -35,10 +35,12 @@ describe.skipIf(!ready)('quickstart report in Chromium', () => {
     const queued = report.models.filter((m) => m.steps.some((s) => s.keepalive_wait_ms.count > 0)).length;
     expect(res.charts.length).toBe(1 + 4 * report.models.length + queued);
     for (const c of res.charts) expect(c).toEqual({ canvas: true, nonBlank: true });
+    // Whatever the run concluded (finding the exact caps is the runner's own test; on a loaded machine a search
+    // can end unclear), the page must show each model's cap as report.json has it.
     for (const m of report.models) {
-      expect(m.cap.status).toBe('found');
       expect(res.bodyText).toContain(m.model);
-      expect(res.bodyText).toMatch(new RegExp(`${m.cap.estimate!.toLocaleString("en-US")}\\s+requests in flight`));
+      if (m.cap.estimate !== null) expect(res.bodyText).toMatch(new RegExp(`${m.cap.estimate.toLocaleString('en-US')}\\s+requests in flight`));
+      else expect(res.bodyText).toContain(m.cap.status === 'not_reached' ? 'not reached' : 'unclear');
     }
   }, 300_000);
 });
