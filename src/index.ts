@@ -14,3 +14,6 @@ export { DEFAULT_PRICING, costOf, estimatePlan, renderPlanText, type PlanEstimat
 export { renderJUnit } from './report/junit.js';
 export { renderMarkdownSummary } from './report/markdown.js';
 export { renderJsonSummary } from './report/summary-json.js';
+export { createProber, getJson, type Prober, type ProberOptions, type ProbeRequest, type ProbeHooks, type JsonResult } from './transport/prober.js';
+export { makePromptFactory } from './protocol/prompt.js';
+export { SseParser, parseSseChunks, type SseHandler, type SseItem } from './protocol/sse.js';
