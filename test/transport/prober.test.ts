@@ -102,6 +102,11 @@ beforeAll(async () => {
       const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(': keep-alive\n\n')), 10);
       res.on('close', () => clearInterval(t));
     },
+    trickle_blank_forever: (res) => {
+      res.writeHead(200, JSON_CT);
+      const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('\n')), 10);
+      res.on('close', () => clearInterval(t));
+    },
     no_headers: () => {
       // never answers
     },
@@ -236,6 +241,14 @@ describe('prober (OpenAI): every outcome class and detail', () => {
     expect(s).toMatchObject({ outcome: 'timeout', detail: 'deadline', status: 200 });
     expect(s.keepalives).toBeGreaterThanOrEqual(2);
     expect(s.first_data_us).toBeUndefined();
+    expect(s.end_us).toBeGreaterThanOrEqual(r.deadline_us);
+  });
+
+  test('the same for a non-stream body trickling blank lines', async () => {
+    const r = req('trickle_blank_forever', { stream: false, deadline_us: clock.nowUs() + 150_000 });
+    const s = await prober.send(r);
+    expect(s).toMatchObject({ outcome: 'timeout', detail: 'deadline', status: 200 });
+    expect(s.keepalives).toBeGreaterThanOrEqual(2);
     expect(s.end_us).toBeGreaterThanOrEqual(r.deadline_us);
   });
 
