@@ -123,8 +123,23 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   let mid = Math.floor((lo + high) / 2);
   if (mid <= lo) mid = lo + 1;
   if (mid >= high) mid = high - 1;
+  // A level tried twice without narrowing the bracket: the server never held it at once (requests end too
+  // soon for the level to build up), so more tries would not tell more.
+  if (history.filter((r) => r.level === mid && !r.recheck).length >= MAX_TRIES_PER_LEVEL) {
+    return {
+      done: true,
+      status: 'unclear',
+      low,
+      high,
+      moved,
+      why: `level ${mid} was never held at once in ${MAX_TRIES_PER_LEVEL} tries: requests end too soon (raise request.max_tokens or load.hold)`,
+    };
+  }
   return { done: false, level: mid, recheck: false, why: `bisecting [${lo}, ${high}]` };
 }
+
+/** How often one level may be tried (outside re-checks) before the search gives up on narrowing further. */
+export const MAX_TRIES_PER_LEVEL = 2;
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));

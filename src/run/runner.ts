@@ -215,6 +215,8 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     if (d.done) {
       r.unclear = d.status === 'unclear';
       r.ended = d.why;
+      // This model is done: drain and cut its requests now, not when the slowest model finishes.
+      await r.driver.stop(holdUs, 'search_done', signal);
       return;
     }
     const rec = r.driver.startStep(d.level);
@@ -271,14 +273,17 @@ async function rampModel(s: Scenario, r: ModelRun, clock: Clock, signal: AbortSi
     if (maxRate !== undefined && rate > maxRate) {
       rec.endedBy = 'stop_rule';
       r.ended = `429 rate ${(rate * 100).toFixed(1)}% > stop.max_429_rate ${(maxRate * 100).toFixed(1)}%`;
+      await r.driver.stop(0, 'stopped', signal);
       return;
     }
     const errRate = live.requests ? live.errors / live.requests : 0;
     if (s.stop.max_error_rate !== undefined && errRate > s.stop.max_error_rate) {
       rec.endedBy = 'stop_rule';
       r.ended = `error rate ${(errRate * 100).toFixed(1)}% > stop.max_error_rate ${(s.stop.max_error_rate * 100).toFixed(1)}%`;
+      await r.driver.stop(0, 'stopped', signal);
       return;
     }
   }
   r.ended = 'all steps held';
+  await r.driver.stop(s.load.hold_ms * 1000, 'drain_timeout', signal);
 }
