@@ -19,7 +19,9 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const model = steps[0]?.model ?? '';
   const documented = opts.documented !== undefined ? opts.documented : (DOCUMENTED_CAPS[model] ?? null);
   const evidence: string[] = [];
-  const measured = steps.filter((s) => s.requests > 0);
+  // A step that sent nothing new still counts when the server was seen holding requests during it
+  // (a search stepping down to a level already in flight).
+  const measured = steps.filter((s) => s.requests > 0 || s.peak_admitted > 0);
 
   // Latest verdict per level: a re-check overrides an earlier result at the same level.
   const latest = new Map<number, StepReport>();
