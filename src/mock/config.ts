@@ -104,6 +104,11 @@ export interface LatencyConfig {
   load_slowdown: number;
   /** Tokens per SSE chunk (1 = DeepSeek's framing; more makes thousands of streams cheap). */
   chunk_tokens: number;
+  /**
+   * Least time between two writes to one stream, nominal ms (0 = write each chunk when due). Frames stay
+   * one chunk each; only their delivery is batched, which saves a syscall per chunk at 10,000 streams.
+   */
+  flush_interval_ms: number;
 }
 
 /** One account: keys, caps and balance. */
@@ -188,6 +193,7 @@ export interface MockConfigInput {
     answer_tokens?: { min?: number; max?: number } | number;
     load_slowdown?: number;
     chunk_tokens?: number;
+    flush_interval?: DurationInput;
   };
   faults?: {
     kind: FaultKind;
@@ -213,6 +219,7 @@ export const DEFAULT_LATENCY: LatencyConfig = {
   answer_tokens: { min: 20, max: 60 },
   load_slowdown: 0.5,
   chunk_tokens: 1,
+  flush_interval_ms: 0,
 };
 
 /** A fresh default configuration (one `default` account accepting any key, DeepSeek's caps, no slots limit). */

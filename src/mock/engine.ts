@@ -304,7 +304,8 @@ export class Engine {
       return this.end(f, 'ok');
     }
     const next = Math.min(f.emitted + chunk, total, f.faultAt) - 1;
-    this.wheel.schedule(f, f.firstTokenUs + f.shiftUs + next * f.itlUs);
+    const flushUs = this.cfg.latency.flush_interval_ms * 1000 * this.scale;
+    this.wheel.schedule(f, Math.max(f.firstTokenUs + f.shiftUs + next * f.itlUs, now + flushUs));
   }
 
   /** A mid-stream fault strikes after `after_tokens` tokens. */

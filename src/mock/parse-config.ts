@@ -24,7 +24,7 @@ const TOP_KEYS = [
 const ACCOUNT_KEYS = ['name', 'keys', 'caps', 'raised', 'user_caps', 'balance'];
 const LATENCY_KEYS = [
   'prefill_overhead', 'prefill_per_token', 'inter_token', 'jitter', 'reasoning_tokens', 'answer_tokens',
-  'load_slowdown', 'chunk_tokens',
+  'load_slowdown', 'chunk_tokens', 'flush_interval',
 ];
 const FAULT_KEYS = ['kind', 'rate', 'match', 'status', 'message', 'after_tokens', 'duration', 'amount', 'reason'];
 const SCHEDULE_KEYS: Record<string, string[]> = {
@@ -98,7 +98,7 @@ export function parseMockConfig(raw: unknown, basePath?: string): { config: Mock
 function parseLatency(c: Checker, raw: unknown, out: LatencyConfig): void {
   const o = c.object(raw, ['latency'], LATENCY_KEYS);
   if (!o) return;
-  const dur = (k: string, f: 'prefill_overhead_ms' | 'prefill_per_token_ms' | 'inter_token_ms') => {
+  const dur = (k: string, f: 'prefill_overhead_ms' | 'prefill_per_token_ms' | 'inter_token_ms' | 'flush_interval_ms') => {
     if (o[k] === undefined) return;
     const ms = c.duration(o[k], ['latency', k]);
     if (ms !== undefined) out[f] = ms;
@@ -106,6 +106,7 @@ function parseLatency(c: Checker, raw: unknown, out: LatencyConfig): void {
   dur('prefill_overhead', 'prefill_overhead_ms');
   dur('prefill_per_token', 'prefill_per_token_ms');
   dur('inter_token', 'inter_token_ms');
+  dur('flush_interval', 'flush_interval_ms');
   if (out.inter_token_ms <= 0 && o.inter_token !== undefined) {
     c.add(['latency', 'inter_token'], 'must be > 0', 'try 20ms');
     out.inter_token_ms = 20;

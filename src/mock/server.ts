@@ -17,7 +17,7 @@ import { defaultErrorMessage, gatewayPage, pickFault } from './faults.js';
 import { openaiDialect } from './openai.js';
 import { anthropicDialect } from './anthropic.js';
 import { isBad, parseChatRequest, type Surface } from './request.js';
-import { snapshot, type MockState } from './state.js';
+import { LOOP_RESOLUTION_MS, snapshot, type MockState } from './state.js';
 import { handleAdmin } from './admin.js';
 import { readBody, sendJson } from './http.js';
 
@@ -49,7 +49,7 @@ export async function createMockServer(cfg: MockConfig, opts: { clock?: Clock } 
   const accounts = new Accounts(cfg, clock.nowUs());
   const engine = new Engine(cfg, clock, accounts, events, rng.fork('engine'), () => {});
   const faultRng = rng.fork('faults');
-  const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   const sockets = new Set<Socket>();
   let server: Server;

@@ -29,7 +29,10 @@ export interface AccountStateView {
   models: Record<string, ModelState>;
 }
 
-/** Event-loop delay of the mock's process since start or the last reset, ms. */
+/** Sampling interval of the event-loop delay monitor, ms; node records whole intervals, so this is subtracted. */
+export const LOOP_RESOLUTION_MS = 10;
+
+/** Event-loop delay of the mock's process since start or the last reset, ms: lateness beyond the sampling interval. */
 export interface LoopDelay {
   min_ms: number;
   mean_ms: number;
@@ -86,7 +89,7 @@ export function snapshot(
   for (const [m, p] of engine.pools) {
     servers[m] = { slots: Number.isFinite(p.slots) ? p.slots : null, running: p.running, queued: p.waiting };
   }
-  const ns = (v: number) => (Number.isFinite(v) ? v / 1e6 : 0);
+  const ns = (v: number) => (Number.isFinite(v) ? Math.max(0, v / 1e6 - LOOP_RESOLUTION_MS) : 0);
   const empty = loop.count === 0;
   return {
     now_ms: nowUs / 1000,
