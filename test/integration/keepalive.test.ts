@@ -1,0 +1,91 @@
+/**
+ * dsprobe's keep-alive wait agrees with the mock's ground truth: requests beyond the mock's running slots queue
+ * with `: keep-alive` comments; the mock's `start` events say how long each one was queued (admission to start of
+ * inference), and dsprobe measured first keep-alive to first real data. Matched per request by x-ds-trace-id.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import { startMock, type MockHandle, type MockEvent } from '../../src/mock/index.js';
+import type { Report, Sample } from '../../src/types.js';
+
+describe('keep-alive wait against the mock\'s ground truth', () => {
+  let mock: MockHandle;
+  const events: MockEvent[] = [];
+  let stopEvents: () => void = () => {};
+  beforeAll(async () => {
+    mock = await startMock(
+      {
+        caps: { 'deepseek-v4-flash': 500 },
+        slots: { 'deepseek-v4-flash': 10 },
+        // A short interval: the first keep-alive follows admission by one interval, a small bias on waits of seconds.
+        keepalive_interval: '20ms',
+        latency: { answer_tokens: 50, inter_token: '10ms', prefill_overhead: '50ms', chunk_tokens: 5, jitter: 0 },
+      },
+      { isolate: true },
+    );
+    const res = await request(`${mock.url}/_mock/events`);
+    let buf = '';
+    res.body.setEncoding('utf8');
+    res.body.on('data', (d: string) => {
+      buf += d;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (line.trim()) events.push(JSON.parse(line) as MockEvent);
+      }
+    });
+    res.body.on('error', () => {});
+    stopEvents = () => res.body.destroy();
+  });
+  afterAll(async () => {
+    stopEvents();
+    await mock?.close();
+  });
+
+  test('the summed keep-alive wait is within 5 % of the mock\'s summed queue time', async () => {
+    const dir = tmpDir();
+    const file = writeScenario(
+      dir,
+      'queue.yaml',
+      `
+name: queueing
+target: { url: "${mock.url}", api_key_env: Q_KEY }
+models:
+  deepseek-v4-flash: {}
+request: { prompt_tokens: 50, max_tokens: 50, stream: true }
+load: { mode: ramp, stages: [{ inflight: 40, hold: 4s }] }
+`,
+    );
+    const out = path.join(dir, 'out');
+    const r = await dsprobe(['run', file, '--out', out, '--yes', '--quiet', '--no-html'], { env: { Q_KEY: 'sk-queue' } });
+    expect(r.code).toBe(0);
+    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as Sample);
+    const queuedMs = new Map<string, number>();
+    for (const e of events) if (e.type === 'start' && e.queued_ms !== undefined) queuedMs.set(e.trace_id, e.queued_ms);
+
+    let measured = 0;
+    let truth = 0;
+    let n = 0;
+    for (const s of samples) {
+      if (s.outcome !== 'ok' || !s.trace_id || s.keepalives === 0) continue;
+      const q = queuedMs.get(s.trace_id);
+      if (q === undefined || s.first_keepalive_us === undefined || s.first_data_us === undefined) continue;
+      measured += (s.first_data_us - s.first_keepalive_us) / 1000;
+      truth += q;
+      n++;
+    }
+    // 40 in flight on 10 slots: most requests queue.
+    expect(n).toBeGreaterThan(50);
+    expect(Math.abs(measured - truth) / truth).toBeLessThan(0.05);
+
+    const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
+    const step = rep.models[0]!.steps[0]!;
+    expect(step.queued).toBeGreaterThan(50);
+    expect(step.keepalive_wait_ms.count).toBeGreaterThan(50);
+    expect(rep.models[0]!.cap.queueing_began_at).toBe(40);
+  });
+});
