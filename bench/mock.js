@@ -8,7 +8,7 @@
 //
 // Knobs (environment): BENCH_STREAMS (10000), BENCH_HOLD (10 s), BENCH_RAMP_BATCH (500 streams per step),
 // BENCH_ITL_MS (inter-token time, 50), BENCH_CHUNK (tokens per SSE chunk, 1 = DeepSeek's framing),
-// BENCH_FLUSH_MS (least time between two writes to one stream, 1000; frames stay one chunk each).
+// BENCH_FLUSH_MS (least time between two writes to one stream, 250; frames stay one chunk each).
 // A benchmark, not a test.
 import { Pool } from 'undici';
 import { startMock } from '../dist/mock/index.js';
@@ -19,7 +19,7 @@ const HOLD_S = env('BENCH_HOLD', 10);
 const BATCH = env('BENCH_RAMP_BATCH', 500);
 const ITL_MS = env('BENCH_ITL_MS', 50);
 const CHUNK = env('BENCH_CHUNK', 1);
-const FLUSH_MS = env('BENCH_FLUSH_MS', 1000);
+const FLUSH_MS = env('BENCH_FLUSH_MS', 250);
 
 const mock = await startMock(
   {

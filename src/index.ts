@@ -17,3 +17,14 @@ export { renderJsonSummary } from './report/summary-json.js';
 export { createProber, getJson, type Prober, type ProberOptions, type ProbeRequest, type ProbeHooks, type JsonResult } from './transport/prober.js';
 export { makePromptFactory } from './protocol/prompt.js';
 export { SseParser, parseSseChunks, type SseHandler, type SseItem } from './protocol/sse.js';
+export {
+  startMock,
+  parseMockConfig,
+  type MockHandle,
+  type StartMockOptions,
+  type MockConfig,
+  type MockConfigInput,
+  type MockState,
+  type MockEvent,
+  type MockEventType,
+} from './mock/index.js';

@@ -116,6 +116,21 @@ describe('raw bytes on the wire', () => {
     expect(anth.status).toBe(400);
   });
 
+  it('keeps one token per frame when flush_interval batches delivery', async () => {
+    const h = await mock({ latency: { ...FAST, answer_tokens: 12, flush_interval: '5ms' } });
+    const r = await fetchText(h.url, '/chat/completions', chat('deepseek-v4-flash', { stream: true }));
+    const chunks = dataJson(r.body);
+    expect(chunks).toHaveLength(14);
+    for (const c of chunks.slice(1, -1)) expect(c.choices[0].delta.content).toMatch(/^\w+ $/);
+    expect(chunks.at(-1)!.usage.completion_tokens).toBe(12);
+  });
+
+  it('groups chunk_tokens tokens per frame', async () => {
+    const h = await mock({ latency: { ...FAST, answer_tokens: 12, chunk_tokens: 4 } });
+    const chunks = dataJson((await fetchText(h.url, '/chat/completions', chat('deepseek-v4-flash', { stream: true }))).body);
+    expect(chunks.slice(1, -1).map((c) => c.choices[0].delta.content.trim().split(' ').length)).toEqual([4, 4, 4]);
+  });
+
   it('serves arbitrary model names, and escapes them as JSON', async () => {
     const name = 'evil"<script>alert(1)</script>';
     const h = await mock({ latency: FAST, models: [name] });
