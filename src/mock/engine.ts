@@ -288,12 +288,16 @@ export class Engine {
     this.keepalive(f, now);
   }
 
-  /** Streams every token due by `now` (coalesced into one write), then schedules the next chunk. */
+  /**
+   * Streams every token due by `now` (coalesced into one write), then schedules the next chunk. Token k is
+   * due at first + k × itl; chunk j holds tokens [j×c, (j+1)×c) and goes out when its first token is due,
+   * so the first frame still marks the first token whatever chunk_tokens is.
+   */
   private decode(f: Flight, now: number): void {
     const total = f.reasoningTokens + f.answerTokens;
     const chunk = this.cfg.latency.chunk_tokens;
     const elapsed = now - f.firstTokenUs - f.shiftUs;
-    const due = Math.min(total, f.faultAt, 1 + Math.floor(elapsed / f.itlUs));
+    const due = Math.min(total, f.faultAt, (1 + Math.floor(elapsed / (f.itlUs * chunk))) * chunk);
     if (due > f.emitted) {
       f.res.write(this.dialect(f).tokens(f, f.emitted, due, chunk));
       f.emitted = due;
@@ -303,9 +307,8 @@ export class Engine {
       f.res.write(this.dialect(f).close(f));
       return this.end(f, 'ok');
     }
-    const next = Math.min(f.emitted + chunk, total, f.faultAt) - 1;
     const flushUs = this.cfg.latency.flush_interval_ms * 1000 * this.scale;
-    this.wheel.schedule(f, Math.max(f.firstTokenUs + f.shiftUs + next * f.itlUs, now + flushUs));
+    this.wheel.schedule(f, Math.max(f.firstTokenUs + f.shiftUs + f.emitted * f.itlUs, now + flushUs));
   }
 
   /** A mid-stream fault strikes after `after_tokens` tokens. */
