@@ -29,6 +29,9 @@ export interface DriverDeps {
   onSample: (s: Sample) => void;
 }
 
+/** Requests launched in one synchronous slice before the driver yields to the event loop. */
+export const LAUNCH_BATCH = 64;
+
 interface Open {
   ctl: AbortController;
   admitted: boolean;
@@ -49,6 +52,7 @@ export class ModelDriver {
   /** 429s received for requests sent during the current step. */
   private stepLimited = 0;
   private stopped = false;
+  private refillPending = false;
   private idle: (() => void) | null = null;
   /** Lifetime counters for the timeline. */
   completed = 0;
@@ -131,8 +135,26 @@ export class ModelDriver {
     if (cur && cur.endUs === null) cur.endUs = this.deps.clock.nowUs();
   }
 
+  /**
+   * Launches until the target is met, at most LAUNCH_BATCH at a time: a level of thousands is sent in slices with
+   * the event loop free in between, so streams already open keep being read on time (their timestamps stay true)
+   * instead of waiting behind one long synchronous burst. The deferral shows as send lag, where it belongs.
+   */
   private refill(intendedUs: number): void {
-    while (!this.stopped && this.inflightCount < this.target) this.launch(intendedUs);
+    let launched = 0;
+    while (!this.stopped && this.inflightCount < this.target) {
+      if (launched++ >= LAUNCH_BATCH) {
+        if (!this.refillPending) {
+          this.refillPending = true;
+          setImmediate(() => {
+            this.refillPending = false;
+            this.refill(intendedUs);
+          });
+        }
+        return;
+      }
+      this.launch(intendedUs);
+    }
   }
 
   private abortNewest(n: number, reason: string): void {
