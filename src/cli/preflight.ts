@@ -19,7 +19,13 @@ export interface PreflightResult {
   warnings: string[];
 }
 
-export async function runPreflight(s: Scenario, baseUrl: string, keys: string[], signal?: AbortSignal): Promise<PreflightResult> {
+export async function runPreflight(
+  s: Scenario,
+  baseUrl: string,
+  keys: string[],
+  headers: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<PreflightResult> {
   const clock = monotonicClock();
   const lines: string[] = [];
   const warnings: string[] = [];
@@ -27,8 +33,9 @@ export async function runPreflight(s: Scenario, baseUrl: string, keys: string[],
   // DeepSeek's Anthropic surface lives under /anthropic; /models and /user/balance live at the root.
   const root = baseUrl.replace(/\/anthropic\/?$/, '');
 
-  const models = await getJson(root, '/models', key, clock);
-  if (models.error && models.status === undefined) {
+  const getOpts = { headers, protocol: s.target.protocol };
+  const models = await getJson(root, '/models', key, clock, getOpts);
+  if (!models.ok && models.status === undefined) {
     return { fatal: `target unreachable: ${root} (${models.error})`, lines, warnings };
   }
   if (models.status === 401 || models.status === 403) {
@@ -44,7 +51,7 @@ export async function runPreflight(s: Scenario, baseUrl: string, keys: string[],
     lines.push(`GET /models answered HTTP ${models.status ?? '-'}; going on`);
   }
 
-  const bal = await getJson(root, '/user/balance', key, clock);
+  const bal = await getJson(root, '/user/balance', key, clock, getOpts);
   if (bal.status === 200) {
     const info = (bal.body as { is_available?: boolean; balance_infos?: { currency?: string; total_balance?: string }[] } | undefined);
     const first = info?.balance_infos?.[0];
@@ -57,7 +64,7 @@ export async function runPreflight(s: Scenario, baseUrl: string, keys: string[],
   }
 
   // Throttle check: a few small requests at once per model; any 429 means something else already uses the cap.
-  const prober = createProber({ baseUrl, protocol: s.target.protocol, headers: s.target.headers, clock, maxConnections: 16 });
+  const prober = createProber({ baseUrl, protocol: s.target.protocol, headers, clock, maxConnections: 16 });
   const prompts = makePromptFactory({ prompt_tokens: 16, system_prefix_tokens: 0, random: seededRandom(s.seed).fork('preflight') });
   try {
     let id = 0;

@@ -61,6 +61,7 @@ export async function prepareRealTarget(
   s: Scenario,
   baseUrl: string,
   keys: string[],
+  headers: Record<string, string>,
   opts: RunOptions,
   io: CliIO,
 ): Promise<{ exit: number | null; warnings: string[] }> {
@@ -77,7 +78,7 @@ export async function prepareRealTarget(
       return { exit: EXIT.RUN_FAILED, warnings: [] };
     }
   }
-  const pre = await runPreflight(s, baseUrl, keys, io.signal);
+  const pre = await runPreflight(s, baseUrl, keys, headers, io.signal);
   for (const line of pre.lines) io.stderr.write(`pre-flight: ${line}\n`);
   if (pre.fatal) {
     throw new DsprobeError('DSP_PREFLIGHT', pre.fatal, EXIT.RUN_FAILED);

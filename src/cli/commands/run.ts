@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
-import { readScenario, redactScenario } from '../../scenario/index.js';
+import { readScenario, redactScenario, expandHeaders } from '../../scenario/index.js';
+import { usageError } from '../../errors.js';
 import type { Scenario } from '../../scenario/types.js';
 import { monotonicClock } from '../../run/clock.js';
 import { seededRandom } from '../../run/random.js';
@@ -44,9 +45,14 @@ export const runCommand: CliCommand = {
 };
 
 async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<number> {
-  const scenario = await readScenario(path.resolve(io.cwd, file), { env: io.env });
+  // Read the file as the user named it, so problems point at the path they typed.
+  const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
   addExpectations(scenario, opts.expect ?? []);
   const keys = resolveKeys(scenario, io.env);
+  const headers = expandHeaders(scenario.target.headers, io.env);
+  if (headers.missing.length) {
+    throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
+  }
   const isMock = scenario.target.url === 'mock';
   const warnings: string[] = [...(scenario as Scenario & { warnings?: string[] }).warnings ?? []];
 
@@ -58,7 +64,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     baseUrl = scenario.target.protocol === 'anthropic' ? `${mock.url}/anthropic` : mock.url;
   } else {
     baseUrl = scenario.target.url.replace(/\/+$/, '');
-    const pre = await prepareRealTarget(scenario, baseUrl, keys, opts, io);
+    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, opts, io);
     if (pre.exit !== null) return pre.exit;
     warnings.push(...pre.warnings);
   }
@@ -81,7 +87,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   };
   const samples = openSamplesFile(path.join(outDir, 'samples.ndjson'), header);
   const clock = monotonicClock();
-  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: scenario.target.headers, clock });
+  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock });
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
   let control: RunControl | null = null;
