@@ -46,7 +46,7 @@ describe('validate and plan, in-process', () => {
     const r = await runCmd(['validate', 'scenarios/quickstart.yaml', 'scenarios/ramp.yaml']);
     expect(r.code).toBe(0);
     expect(r.out).toBe(
-      'ok scenarios/quickstart.yaml: quickstart: search 100..4000 (×2, ±1), hold 3s; 2 model(s): deepseek-v4-flash, deepseek-v4-pro; openai → the mock\n' +
+      'ok scenarios/quickstart.yaml: quickstart: search 100..4000 (×2, ±1), hold 8s; 2 model(s): deepseek-v4-flash, deepseek-v4-pro; openai → the mock\n' +
         'ok scenarios/ramp.yaml: ramp-example: ramp 20..120 step 10, hold 2s; 2 model(s): deepseek-v4-flash ×3, deepseek-v4-pro ×1; openai → the mock\n',
     );
     expect(r.err).toBe('');
