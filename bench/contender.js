@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 const [kind, url, inflightArg, secondsArg] = process.argv.slice(2);
 const inflight = Number(inflightArg);
 const seconds = Number(secondsArg);
-const body = { max_tokens: 64, stream: true };
+const body = { max_tokens: 128, stream: true };
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
 let completed = 0;
@@ -16,25 +16,31 @@ let stop = false;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 
+// dsprobe as it runs for users: the real runner and model driver holding one ramp stage of `inflight`.
 async function runDsprobe() {
   const { createProber } = await import('../dist/transport/prober.js');
   const { monotonicClock } = await import('../dist/run/clock.js');
+  const { seededRandom } = await import('../dist/run/random.js');
+  const { runScenario } = await import('../dist/run/runner.js');
   const clock = monotonicClock();
   const prober = createProber({ baseUrl: url, protocol: 'openai', clock, maxConnections: inflight + 100 });
-  let id = 0;
-  const one = async () => {
-    while (!stop) {
-      const now = clock.nowUs();
-      const s = await prober.send({
-        id: id++, model: 'deepseek-v4-flash', step: 0, target_inflight: inflight, inflight_at_send: inflight, key_index: 0,
-        apiKey: 'bench', system: 'You are a benchmark.', prompt: 'Say something long.', max_tokens: body.max_tokens,
-        stream: true, thinking: false, intended_us: now, deadline_us: now + 120_000_000,
-      });
-      if (s.outcome === 'ok') completed++;
-      else failed++;
-    }
+  const scenario = {
+    name: 'bench', target: { url, protocol: 'openai', api_key_env: ['BENCH'], headers: {} },
+    models: [{ name: 'deepseek-v4-flash', weight: 1 }],
+    request: { prompt_tokens: 8, max_tokens: body.max_tokens, stream: true, system_prefix_tokens: 0, thinking: false, user_id: { strategy: 'none' }, timeout_ms: 120_000 },
+    load: { mode: 'ramp', start: inflight, max: inflight, hold_ms: seconds * 1000, stages: [{ inflight, hold_ms: seconds * 1000 }], precision: 1, growth: 2, recheck: false },
+    stop: {}, expect: [], budget: {}, pricing: {}, seed: 1,
   };
-  await Promise.all(Array.from({ length: inflight }, one));
+  // No drain at the end: the figures cover the held stage.
+  scenario.load.hold_ms = 0;
+  scenario.load.stages[0].hold_ms = seconds * 1000;
+  await runScenario(scenario, {
+    clock, random: seededRandom(1), prober, keys: ['bench'], mock: false,
+    onSample: (s) => {
+      if (s.outcome === 'ok') completed++;
+      else if (s.outcome !== 'aborted') failed++;
+    },
+  });
   await prober.close();
 }
 
@@ -61,8 +67,8 @@ async function runOpenai() {
 setTimeout(() => {
   stop = true;
 }, seconds * 1000).unref();
-// Measure the loop only while all streams are up (skip the first second of connection set-up).
-setTimeout(() => loop.enable(), 1000).unref();
+// Measure the loop in steady state only: skip the first 3 s (connection set-up and the first wave of requests).
+setTimeout(() => loop.enable(), 3000).unref();
 await (kind === 'openai' ? runOpenai() : runDsprobe());
 const cpu = process.cpuUsage(cpu0);
 loop.disable();

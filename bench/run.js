@@ -35,10 +35,12 @@ function table(rows) {
 
 async function clientPart() {
   console.log(`\n== prober cost: dsprobe vs the official openai client (same mock, same run, ${seconds}s each) ==`);
+  console.log('workload: streaming, 128 answer tokens at 30 ms in chunks of 4 (about 4 s and 32 SSE events a request),');
+  console.log('closed loop with instant refill; each contender in its own process; loop delay measured after a 3 s warm-up.');
   const mock = await startMock(
     {
       caps: { 'deepseek-v4-flash': 1_000_000 },
-      latency: { answer_tokens: 64, inter_token: '30ms', prefill_overhead: '100ms', chunk_tokens: 4, jitter: 0.1, load_slowdown: 0 },
+      latency: { answer_tokens: 128, inter_token: '30ms', prefill_overhead: '100ms', chunk_tokens: 4, jitter: 0.1, load_slowdown: 0 },
     },
     { isolate: true },
   );
