@@ -71,6 +71,19 @@ describe('CI capacity checks', () => {
     expect((await dsprobe(['frobnicate'])).code).toBe(2);
   });
 
+  test('abort_on_fail stops the run at the first level that fails the threshold', async () => {
+    const dir = tmpDir();
+    const file = writeScenario(dir, 's.yaml', small('expect:\n  - { expr: "rate_429(deepseek-v4-flash) < 0.01", abort_on_fail: true }\n'));
+    const r = await dsprobe(['run', file, '--out', path.join(dir, 'out'), '--quiet'], { env: { CI_KEY: CANARY } });
+    expect(r.code).toBe(99);
+    const rep = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'report.json'), 'utf8')) as Report;
+    expect(rep.status).toBe('aborted_by_threshold');
+    expect(rep.status_reason).toMatch(/rate_429/);
+    // It stopped at the first 429 level (32 > cap 20) instead of searching on.
+    const flash = rep.models.find((m) => m.model === 'deepseek-v4-flash')!;
+    expect(flash.steps.map((x) => x.target_inflight)).toEqual([4, 8, 16, 32]);
+  });
+
   test('a token budget stops the run: marked in the report, exit 3', async () => {
     const dir = tmpDir();
     const file = writeScenario(dir, 's.yaml', small('budget: { max_tokens: 2000 }\n'));

@@ -91,6 +91,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
   let control: RunControl | null = null;
+  let lastView: RunView | null = null;
   const maxLevel = Math.max(scenario.load.max, ...scenario.models.map((m) => m.max ?? 0));
   const fdWarn = fdWarning(maxLevel * scenario.models.length);
   if (fdWarn) {
@@ -152,7 +153,6 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   }
 }
 
-let lastView: RunView | null = null;
 
 /** A RunResult-shaped snapshot of a live run (for abort_on_fail checks mid-run). */
 function snapshotResult(v: RunView): Parameters<typeof buildReport>[1] {
