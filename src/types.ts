@@ -81,6 +81,12 @@ export interface Sample {
   error?: string;
   finish_reason?: string;
   usage?: Usage;
+  /**
+   * True when the server reported no usage (the response was cut or aborted after admission) and `usage` is
+   * dsprobe's estimate: prompt tokens from the prompt's length (about 4 characters a token, all counted as cache
+   * misses) and completion tokens from the token deltas received. A lower bound for output; cost says "estimated".
+   */
+  usage_estimated?: boolean;
   /** Output chunks/deltas that carried tokens (for time-per-output-token when usage is missing). */
   token_events?: number;
   /** The concurrency figure quoted in a 429 message ("Your current concurrency: N"). */
@@ -164,6 +170,8 @@ export interface StepReport {
   throughput_rps: number;
   output_tokens_per_s: number;
   tokens: TokenTotals;
+  /** Requests whose usage is dsprobe's estimate (see Sample.usage_estimated). */
+  estimated_usage: number;
   /** Requests that received at least one keep-alive before data (were queued). */
   queued: number;
   ttft_ms: Percentiles;

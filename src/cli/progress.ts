@@ -69,8 +69,8 @@ export function startProgress(view: RunView, io: CliIO, loop: LoopMonitor, opts:
     const t = setInterval(tick, 250);
     return {
       stop() {
+        // No last tick: the bars keep the final level rather than the drained, zeroed state.
         clearInterval(t);
-        tick();
         multi.stop();
       },
     };

@@ -45,6 +45,7 @@ export class StepRecorder {
   private readonly tokens = emptyTokens();
   private requests = 0;
   private queued = 0;
+  private estimatedUsage = 0;
   private serverReported: number | null = null;
   /** Recent TTFTs (µs) for the live progress line; bounded. */
   private liveTtft: number[] = [];
@@ -98,8 +99,9 @@ export class StepRecorder {
     if (s.keepalives > 0 && s.first_keepalive_us !== undefined && s.first_data_us !== undefined) {
       recordUs(this.kaWait, s.first_data_us - s.first_keepalive_us);
     }
-    // Usage of failed requests still costs money when the server reported it.
+    // Usage of failed requests still costs money when the server reported it (or dsprobe estimated it).
     addTokens(this.tokens, s);
+    if (s.usage_estimated) this.estimatedUsage++;
     // Failed requests never skew latency figures (guidellm #444): successes feed the histograms, and so do
     // requests dsprobe itself cut short (step down, search done), whose first token was real.
     const ownAbort = s.outcome === 'aborted' && OWN_ABORTS.has(s.detail ?? '');
@@ -185,6 +187,7 @@ export class StepRecorder {
       throughput_rps: round3(this.outcomes.ok / durS),
       output_tokens_per_s: round3(this.tokens.completion / durS),
       tokens: { ...this.tokens },
+      estimated_usage: this.estimatedUsage,
       queued: this.queued,
       ttft_ms: percentilesMs(this.ttft),
       latency_ms: percentilesMs(this.latency),

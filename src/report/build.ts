@@ -109,7 +109,7 @@ export function assembleReport(
     models,
     timeline: downsampleTimeline(timeline, TIMELINE_MAX_POINTS),
     thresholds,
-    cost: { usd: round6(usd), tokens, requests, admitted, estimated: false },
+    cost: { usd: round6(usd), tokens, requests, admitted, estimated: models.some((m) => m.steps.some((st) => (st.estimated_usage ?? 0) > 0)) },
     loop: ctx.loop,
     environment: environment(),
     warnings,

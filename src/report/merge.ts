@@ -129,6 +129,7 @@ export function combineSteps(steps: readonly StepReport[], mode: CombineMode, hi
     throughput_rps: shards ? round(sum(steps.map((s) => s.throughput_rps)), 3) : round(sum(steps.map((s) => s.throughput_rps * s.duration_ms / 1000)) / durS, 3),
     output_tokens_per_s: shards ? round(sum(steps.map((s) => s.output_tokens_per_s)), 3) : round(tokens.completion / durS, 3),
     tokens,
+    estimated_usage: sum(steps.map((s) => s.estimated_usage ?? 0)),
     queued: sum(steps.map((s) => s.queued)),
     ttft_ms: ttft.p,
     latency_ms: latency.p,

@@ -29,6 +29,19 @@ export interface DriverDeps {
   onSample: (s: Sample) => void;
 }
 
+/**
+ * An admitted request that ended without reported usage (cut, aborted, failed mid-stream) still cost tokens:
+ * estimate them so budgets and the report's cost do not read zero (see Sample.usage_estimated).
+ */
+export function estimateUsage(s: Sample, promptChars: number): void {
+  const prompt = Math.ceil(promptChars / CHARS_PER_TOKEN);
+  s.usage = { prompt_tokens: prompt, completion_tokens: s.token_events ?? 0, cache_hit_tokens: 0, cache_miss_tokens: prompt, reasoning_tokens: 0 };
+  s.usage_estimated = true;
+}
+
+/** Characters per token assumed when estimating prompt tokens (English-like text). */
+const CHARS_PER_TOKEN = 4;
+
 /** Requests launched in one synchronous slice before the driver yields to the event loop. */
 export const LAUNCH_BATCH = 64;
 
@@ -191,11 +204,12 @@ export class ModelDriver {
           }
         },
       })
-      .then((s) => this.finish(id, o, rec, s));
+      .then((s) => this.finish(id, o, rec, s, base.system.length + base.prompt.length));
   }
 
-  private finish(id: number, o: Open, rec: StepRecorder, s: Sample): void {
+  private finish(id: number, o: Open, rec: StepRecorder, s: Sample, promptChars: number): void {
     this.open.delete(id);
+    if (!s.usage && o.admitted) estimateUsage(s, promptChars);
     this.inflightCount--;
     if (o.admitted) this.admittedOpen--;
     if (o.ownAbort && s.outcome === 'aborted') s.detail = o.ownAbort;
