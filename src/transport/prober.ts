@@ -33,23 +33,15 @@ export interface ProberOptions {
 }
 
 /** One request to send. Times are monotonic microseconds on the prober's clock. */
+/** One request to send: the chat fields (ChatParams) plus what the Sample records about it. */
 export interface ProbeRequest extends ChatParams {
   id: number;
-  model: string;
   step: number;
   target_inflight: number;
   inflight_at_send: number;
   key_index: number;
   /** Never stored in the Sample, never in errors. */
   apiKey: string;
-  user_id?: string;
-  system: string;
-  prompt: string;
-  max_tokens: number;
-  stream: boolean;
-  thinking: boolean;
-  reasoning_effort?: 'high' | 'max';
-  temperature?: number;
   /** Set by the executor. */
   intended_us: number;
   /** ABSOLUTE monotonic deadline; keep-alives never extend it. */
