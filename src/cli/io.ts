@@ -31,6 +31,14 @@ export function processIO(): CliIO {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A bug must not print a stack trace at the user, nor lose samples: 'exit' handlers (samples.ndjson) still run.
+  const onFatal = (err: unknown) => {
+    process.stderr.write(`dsprobe: internal error: ${(err as Error)?.message ?? String(err)}\n(this is a bug in dsprobe: please report it; samples written so far are kept)\n`);
+    if (process.env['DSPROBE_DEBUG']) process.stderr.write(String((err as Error)?.stack) + '\n');
+    process.exit(1);
+  };
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
   return {
     stdout: process.stdout,
     stderr: process.stderr,

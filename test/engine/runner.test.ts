@@ -86,6 +86,17 @@ describe('runner against an in-process capped server', () => {
     expect(server.inflight['flash']).toBe(0);
   });
 
+  test('safety_margin keeps a search against a real target below the documented cap', async () => {
+    const clock = monotonicClock();
+    const server = fakeServer({ caps: { 'deepseek-v4-pro': 10_000 }, durationMs: 300, clock });
+    const s = scenario({ models: [{ name: 'deepseek-v4-pro', weight: 1 }], safety_margin: 0.2, load: { mode: 'search', start: 50, max: 4000, hold_ms: 2000, precision: 1, growth: 2, recheck: true } });
+    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: false });
+    const levels = r.models[0]!.levels.map((l) => l.level);
+    expect(Math.max(...levels)).toBe(400);
+    expect(server.maxSeen['deepseek-v4-pro']).toBeLessThanOrEqual(400);
+    expect(buildReport(ctx(s), r).models[0]!.cap.status).toBe('not_reached');
+  });
+
   test('a token budget stops the run', async () => {
     const clock = monotonicClock();
     const server = fakeServer({ caps: { flash: 1000 }, durationMs: 20, clock });

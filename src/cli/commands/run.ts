@@ -54,7 +54,8 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   }
   const isMock = scenario.target.url === 'mock';
-  const warnings: string[] = [...(scenario as Scenario & { warnings?: string[] }).warnings ?? []];
+  const warnings: string[] = [...(scenario.warnings ?? [])];
+  for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
 
   let mock: MockHandle | null = null;
   let baseUrl: string;
