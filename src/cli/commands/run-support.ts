@@ -3,6 +3,7 @@
  * before paid traffic (plan, confirmation, pre-flight), and writing every output with the right exit code.
  */
 import fs from 'node:fs';
+import { Chalk } from 'chalk';
 import path from 'node:path';
 import type { CliIO } from '../io.js';
 import { EXIT, DsprobeError, usageError, type Problem } from '../../errors.js';
@@ -95,7 +96,7 @@ export function finishRun(report: Report, s: Scenario, outDir: string, opts: Run
   const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
   if (summaryFile) fs.appendFileSync(summaryFile, renderMarkdownSummary(report) + '\n');
 
-  const text = renderText(report);
+  const text = colourise(renderText(report), Boolean(opts.json ? io.stderr.isTTY : io.stdout.isTTY) && !io.env['NO_COLOR']);
   if (opts.json) {
     io.stderr.write(text);
     io.stdout.write(JSON.stringify({ ...renderJsonSummary(report), out_dir: outDir }, null, 2) + '\n');
@@ -104,6 +105,24 @@ export function finishRun(report: Report, s: Scenario, outDir: string, opts: Run
   }
   io.stderr.write(`reports: ${path.join(outDir, 'report.json')}${opts.html !== false ? `, ${path.join(outDir, 'report.html')}` : ''}, ${path.join(outDir, 'samples.ndjson')}\n`);
   return exitCodeOf(report);
+}
+
+/** Colours the plain summary for a terminal: verdicts, warnings, and each cap's status. */
+export function colourise(text: string, on: boolean): string {
+  if (!on) return text;
+  const c = new Chalk({ level: 1 });
+  return text
+    .split('\n')
+    .map((line) => {
+      if (/^\s+PASS\s/.test(line)) return line.replace('PASS', c.green('PASS'));
+      if (/^\s+FAIL\s/.test(line)) return line.replace('FAIL', c.red.bold('FAIL'));
+      if (line.startsWith('warning:')) return c.yellow(line);
+      if (line.startsWith('run: ')) return c.bold(line);
+      return line.replace(/\s(found|not_reached|unclear)(\s|$)/, (m, st: string, end: string) =>
+        ` ${st === 'found' ? c.green(st) : c.yellow(st)}${end}`,
+      );
+    })
+    .join('\n');
 }
 
 /** The documented exit code of a finished run. */
