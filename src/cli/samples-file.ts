@@ -8,6 +8,8 @@ import type { SamplesHeader } from '../report/build.js';
 
 export interface SamplesFile {
   write(s: Sample): void;
+  /** Any other record (step markers). */
+  record(r: object): void;
   /** Flushes everything buffered (synchronous). */
   flush(): void;
   close(): void;
@@ -35,6 +37,9 @@ export function openSamplesFile(path: string, header: SamplesHeader): SamplesFil
     write(s) {
       buf.push(JSON.stringify(s));
       if (buf.length >= 5000) flush();
+    },
+    record(r) {
+      buf.push(JSON.stringify(r));
     },
     flush,
     close() {

@@ -27,6 +27,16 @@ export interface SamplesHeader {
   pricing: Scenario['pricing'];
 }
 
+/** A line of samples.ndjson marking the start of a step (a level), so a rebuild recovers every level. */
+export interface StepMarker {
+  kind: 'step';
+  model: string;
+  step: number;
+  target: number;
+  /** Run clock, µs. */
+  t_us: number;
+}
+
 export interface BuildContext {
   name: string;
   startedAt: string;
@@ -131,7 +141,12 @@ export function buildReport(ctx: BuildContext, r: RunResult): Report {
  * Rebuilds a report from raw samples (samples.ndjson): steps are regrouped by (model, step); in-flight and
  * admitted-and-open counts are recomputed exactly from the samples' send/headers/end times.
  */
-export function buildReportFromSamples(header: SamplesHeader, samples: readonly Sample[], loop?: LoopHealth): Report {
+export function buildReportFromSamples(
+  header: SamplesHeader,
+  samples: readonly Sample[],
+  loop?: LoopHealth,
+  markers: readonly StepMarker[] = [],
+): Report {
   const ctx: BuildContext = {
     name: header.name,
     startedAt: header.started_at,
@@ -149,21 +164,25 @@ export function buildReportFromSamples(header: SamplesHeader, samples: readonly 
   for (const s of samples) endUs = Math.max(endUs, s.end_us);
   const perModel = names.map((name) => {
     const mine = samples.filter((s) => s.model === name);
-    return { name, weight: header.models.find((m) => m.name === name)?.weight ?? 1, steps: stepsFromSamples(name, mine, endUs) };
+    const marks = markers.filter((m) => m.model === name);
+    return { name, weight: header.models.find((m) => m.name === name)?.weight ?? 1, steps: stepsFromSamples(name, mine, endUs, marks) };
   });
   const timeline = timelineFromSamples(perModel.map((m) => m.name), samples, endUs);
   return assembleReport(ctx, perModel, timeline, 'completed', null, endUs / 1000);
 }
 
-function stepsFromSamples(model: string, samples: readonly Sample[], endUs: number): StepReport[] {
+function stepsFromSamples(model: string, samples: readonly Sample[], endUs: number, markers: readonly StepMarker[]): StepReport[] {
   const byStep = new Map<number, Sample[]>();
   for (const s of samples) {
     const list = byStep.get(s.step) ?? [];
     list.push(s);
     byStep.set(s.step, list);
   }
+  // Step markers give every level its start and target, including levels that sent nothing new.
+  const marked = new Map(markers.map((m) => [m.step, m]));
+  for (const m of markers) if (!byStep.has(m.step)) byStep.set(m.step, []);
   const indices = [...byStep.keys()].sort((a, b) => a - b);
-  const starts = indices.map((i) => Math.min(...(byStep.get(i) as Sample[]).map((s) => s.intended_us)));
+  const starts = indices.map((i) => marked.get(i)?.t_us ?? Math.min(...(byStep.get(i) as Sample[]).map((s) => s.intended_us)));
   // Sweep events: +1 at send, -1 at end (in flight); +1 at headers (non-429, < 400), -1 at end (admitted).
   type Ev = { t: number; d: number; admitted: boolean };
   const evs: Ev[] = [];
@@ -186,7 +205,7 @@ function stepsFromSamples(model: string, samples: readonly Sample[], endUs: numb
       if (e.admitted) admitted += e.d;
       else inflight += e.d;
     }
-    const rec = new StepRecorder(model, idx, list[0]?.target_inflight ?? 0, start, inflight);
+    const rec = new StepRecorder(model, idx, marked.get(idx)?.target ?? list[0]?.target_inflight ?? 0, start, inflight);
     rec.admitted(admitted);
     for (; j < evs.length && (evs[j] as Ev).t <= end; j++) {
       const e = evs[j] as Ev;

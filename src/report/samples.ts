@@ -2,13 +2,14 @@
  * Reading samples.ndjson (written by cli/samples-file.ts): the header line and one Sample per line.
  */
 import type { Sample } from '../types.js';
-import type { SamplesHeader } from './build.js';
+import type { SamplesHeader, StepMarker } from './build.js';
 
 /** Reads samples.ndjson back: the header and the samples (a torn last line is skipped, not fatal). */
-export function parseSamples(text: string): { header: SamplesHeader | null; samples: Sample[]; skipped: number } {
+export function parseSamples(text: string): { header: SamplesHeader | null; samples: Sample[]; steps: StepMarker[]; skipped: number } {
   const lines = text.split('\n');
   let header: SamplesHeader | null = null;
   const samples: Sample[] = [];
+  const steps: StepMarker[] = [];
   let skipped = 0;
   for (const line of lines) {
     if (!line.trim()) continue;
@@ -19,8 +20,10 @@ export function parseSamples(text: string): { header: SamplesHeader | null; samp
       skipped++;
       continue;
     }
-    if (v && typeof v === 'object' && (v as { kind?: string }).kind === 'dsprobe.samples/v1') header = v as SamplesHeader;
+    const kind = v && typeof v === 'object' ? (v as { kind?: string }).kind : undefined;
+    if (kind === 'dsprobe.samples/v1') header = v as SamplesHeader;
+    else if (kind === 'step') steps.push(v as StepMarker);
     else samples.push(v as Sample);
   }
-  return { header, samples, skipped };
+  return { header, samples, steps, skipped };
 }

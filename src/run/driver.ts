@@ -27,6 +27,8 @@ export interface DriverDeps {
   timeoutUs: number;
   /** Every finished sample (already attributed to its step). */
   onSample: (s: Sample) => void;
+  /** A new step (level) began. */
+  onStep?: (model: string, index: number, target: number, atUs: number) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export class ModelDriver {
     const rec = new StepRecorder(this.model, this.steps.length, level, now, this.inflightCount);
     rec.admitted(this.admittedOpen);
     this.steps.push(rec);
+    this.deps.onStep?.(this.model, rec.index, level, now);
     this.stepLimited = 0;
     this.target = level;
     this.refill(now);

@@ -30,6 +30,8 @@ export interface RunDeps {
   mock: boolean;
   signal?: AbortSignal;
   onSample?: (s: Sample) => void;
+  /** Called when a model starts a step (samples.ndjson records it so rebuilds recover every level). */
+  onStep?: (model: string, index: number, target: number, atUs: number) => void;
   /** Called after each level is decided, with the live state (thresholds with abort_on_fail hook in here). */
   onLevel?: (model: string, level: LevelResult) => void;
   /** Timeline sampling interval, µs (default 500 ms). */
@@ -136,6 +138,7 @@ export async function runScenario(
       timeoutUs,
       nextId: () => nextId++,
       onSample,
+      onStep: deps.onStep,
       makeRequest: (id, step, target, inflightAtSend) => {
         const p = prompts(id);
         const keyIndex = id % Math.max(1, deps.keys.length);

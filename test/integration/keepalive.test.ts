@@ -63,7 +63,7 @@ load: { mode: ramp, stages: [{ inflight: 40, hold: 4s }] }
     const out = path.join(dir, 'out');
     const r = await dsprobe(['run', file, '--out', out, '--yes', '--quiet', '--no-html'], { env: { Q_KEY: 'sk-queue' } });
     expect(r.code).toBe(0);
-    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as Sample);
+    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as Sample & { kind?: string }).filter((x) => x.kind !== 'step');
     const queuedMs = new Map<string, number>();
     for (const e of events) if (e.type === 'start' && e.queued_ms !== undefined) queuedMs.set(e.trace_id, e.queued_ms);
 

@@ -46,8 +46,10 @@ mock:
     expect(lines.at(-1)).toBe('');
     const parsed = lines.slice(0, -1).map((l) => JSON.parse(l));
     expect(parsed[0].kind).toBe('dsprobe.samples/v1');
-    // Every request of the report is in the samples: nothing measured is lost.
-    expect(parsed.length - 1).toBe(rep.cost.requests);
+    // Every request of the report is in the samples (besides the step markers): nothing measured is lost.
+    const steps = parsed.filter((x: { kind?: string }) => x.kind === 'step');
+    expect(steps.length).toBe(rep.models[0]!.steps.length);
+    expect(parsed.length - 1 - steps.length).toBe(rep.cost.requests);
     expect(parsed.some((s: { outcome: string; detail?: string }) => s.outcome === 'aborted' && s.detail === 'interrupted')).toBe(true);
     expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
   });

@@ -41,8 +41,18 @@ seed: 3
     expect(flash.cap).toMatchObject({ status: 'found', low: 37, high: 38, estimate: 37, server_reported: 37 });
     expect(pro.cap).toMatchObject({ status: 'found', low: 11, high: 12, estimate: 11, server_reported: 11 });
     // Both keys were used: the cap is shared by the account, not per key (otherwise 74 would be admitted).
-    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l)).filter((x: { kind?: string }) => x.kind !== 'step');
     expect(new Set(samples.map((s: { key_index: number }) => s.key_index))).toEqual(new Set([0, 1]));
+    // samples.ndjson alone rebuilds the same report: every level (step markers included), the same caps.
+    const rebuiltPath = path.join(dir, 'rebuilt.json');
+    const rb = await dsprobe(['report', path.join(out, 'samples.ndjson'), '--json', rebuiltPath, '--html', path.join(dir, 'rebuilt.html')]);
+    expect(rb.code).toBe(0);
+    const rebuilt = JSON.parse(fs.readFileSync(rebuiltPath, 'utf8')) as Report;
+    for (const m of rep.models) {
+      const r2 = rebuilt.models.find((x) => x.model === m.model)!;
+      expect(r2.steps.map((x) => [x.target_inflight, x.requests, x.rate_limited])).toEqual(m.steps.map((x) => [x.target_inflight, x.requests, x.rate_limited]));
+      expect(r2.cap).toMatchObject({ status: m.cap.status, low: m.cap.low, high: m.cap.high, estimate: m.cap.estimate });
+    }
     // The summary table ends the terminal output.
     expect(r.stdout).toMatch(/deepseek-v4-flash\s+37\s+found/);
     expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);

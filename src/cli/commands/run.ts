@@ -112,6 +112,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
         mock: isMock,
         signal: io.signal,
         onSample: (s) => samples.write(s),
+        onStep: (model, step, target, t_us) => samples.record({ kind: 'step', model, step, target, t_us }),
         onLevel: () => {
           if (!abortOnFail.length || !control || !lastView) return;
           // abort_on_fail thresholds are checked after every decided level on the partial report.
