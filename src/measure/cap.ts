@@ -14,6 +14,15 @@ export interface CapOptions {
   unclear?: boolean;
 }
 
+/** The figure quoted by the most recent step that drew a quoted 429. */
+function lastReported(steps: readonly StepReport[]): number | null {
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const v = (steps[i] as StepReport).server_reported;
+    if (v !== null) return v;
+  }
+  return null;
+}
+
 /** Estimates the cap from a model's steps (in run order). Pure. */
 export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {}): CapEstimate {
   const model = steps[0]?.model ?? '';
@@ -63,7 +72,13 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     status = opts.unclear ? 'unclear' : 'found';
     const r429 = latest.get(high);
     evidence.push(`${low} in flight drew no 429; ${high} drew ${r429?.rate_limited ?? 0} of ${r429?.requests ?? 0} requests as 429.`);
-    estimate = heldOnLimited > low && heldOnLimited < high ? heldOnLimited : low;
+    // Inside a coarse bracket (a ramp's steps), the server's own figure is the best estimate; failing that, the
+    // most requests seen admitted at once on a 429 level (client-side, it can overcount by a few: a slot the
+    // server freed is seen free a moment later).
+    const reportedLast = lastReported(measured);
+    if (high - low <= 1) estimate = low;
+    else if (reportedLast !== null && reportedLast >= low && reportedLast < high) estimate = reportedLast;
+    else estimate = heldOnLimited > low && heldOnLimited < high ? heldOnLimited : low;
     if (heldOnLimited > 0) evidence.push(`On levels that drew 429s the server held at most ${heldOnLimited} requests open at once.`);
   }
   if (serverReported !== null) {

@@ -25,8 +25,14 @@ describe('estimateCap', () => {
   });
 
   test('a ramp with coarse steps uses what the server held on the 429 level', () => {
-    const c = estimateCap([step(0, 450, 0, 450), step(1, 500, 0, 500), step(2, 550, 40, 512, { model: 'deepseek-v4-pro' })]);
+    const c = estimateCap([step(0, 450, 0, 450), step(1, 500, 0, 500), step(2, 550, 40, 512, { model: 'deepseek-v4-pro', reported: 9999 })]);
     expect(c).toMatchObject({ status: 'found', low: 500, high: 550, estimate: 512 });
+  });
+
+  test('inside a coarse bracket the server\'s own figure wins over the client-side held count', () => {
+    // The client saw 2503 admitted at once (a freed slot is seen free a moment late); the server said 2500.
+    const c = estimateCap([step(0, 2450, 0, 2450), step(1, 2500, 0, 2500), step(2, 2550, 40, 2503, { reported: 2500 })]);
+    expect(c).toMatchObject({ status: 'found', low: 2500, high: 2550, estimate: 2500, server_reported: 2500 });
   });
 
   test('no 429 anywhere: not_reached', () => {
