@@ -68,6 +68,7 @@ export class ModelDriver {
   private stepLimited = 0;
   private stopped = false;
   private refillPending = false;
+  private refillIntendedUs = 0;
   private idle: (() => void) | null = null;
   /** Lifetime counters for the timeline. */
   completed = 0;
@@ -159,18 +160,23 @@ export class ModelDriver {
   private refill(intendedUs: number): void {
     let launched = 0;
     while (!this.stopped && this.inflightCount < this.target) {
-      if (launched++ >= LAUNCH_BATCH) {
-        if (!this.refillPending) {
-          this.refillPending = true;
-          setImmediate(() => {
-            this.refillPending = false;
-            this.refill(intendedUs);
-          });
-        }
-        return;
-      }
+      if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill(intendedUs);
       this.launch(intendedUs);
     }
+  }
+
+  /** Refills on the next check phase; the earliest pending intended time is kept (send lag is measured from it). */
+  private scheduleRefill(intendedUs: number): void {
+    if (this.refillPending) {
+      if (intendedUs < this.refillIntendedUs) this.refillIntendedUs = intendedUs;
+      return;
+    }
+    this.refillPending = true;
+    this.refillIntendedUs = intendedUs;
+    setImmediate(() => {
+      this.refillPending = false;
+      this.refill(this.refillIntendedUs);
+    });
   }
 
   private abortNewest(n: number, reason: string): void {
@@ -226,7 +232,9 @@ export class ModelDriver {
       if (rec === cur) this.stepLimited++;
     }
     this.deps.onSample(s);
-    this.refill(s.end_us);
+    // Replace it after this I/O phase, not inside the socket callback: when hundreds of streams end in one poll
+    // phase, their replacements go out in slices with the loop free in between (the wait counts as send lag).
+    this.scheduleRefill(s.end_us);
     this.wake?.();
     if (this.inflightCount === 0 && this.idle) {
       const f = this.idle;
