@@ -71,3 +71,19 @@ export function readTree(dir: string): { file: string; text: string }[] {
   }
   return out;
 }
+
+/** report.json of a run directory. */
+export function readReport(dir: string): import('../../src/types.js').Report {
+  return JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
+}
+
+/** The samples of a run directory's samples.ndjson (header and step markers left out). */
+export function readSamples(dir: string): import('../../src/types.js').Sample[] {
+  return fs
+    .readFileSync(path.join(dir, 'samples.ndjson'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => JSON.parse(l) as import('../../src/types.js').Sample & { kind?: string })
+    .filter((x) => x.kind !== 'step');
+}

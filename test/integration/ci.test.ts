@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { dsprobe, readTree, tmpDir, writeScenario } from '../helpers/cli.js';
+import { dsprobe, readReport, readTree, tmpDir, writeScenario } from '../helpers/cli.js';
 import type { Report } from '../../src/types.js';
 
 const small = (extra = '') => `
@@ -39,7 +39,7 @@ describe('CI capacity checks', () => {
     expect(xml).toMatch(/<testsuite[^>]*failures="1"/);
     expect(xml).toMatch(/cap\(deepseek-v4-flash\) &gt;= 2000/);
     expect(xml).toMatch(/<failure/);
-    const rep = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'report.json'), 'utf8')) as Report;
+    const rep = readReport(path.join(dir, 'out'));
     const t = rep.thresholds.find((x) => x.expression.startsWith('cap('))!;
     expect(t).toMatchObject({ passed: false, actual: 20 });
     expect(rep.thresholds.find((x) => x.expression.startsWith('rate_429'))!.passed).toBe(true);
@@ -76,7 +76,7 @@ describe('CI capacity checks', () => {
     const file = writeScenario(dir, 's.yaml', small('expect:\n  - { expr: "rate_429(deepseek-v4-flash) < 0.01", abort_on_fail: true }\n'));
     const r = await dsprobe(['run', file, '--out', path.join(dir, 'out'), '--quiet'], { env: { CI_KEY: CANARY } });
     expect(r.code).toBe(99);
-    const rep = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'report.json'), 'utf8')) as Report;
+    const rep = readReport(path.join(dir, 'out'));
     expect(rep.status).toBe('aborted_by_threshold');
     expect(rep.status_reason).toMatch(/rate_429/);
     // It stopped at the first 429 level (32 > cap 20) instead of searching on.
@@ -89,7 +89,7 @@ describe('CI capacity checks', () => {
     const file = writeScenario(dir, 's.yaml', small('budget: { max_tokens: 2000 }\n'));
     const r = await dsprobe(['run', file, '--out', path.join(dir, 'out'), '--quiet'], { env: { CI_KEY: CANARY } });
     expect(r.code).toBe(3);
-    const rep = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'report.json'), 'utf8')) as Report;
+    const rep = readReport(path.join(dir, 'out'));
     expect(rep.status).toBe('budget_exceeded');
     expect(rep.status_reason).toMatch(/budget/);
   });

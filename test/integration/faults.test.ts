@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import { dsprobe, readReport, tmpDir, writeScenario } from '../helpers/cli.js';
 import type { Report } from '../../src/types.js';
 
 describe('a run through injected faults', () => {
@@ -40,7 +40,7 @@ mock:
     const r = await dsprobe(['run', file, '--out', out, '--quiet'], {});
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
-    const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
+    const rep = readReport(out);
     const st = rep.models[0]!.steps[0]!;
     for (const o of ['ok', 'server_error', 'protocol', 'network', 'timeout', 'rate_limited'] as const) {
       expect(st.outcomes[o], o).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import { dsprobe, readReport, readSamples, tmpDir, writeScenario } from '../helpers/cli.js';
 import { startMock, type MockHandle, type MockEvent } from '../../src/mock/index.js';
 import type { Report, Sample } from '../../src/types.js';
 
@@ -63,7 +63,7 @@ load: { mode: ramp, stages: [{ inflight: 40, hold: 4s }] }
     const out = path.join(dir, 'out');
     const r = await dsprobe(['run', file, '--out', out, '--yes', '--quiet', '--no-html'], { env: { Q_KEY: 'sk-queue' } });
     expect(r.code).toBe(0);
-    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as Sample & { kind?: string }).filter((x) => x.kind !== 'step');
+    const samples = readSamples(out);
     const queuedMs = new Map<string, number>();
     for (const e of events) if (e.type === 'start' && e.queued_ms !== undefined) queuedMs.set(e.trace_id, e.queued_ms);
 
@@ -82,7 +82,7 @@ load: { mode: ramp, stages: [{ inflight: 40, hold: 4s }] }
     expect(n).toBeGreaterThan(50);
     expect(Math.abs(measured - truth) / truth).toBeLessThan(0.05);
 
-    const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
+    const rep = readReport(out);
     const step = rep.models[0]!.steps[0]!;
     expect(step.queued).toBeGreaterThan(50);
     expect(step.keepalive_wait_ms.count).toBeGreaterThan(50);

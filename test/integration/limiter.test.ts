@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import { dsprobe, readReport, tmpDir, writeScenario } from '../helpers/cli.js';
 import { NGINX, startNginxLimiter, type Limiter } from '../helpers/nginx.js';
 import { startMock, type MockHandle } from '../../src/mock/index.js';
 import type { Report } from '../../src/types.js';
@@ -45,7 +45,7 @@ load: { mode: search, start: 10, max: 1000, hold: 10s }
     const out = path.join(dir, 'out');
     const r = await dsprobe(['run', file, '--out', out, '--yes', '--quiet', '--no-html'], { env: { LIMITER_KEY: 'sk-limiter' } });
     expect(r.stderr).not.toMatch(/internal error/);
-    const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
+    const rep = readReport(out);
     const cap = rep.models[0]!.cap;
     expect(cap.status).toBe('found');
     expect(Math.abs((cap.estimate ?? 0) - LIMIT)).toBeLessThanOrEqual(LIMIT * 0.01);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import { dsprobe, readReport, tmpDir, writeScenario } from '../helpers/cli.js';
 import { startMock, type MockHandle } from '../../src/mock/index.js';
 import type { Report } from '../../src/types.js';
 
@@ -70,7 +70,7 @@ load: { mode: search, start: 2, max: 16, hold: 2s }
     expect(r.stderr).toMatch(/pre-flight: key accepted/);
     expect(r.stderr).toMatch(/pre-flight: balance: 3/);
     expect(r.stderr).toMatch(/pre-flight: deepseek-v4-flash: 0\/3 small requests ok, 3 got 429/);
-    const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
+    const rep = readReport(out);
     expect(rep.warnings.join('\n')).toMatch(/share its cap/);
     expect(rep.warnings.join('\n')).toMatch(/low balance/);
     // Every level drew a 429: the cap is taken by other traffic, and the report says so rather than inventing one.

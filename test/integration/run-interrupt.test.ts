@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import { dsprobe, readReport, tmpDir, writeScenario } from '../helpers/cli.js';
 import type { Report } from '../../src/types.js';
 
 describe('interrupting a run', () => {
@@ -40,7 +40,7 @@ mock:
       },
     });
     expect(r.code).toBe(130);
-    const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
+    const rep = readReport(out);
     expect(rep.status).toBe('interrupted');
     const lines = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').split('\n');
     expect(lines.at(-1)).toBe('');

@@ -4,12 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { dsprobe, tmpDir, writeScenario } from '../helpers/cli.js';
+import { dsprobe, readReport, readSamples, tmpDir, writeScenario } from '../helpers/cli.js';
 import type { Report } from '../../src/types.js';
-
-function readReport(dir: string): Report {
-  return JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
-}
 
 describe('dsprobe run (search) against the built-in mock', () => {
   test('finds caps of 37 and 11 exactly, both models in one run; two keys of one account share the cap', async () => {
@@ -41,8 +37,7 @@ seed: 3
     expect(flash.cap).toMatchObject({ status: 'found', low: 37, high: 38, estimate: 37, server_reported: 37 });
     expect(pro.cap).toMatchObject({ status: 'found', low: 11, high: 12, estimate: 11, server_reported: 11 });
     // Both keys were used: the cap is shared by the account, not per key (otherwise 74 would be admitted).
-    const samples = fs.readFileSync(path.join(out, 'samples.ndjson'), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l)).filter((x: { kind?: string }) => x.kind !== 'step');
-    expect(new Set(samples.map((s: { key_index: number }) => s.key_index))).toEqual(new Set([0, 1]));
+    expect(new Set(readSamples(out).map((s) => s.key_index))).toEqual(new Set([0, 1]));
     // samples.ndjson alone rebuilds the same report: every level (step markers included), the same caps.
     const rebuiltPath = path.join(dir, 'rebuilt.json');
     const rb = await dsprobe(['report', path.join(out, 'samples.ndjson'), '--json', rebuiltPath, '--html', path.join(dir, 'rebuilt.html')]);
