@@ -14,6 +14,19 @@ export interface CapOptions {
   unclear?: boolean;
 }
 
+/**
+ * Share of a level the client must have kept in flight, time-weighted over the whole step, for a step without
+ * any 429 to count as held when the server was never *seen* holding it (non-streaming responses, whose headers
+ * come only at the end, never show it).
+ */
+export const HELD_SHARE = 0.98;
+
+/** True when a step is evidence that its whole level was held: seen admitted at once, or kept in flight throughout. */
+export function levelHeld(s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited'>): boolean {
+  if (s.rate_limited > 0) return false;
+  return s.peak_admitted >= s.target_inflight || s.achieved_inflight >= HELD_SHARE * s.target_inflight;
+}
+
 /** The figure quoted by the most recent step that drew a quoted 429. */
 function lastReported(steps: readonly StepReport[]): number | null {
   for (let i = steps.length - 1; i >= 0; i--) {
@@ -48,7 +61,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   let low: number | null = null;
   for (const s of latest.values()) {
     if (s.rate_limited > 0) continue;
-    const proven = s.peak_admitted >= s.target_inflight ? s.target_inflight : s.peak_admitted;
+    const proven = levelHeld(s) ? s.target_inflight : s.peak_admitted;
     if (high !== null && proven >= high) continue;
     low = low === null ? proven : Math.max(low, proven);
   }

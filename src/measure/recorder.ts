@@ -80,6 +80,13 @@ export class StepRecorder {
     if (count > this.peakAdmitted) this.peakAdmitted = count;
   }
 
+  /** Time-weighted mean of in-flight requests from the step's start to `nowUs`. */
+  achievedAt(nowUs: number): number {
+    const end = this.endUs ?? nowUs;
+    const area = this.area + this.lastInflight * Math.max(0, end - this.lastUs);
+    return area / Math.max(1, end - this.startUs);
+  }
+
   /** Most requests admitted and open at once so far in this step. */
   get peakAdmittedCount(): number {
     return this.peakAdmitted;

@@ -13,7 +13,7 @@ import { nextSearchStep, type LevelResult } from '../plan/search.js';
 import { rampSteps } from '../plan/ramp.js';
 import { makePromptFactory } from '../protocol/prompt.js';
 import { addTokens, emptyTokens } from '../measure/recorder.js';
-import { DOCUMENTED_CAPS } from '../measure/cap.js';
+import { DOCUMENTED_CAPS, levelHeld } from '../measure/cap.js';
 import { userIdFor } from './user-id.js';
 import { priceOf } from './budget.js';
 
@@ -244,10 +244,18 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       rec.endedBy = 'interrupted';
       return;
     }
+    const drew429 = r.driver.limitedThisStep > 0;
     const result: LevelResult = {
       level: d.level,
-      drew429: r.driver.limitedThisStep > 0,
-      confirmed: rec.peakAdmittedCount >= d.level,
+      drew429,
+      // Seen held by the server, or kept in flight by the client for the whole hold without a 429 (the same rule
+      // as estimateCap's, so the live search and the report agree).
+      confirmed: levelHeld({
+        peak_admitted: rec.peakAdmittedCount,
+        target_inflight: d.level,
+        achieved_inflight: rec.achievedAt(deps.clock.nowUs()),
+        rate_limited: drew429 ? 1 : 0,
+      }),
       peakAdmitted: rec.peakAdmittedCount,
       recheck: d.recheck,
     };

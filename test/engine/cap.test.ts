@@ -35,6 +35,15 @@ describe('estimateCap', () => {
     expect(c).toMatchObject({ status: 'found', low: 2500, high: 2550, estimate: 2500, server_reported: 2500 });
   });
 
+  test('a level kept in flight for its whole step without a 429 counts as held even if never seen admitted at once', () => {
+    // Non-streaming: headers only at the end, so the held count stays low; the client kept 30 in flight throughout.
+    const clean = { ...step(0, 30, 0, 2), achieved_inflight: 29.9 };
+    const thin = { ...step(1, 40, 0, 2), achieved_inflight: 30 };
+    expect(estimateCap([clean, step(2, 31, 3, 2)])).toMatchObject({ status: 'found', low: 30, high: 31, estimate: 30 });
+    // Kept only three quarters in flight: proves only what the server was seen holding.
+    expect(estimateCap([thin, step(3, 50, 3, 2)]).low).toBe(2);
+  });
+
   test('no 429 anywhere: not_reached', () => {
     expect(estimateCap([step(0, 10, 0, 10), step(1, 20, 0, 20)])).toMatchObject({ status: 'not_reached', high: null, estimate: null, low: 20 });
   });

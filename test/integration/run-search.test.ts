@@ -83,4 +83,27 @@ seed: 5
     expect(rep.models[0]!.cap.headroom).toBe(0);
     expect(r.code).toBe(0);
   });
+
+  test('Anthropic surface, non-streaming (headers only at the end): levels held for the whole hold still count', async () => {
+    const dir = tmpDir();
+    const file = writeScenario(
+      dir,
+      'anthropic.yaml',
+      `
+name: anthropic-non-stream
+target: { url: mock, protocol: anthropic }
+models:
+  deepseek-v4-flash: {}
+request: { prompt_tokens: 50, max_tokens: 100, stream: false }
+load: { mode: search, start: 4, max: 100, hold: 3s }
+mock:
+  caps: { deepseek-v4-flash: 23 }
+  latency: { answer_tokens: 100, inter_token: 10ms, chunk_tokens: 10 }
+`,
+    );
+    const out = path.join(dir, 'out');
+    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html']);
+    expect(r.code).toBe(0);
+    expect(readReport(out).models[0]!.cap).toMatchObject({ status: 'found', low: 23, high: 24, estimate: 23, server_reported: 23 });
+  });
 });
