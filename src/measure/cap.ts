@@ -24,8 +24,15 @@ export const HELD_SHARE = 0.98;
 /** True when a step is evidence that its whole level was held: seen admitted at once, or kept in flight throughout. */
 export function levelHeld(s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited'>): boolean {
   if (s.rate_limited > 0) return false;
-  return s.peak_admitted >= s.target_inflight || s.achieved_inflight >= HELD_SHARE * s.target_inflight;
+  if (s.peak_admitted >= s.target_inflight) return true;
+  // Only when admissions are invisible (almost nothing seen admitted at once: non-streaming responses) does the
+  // client's own in-flight count stand in. With streams, a low held count means the server never had the level
+  // (requests in transit or connecting are in flight for the client but not yet counted by the server).
+  return s.peak_admitted < NO_ADMISSION_SIGNAL * s.target_inflight && s.achieved_inflight >= HELD_SHARE * s.target_inflight;
 }
+
+/** Below this share of the level seen admitted at once, a step is taken to carry no admission signal. */
+export const NO_ADMISSION_SIGNAL = 0.1;
 
 /** The figure quoted by the most recent step that drew a quoted 429. */
 function lastReported(steps: readonly StepReport[]): number | null {
@@ -74,9 +81,17 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   let estimate: number | null = null;
   let status: CapEstimate['status'];
   if (high === null) {
-    status = 'not_reached';
     const top = Math.max(0, ...measured.map((s) => s.target_inflight));
-    evidence.push(measured.length ? `No 429 at any level up to ${top} in flight: the cap is above what was tried.` : 'No request was measured.');
+    const topHeld = measured.some((s) => s.target_inflight === top && levelHeld(s));
+    status = topHeld || !measured.length ? 'not_reached' : 'unclear';
+    if (!measured.length) evidence.push('No request was measured.');
+    else if (topHeld) evidence.push(`No 429 at any level up to ${top} in flight: the cap is above what was tried.`);
+    else {
+      evidence.push(
+        `No 429 up to ${top} in flight, but the server was seen holding at most ${low ?? 0} at once: requests end too ` +
+          'soon for a level to build up (raise request.max_tokens for longer requests), or dsprobe could not send faster.',
+      );
+    }
   } else if (low === null || low === 0) {
     status = 'unclear';
     evidence.push(`Even the lowest level tried (${high}) drew a 429: the cap is below it, or the account is throttled by other traffic.`);

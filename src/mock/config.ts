@@ -216,10 +216,10 @@ export const DEFAULT_LATENCY: LatencyConfig = {
   inter_token_ms: 20,
   jitter: 0.1,
   reasoning_tokens: { min: 20, max: 60 },
-  answer_tokens: { min: 20, max: 60 },
+  answer_tokens: { min: 150, max: 600 },
   load_slowdown: 0.5,
   chunk_tokens: 1,
-  flush_interval_ms: 0,
+  flush_interval_ms: 100,
 };
 
 /** A fresh default configuration (one `default` account accepting any key, DeepSeek's caps, no slots limit). */

@@ -90,7 +90,10 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   if (high === null) {
     const top = Math.max(...history.map((r) => r.level));
     if (top >= max) {
-      return { done: true, status: 'not_reached', low, high, moved, why: `no 429 up to the maximum level ${max}` };
+      const held = history.some((r) => r.level === top && r.confirmed);
+      return held
+        ? { done: true, status: 'not_reached', low, high, moved, why: `no 429 up to the maximum level ${max}` }
+        : { done: true, status: 'unclear', low, high, moved, why: `no 429 up to ${max}, but that level was never held at once` };
     }
     const next = clamp(Math.max(top + 1, Math.ceil(top * cfg.growth)), 1, max);
     return { done: false, level: next, recheck: false, why: 'no 429 yet: climbing' };
