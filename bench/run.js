@@ -40,7 +40,7 @@ async function clientPart() {
   const mock = await startMock(
     {
       caps: { 'deepseek-v4-flash': 1_000_000 },
-      latency: { answer_tokens: 128, inter_token: '30ms', prefill_overhead: '100ms', chunk_tokens: 4, jitter: 0.1, load_slowdown: 0 },
+      latency: { answer_tokens: 128, inter_token: '30ms', prefill_overhead: '100ms', chunk_tokens: 4, jitter: 0.1, load_slowdown: 0, flush_interval: 0 },
     },
     { isolate: true },
   );
@@ -78,7 +78,7 @@ models:
 request: { prompt_tokens: 200, max_tokens: 1000, stream: true }
 mock:
   caps: { deepseek-v4-flash: 2500 }
-  latency: { answer_tokens: 1000, inter_token: 20ms, chunk_tokens: 8, load_slowdown: 0 }
+  latency: { answer_tokens: 1000, inter_token: 20ms, chunk_tokens: 8, load_slowdown: 0, flush_interval: 0 }
 seed: 7
 `;
   const search = common('search') + 'load: { mode: search, start: 50, max: 4000, hold: 10s }\n';
