@@ -2,20 +2,22 @@
  * The scheduler: runs admitted requests through hold (slow_headers), queue (keep-alives, queue timeout),
  * prefill and decode on one shared timer wheel, with a server-wide pool of running slots per model.
  * A slot and the account's count are released exactly once: when the response ends or the client leaves.
+ *
+ * Engine is the top of three layers: the token output and shared state (output.ts) and mid-stream faults
+ * (midstream.ts) sit below it, so this file is only the request lifecycle.
  */
 import type { ServerResponse } from 'node:http';
-import type { Clock } from '../run/clock.js';
-import type { Random } from '../run/random.js';
-import type { AccountState, Accounts } from './accounts.js';
-import { FALLBACK_CAP, type FaultConfig, type MockConfig } from './config.js';
-import { KEEPALIVE_BODY, KEEPALIVE_STREAM, type Dialect } from './dialect.js';
-import type { EventBus, MockEvent, MockEventType } from './events.js';
+import type { AccountState } from './accounts.js';
+import { FALLBACK_CAP, type FaultConfig } from './config.js';
+import { KEEPALIVE_BODY, KEEPALIVE_STREAM } from './dialect.js';
+import type { MockEvent } from './events.js';
 import { SERVER_ERROR_MESSAGE } from './faults.js';
 import { Flight, Phase } from './flight.js';
+import { MidStreamFaults } from './midstream.js';
 import { prefixCacheHit, type ChatRequest } from './request.js';
-import { Wheel } from './wheel.js';
-import { anthropicDialect } from './anthropic.js';
-import { openaiDialect } from './openai.js';
+
+/** Totals since start, for /_mock/state (kept where EngineOutput counts them; re-exported for state.ts). */
+export type { Totals } from './output.js';
 
 /** Running slots of one model, server-wide, and the FIFO of flights waiting for one. */
 export class Pool {
@@ -25,16 +27,6 @@ export class Pool {
   readonly list: Flight[] = [];
   head = 0;
   constructor(readonly slots: number) {}
-}
-
-/** Totals since start, for /_mock/state. */
-export interface Totals {
-  admitted: number;
-  rejected: number;
-  finished: number;
-  aborted: number;
-  timed_out: number;
-  faulted: number;
 }
 
 const FLIGHT = Symbol('dsprobe.mock.flight');
@@ -47,24 +39,9 @@ function onResponseClose(this: TaggedResponse): void {
 }
 
 /** The mock's request engine. */
-export class Engine {
+export class Engine extends MidStreamFaults {
   readonly pools = new Map<string, Pool>();
-  readonly totals: Totals = { admitted: 0, rejected: 0, finished: 0, aborted: 0, timed_out: 0, faulted: 0 };
-  private readonly wheel: Wheel<Flight>;
-  private readonly scale: number;
   private seq = 0;
-
-  constructor(
-    private readonly cfg: MockConfig,
-    private readonly clock: Clock,
-    readonly accounts: Accounts,
-    private readonly events: EventBus,
-    private readonly rng: Random,
-    onError: (err: unknown) => void,
-  ) {
-    this.scale = cfg.time_scale;
-    this.wheel = new Wheel<Flight>(clock, cfg.tick_ms, (f) => this.due(f), onError);
-  }
 
   /** A new request sequence number (rejected requests use one too). */
   nextSeq(): number {
@@ -81,25 +58,6 @@ export class Engine {
   /** Stops the wheel (the server closes the sockets). */
   stop(): void {
     this.wheel.stop();
-  }
-
-  /** Emits an event about `f` if anyone listens, stamped `atUs` (the time the engine acted on) or now. */
-  emit(type: MockEventType, f: Flight, extra?: Partial<MockEvent>, atUs?: number): void {
-    if (!this.events.active) return;
-    const e: MockEvent = {
-      type,
-      t_ms: (atUs ?? this.clock.nowUs()) / 1000,
-      id: f.seq,
-      trace_id: f.traceId,
-      account: f.account.cfg.name,
-      model: f.model,
-      user: f.user,
-      stream: f.stream,
-      surface: f.surface,
-      ...extra,
-    };
-    if (f.fault) e.fault = f.fault.kind;
-    this.events.emit(e);
   }
 
   /** Takes over an admitted request (already counted by Accounts.tryAdmit). */
@@ -228,7 +186,7 @@ export class Engine {
   }
 
   /** The wheel's single callback. */
-  private due(f: Flight): void {
+  protected override due(f: Flight): void {
     const now = this.clock.nowUs();
     switch (f.phase) {
       case Phase.Hold:
@@ -288,89 +246,6 @@ export class Engine {
     this.keepalive(f, now);
   }
 
-  /**
-   * Streams every token due by `now` (coalesced into one write), then schedules the next chunk. Token k is
-   * due at first + k × itl; chunk j holds tokens [j×c, (j+1)×c) and goes out when its first token is due,
-   * so the first frame still marks the first token whatever chunk_tokens is.
-   */
-  private decode(f: Flight, now: number): void {
-    const total = f.reasoningTokens + f.answerTokens;
-    const chunk = this.cfg.latency.chunk_tokens;
-    const elapsed = now - f.firstTokenUs - f.shiftUs;
-    const due = Math.min(total, f.faultAt, (1 + Math.floor(elapsed / (f.itlUs * chunk))) * chunk);
-    if (due > f.emitted) {
-      f.res.write(this.dialect(f).tokens(f, f.emitted, due, chunk));
-      f.emitted = due;
-    }
-    if (f.emitted >= f.faultAt) return this.strike(f, now);
-    if (f.emitted >= total) {
-      f.res.write(this.dialect(f).close(f));
-      return this.end(f, 'ok');
-    }
-    const flushUs = this.cfg.latency.flush_interval_ms * 1000 * this.scale;
-    this.wheel.schedule(f, Math.max(f.firstTokenUs + f.shiftUs + f.emitted * f.itlUs, now + flushUs));
-  }
-
-  /** A mid-stream fault strikes after `after_tokens` tokens. */
-  private strike(f: Flight, now: number): void {
-    const fault = f.fault!;
-    f.faultAt = Infinity;
-    switch (fault.kind) {
-      case 'disconnect':
-        return this.cut(f, 'fault');
-      case 'stall':
-        f.phase = Phase.Stalled;
-        f.shiftUs += fault.duration_ms * 1000 * this.scale;
-        this.wheel.schedule(f, now + fault.duration_ms * 1000 * this.scale);
-        return;
-      case 'malformed_chunk':
-        f.res.write(this.dialect(f).malformed(f));
-        return this.decode(f, now);
-      case 'mid_stream_error':
-        f.res.write(this.dialect(f).streamError(f, fault.message ?? SERVER_ERROR_MESSAGE, f.surface === 'openai' ? 'server_error' : 'api_error'));
-        return this.end(f, 'fault');
-      case 'finish_reason':
-        f.finishReason = fault.reason;
-        f.res.write(this.dialect(f).close(f));
-        return this.end(f, 'fault');
-    }
-  }
-
-  /** Non-streaming: the whole body at once (faults shape it). */
-  private finishBody(f: Flight): void {
-    const total = f.reasoningTokens + f.answerTokens;
-    const fault = f.faultAt < Infinity ? f.fault : undefined;
-    f.emitted = Math.min(total, f.faultAt);
-    if (fault?.kind === 'disconnect') return this.cut(f, 'fault');
-    if (fault?.kind === 'stall') {
-      f.faultAt = Infinity;
-      f.phase = Phase.Stalled;
-      this.wheel.schedule(f, this.clock.nowUs() + fault.duration_ms * 1000 * this.scale);
-      return;
-    }
-    if (fault?.kind === 'finish_reason') f.finishReason = fault.reason;
-    let body = this.dialect(f).body(f);
-    if (fault?.kind === 'mid_stream_error') body = this.dialect(f).errorBody(500, fault.message ?? SERVER_ERROR_MESSAGE);
-    if (fault?.kind === 'malformed_chunk') body = body.slice(0, body.length >> 1);
-    if (!f.headersSent) {
-      f.headersSent = true;
-      f.res.writeHead(200, {
-        'content-type': this.dialect(f).contentType(false),
-        'content-length': Buffer.byteLength(body),
-        'x-ds-trace-id': f.traceId,
-      });
-    }
-    f.res.write(body);
-    this.end(f, fault ? 'fault' : 'ok');
-  }
-
-  /** An error after status 200 (error_after_headers): in a data frame when streaming, a JSON body otherwise. */
-  private failAfterHeaders(f: Flight, message: string): void {
-    const d = this.dialect(f);
-    f.res.write(f.stream ? d.streamError(f, message, f.surface === 'openai' ? 'server_error' : 'api_error') : d.errorBody(500, message));
-    this.end(f, 'fault');
-  }
-
   private timeout(f: Flight, now: number): void {
     this.totals.timed_out++;
     this.emit('timeout', f, { queued_ms: (now - f.admittedUs) / 1000 }, now);
@@ -380,28 +255,6 @@ export class Engine {
     f.res.write(f.stream ? d.streamError(f, msg, f.surface === 'openai' ? 'server_error' : 'api_error') : `{"error":{"message":${JSON.stringify(msg)}}}`);
     this.finish(f);
     f.res.end();
-  }
-
-  /** Ends the response normally. Events go out before the slot passes on, so `finish` precedes the next `start`. */
-  private end(f: Flight, outcome: 'ok' | 'fault'): void {
-    if (outcome === 'fault') this.totals.faulted++;
-    else this.totals.finished++;
-    this.emit('finish', f, { tokens: f.emitted, outcome });
-    this.finish(f);
-    f.res.end();
-  }
-
-  /** Destroys the connection (disconnect fault, queue timeout in `cut` mode). */
-  private cut(f: Flight, outcome: 'fault' | undefined): void {
-    if (outcome) {
-      this.totals.faulted++;
-      this.emit('finish', f, { tokens: f.emitted, outcome });
-    }
-    this.finish(f);
-    // Flush what was written (the tokens before the cut), then close without ending the chunked body.
-    const socket = f.res.socket;
-    if (socket) socket.destroySoon();
-    else f.res.destroy();
   }
 
   /** The client went away before the end. */
@@ -415,7 +268,7 @@ export class Engine {
   }
 
   /** Marks the flight done and releases its count and slot, exactly once; a freed slot goes to the next waiter. */
-  private finish(f: Flight): void {
+  protected override finish(f: Flight): void {
     if (f.phase === Phase.Done) return;
     const wasQueued = f.phase === Phase.Queued;
     f.phase = Phase.Done;
@@ -444,21 +297,6 @@ export class Engine {
       p.list.splice(0, p.head);
       p.head = 0;
     }
-  }
-
-  private sendHeaders(f: Flight): void {
-    if (f.headersSent) return;
-    f.headersSent = true;
-    f.res.writeHead(200, {
-      'content-type': this.dialect(f).contentType(f.stream),
-      'cache-control': 'no-cache',
-      'x-ds-trace-id': f.traceId,
-    });
-    f.res.flushHeaders();
-  }
-
-  private dialect(f: Flight): Dialect {
-    return f.surface === 'openai' ? openaiDialect : anthropicDialect;
   }
 }
 
