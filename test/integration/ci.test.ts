@@ -68,6 +68,10 @@ describe('CI capacity checks', () => {
     const r2 = await dsprobe(['run', file, '--expect', 'p99(ttft) < 2 parsecs']);
     expect(r2.code).toBe(2);
     expect((await dsprobe(['run'])).code).toBe(2);
+    fs.writeFileSync(path.join(dir, 'not-a-dir'), '');
+    const r3 = await dsprobe(['run', writeScenario(dir, 'ok.yaml', small()), '--out', path.join(dir, 'not-a-dir', 'out')], { env: { CI_KEY: CANARY } });
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/cannot write the output directory/);
     expect((await dsprobe(['frobnicate'])).code).toBe(2);
   });
 

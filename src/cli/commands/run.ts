@@ -57,6 +57,17 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   const warnings: string[] = [...(scenario.warnings ?? [])];
   for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
 
+  // The output directory first: a run whose results could not be written must not start.
+  const outDir = path.resolve(io.cwd, opts.out ?? path.join('reports', `${slug(scenario.name)}-${stamp(new Date())}`));
+  try {
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.accessSync(outDir, fs.constants.W_OK);
+  } catch (err) {
+    throw usageError(`cannot write the output directory ${outDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, [
+      { path: '--out', message: 'expected a directory dsprobe can create and write', hint: 'pass --out DIR with a writable path' },
+    ]);
+  }
+
   let mock: MockHandle | null = null;
   let baseUrl: string;
   if (isMock) {
@@ -71,8 +82,6 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   }
 
   const started = new Date();
-  const outDir = path.resolve(io.cwd, opts.out ?? path.join('reports', `${slug(scenario.name)}-${stamp(started)}`));
-  fs.mkdirSync(outDir, { recursive: true });
   const target = { url: isMock ? 'mock' : baseUrl, protocol: scenario.target.protocol, mock: isMock, keys: keys.length };
   const redacted = redactScenario(scenario);
   const header: SamplesHeader = {
