@@ -75,7 +75,8 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
   out.push('');
   out.push(
     `run: ${r.status}${r.status_reason ? ` (${r.status_reason})` : ''}; ${(r.duration_ms / 1000).toFixed(1)} s; ${r.cost.requests} requests; ` +
-      `${r.cost.tokens.prompt + r.cost.tokens.completion} tokens; $${r.cost.usd.toFixed(4)}; ` +
+      `${r.cost.tokens.prompt + r.cost.tokens.completion} tokens; $${r.cost.usd.toFixed(4)}` +
+      `${r.cost.estimated ? ' (estimated)' : ''}${r.target.mock ? ' at DeepSeek prices (the mock bills nothing)' : ''}; ` +
       `dsprobe loop delay p99 ${r.loop.delay_p99_ms.toFixed(1)} ms`,
   );
   for (const w of r.warnings) out.push(`warning: ${w}`);
