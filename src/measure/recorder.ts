@@ -15,6 +15,16 @@ export function emptyTokens(): TokenTotals {
   return { prompt: 0, completion: 0, cache_hit: 0, cache_miss: 0, reasoning: 0 };
 }
 
+/** Adds token totals `t` into `into`. */
+export function addTotals(into: TokenTotals, t: TokenTotals): void {
+  into.prompt += t.prompt;
+  into.completion += t.completion;
+  into.cache_hit += t.cache_hit;
+  into.cache_miss += t.cache_miss;
+  into.reasoning += t.reasoning;
+}
+
+/** Adds one sample's reported (or estimated) usage into `into`. */
 export function addTokens(into: TokenTotals, s: Sample): void {
   const u = s.usage;
   if (!u) return;

@@ -3,15 +3,13 @@
  * and what the mock runs on (MockConfig, every default filled in, every duration in nominal milliseconds).
  * "Nominal" means before time_scale: the mock waits `nominal × time_scale` real milliseconds.
  */
+import { DOCUMENTED_CAPS } from '../scenario/models.js';
 
 /** A duration as written: `10s`, `500ms`, `2m`, `250us`, or a number of seconds. */
 export type DurationInput = number | string;
 
-/** The documented per-account caps (DEEPSEEK-API.md): requests in flight per model. */
-export const DEFAULT_CAPS: Readonly<Record<string, number>> = {
-  'deepseek-v4-flash': 2500,
-  'deepseek-v4-pro': 500,
-};
+/** The mock enforces DeepSeek's documented per-account caps (one table: scenario/models.ts). */
+export const DEFAULT_CAPS: Readonly<Record<string, number>> = DOCUMENTED_CAPS;
 
 /** Cap for a model that is served but has no cap configured anywhere, requests in flight. */
 export const FALLBACK_CAP = 500;

@@ -7,7 +7,8 @@ import type { LoopHealth, ModelReport, Report, RunStatus, Sample, Spend, StepRep
 import type { Scenario } from '../scenario/types.js';
 import type { RunResult } from '../run/runner.js';
 import { estimateCap } from '../measure/cap.js';
-import { StepRecorder, emptyTokens } from '../measure/recorder.js';
+import { StepRecorder, addTotals, emptyTokens } from '../measure/recorder.js';
+import { usdOf } from '../cost/cost.js';
 import { VERSION } from '../version.js';
 
 /** Most timeline points kept per model; longer runs are downsampled (max in-flight, summed counts per bucket). */
@@ -66,13 +67,10 @@ export function spendOf(steps: readonly StepReport[], pricing: Scenario['pricing
     limited += s.rate_limited;
     admitted += s.requests - s.rate_limited - (s.statuses['none'] ?? 0);
     seconds += s.duration_ms / 1000;
-    for (const k of Object.keys(tokens) as (keyof typeof tokens)[]) tokens[k] += s.tokens[k];
+    addTotals(tokens, s.tokens);
   }
   const p = pricing[model];
-  const split = tokens.cache_hit + tokens.cache_miss > 0;
-  const usd = p
-    ? ((split ? tokens.cache_hit : 0) * p.input_cache_hit + (split ? tokens.cache_miss : tokens.prompt) * p.input_cache_miss + tokens.completion * p.output) / 1e6
-    : 0;
+  const usd = p ? usdOf(tokens, p) : 0;
   return { requests, admitted: Math.max(0, admitted), rate_limited: limited, tokens, usd: round6(usd), seconds: Math.round(seconds * 1000) / 1000 };
 }
 
@@ -98,7 +96,7 @@ export function assembleReport(
   let requests = 0;
   let admitted = 0;
   for (const m of models) {
-    for (const k of Object.keys(tokens) as (keyof typeof tokens)[]) tokens[k] += m.spend.tokens[k];
+    addTotals(tokens, m.spend.tokens);
     usd += m.spend.usd;
     requests += m.spend.requests;
     admitted += m.spend.admitted;

@@ -4,6 +4,7 @@
  * (HDR, same layout); percentiles are recomputed from the merged histograms, never averaged.
  */
 import { OUTCOMES, type CapEstimate, type ErrorGroup, type HistogramSet, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type TimelinePoint, type TokenTotals } from '../types.js';
+import { addTotals, emptyTokens } from '../measure/recorder.js';
 import { encodeHistogram, mergeEncoded, percentilesMs, type Histogram } from '../measure/hist.js';
 import { estimateCap } from '../measure/cap.js';
 import { usageError } from '../errors.js';
@@ -20,13 +21,9 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
 function addTokens(list: readonly TokenTotals[]): TokenTotals {
-  return {
-    prompt: sum(list.map((t) => t.prompt)),
-    completion: sum(list.map((t) => t.completion)),
-    cache_hit: sum(list.map((t) => t.cache_hit)),
-    cache_miss: sum(list.map((t) => t.cache_miss)),
-    reasoning: sum(list.map((t) => t.reasoning)),
-  };
+  const out = emptyTokens();
+  for (const t of list) addTotals(out, t);
+  return out;
 }
 
 function addCounts(list: readonly Record<string, number>[]): Record<string, number> {

@@ -7,6 +7,7 @@ import type { Sample } from '../types.js';
 import type { Clock } from './clock.js';
 import { StepRecorder } from '../measure/recorder.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
+import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 
 /** Builds the request for a new send (everything but the timestamps the driver sets). */
 export type RequestFactory = (
@@ -40,9 +41,6 @@ export function estimateUsage(s: Sample, promptChars: number): void {
   s.usage = { prompt_tokens: prompt, completion_tokens: s.token_events ?? 0, cache_hit_tokens: 0, cache_miss_tokens: prompt, reasoning_tokens: 0 };
   s.usage_estimated = true;
 }
-
-/** Characters per token assumed when estimating prompt tokens (English-like text). */
-const CHARS_PER_TOKEN = 4;
 
 /** Requests launched in one synchronous slice before the driver yields to the event loop. */
 export const LAUNCH_BATCH = 64;
