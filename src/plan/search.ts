@@ -77,15 +77,15 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   const max = Math.max(1, Math.floor(cfg.max));
   const precision = Math.max(1, Math.floor(cfg.precision));
   const tried = new Set(history.map((r) => r.level));
-  const moved = contradictions(history) > 0;
+  const flips = contradictions(history);
+  const moved = flips > 0;
   if (history.length === 0) {
     return { done: false, level: clamp(Math.floor(cfg.start), 1, max), recheck: false, why: 'first level' };
   }
-  if (contradictions(history) > (cfg.maxContradictions ?? 2)) {
-    const { low, high } = bracket(history);
+  const { low, high } = bracket(history);
+  if (flips > (cfg.maxContradictions ?? 2)) {
     return { done: true, status: 'unclear', low, high, moved: true, why: 're-checks kept contradicting each other' };
   }
-  const { low, high } = bracket(history);
 
   if (high === null) {
     const top = Math.max(...history.map((r) => r.level));

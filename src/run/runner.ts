@@ -191,7 +191,7 @@ export async function runScenario(
   );
 
   try {
-    await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal) : rampModel(s, r, clock, internal.signal))));
+    await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal) : rampModel(s, r, deps, internal.signal))));
   } finally {
     clearInterval(ticker);
     // Let what is open finish briefly (its latency is worth having), then cut it: a probe leaves nothing running.
@@ -265,9 +265,9 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
 }
 
 /** Fixed steps: hold each for its full time; stop early when a stop rule fires. */
-async function rampModel(s: Scenario, r: ModelRun, clock: Clock, signal: AbortSignal): Promise<void> {
-  const plan = rampSteps(s);
-  for (const step of plan) {
+async function rampModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal): Promise<void> {
+  const { clock } = deps;
+  for (const step of rampSteps(s)) {
     const mine = step.find((x) => x.model === r.spec.name);
     if (!mine) continue;
     if (signal.aborted) return;
@@ -278,23 +278,32 @@ async function rampModel(s: Scenario, r: ModelRun, clock: Clock, signal: AbortSi
       return;
     }
     const live = rec.live();
-    r.levels.push({ level: mine.inflight, drew429: live.rate_limited > 0, confirmed: rec.peakAdmittedCount >= mine.inflight, peakAdmitted: rec.peakAdmittedCount });
-    const rate = live.requests ? live.rate_limited / live.requests : 0;
-    const maxRate = s.stop.max_429_rate;
-    if (maxRate !== undefined && rate > maxRate) {
+    const result: LevelResult = { level: mine.inflight, drew429: live.rate_limited > 0, confirmed: rec.peakAdmittedCount >= mine.inflight, peakAdmitted: rec.peakAdmittedCount };
+    r.levels.push(result);
+    // abort_on_fail thresholds are checked here too, not only in search mode.
+    deps.onLevel?.(r.spec.name, result);
+    const why = stopRuleFired(s, live);
+    if (why) {
       rec.endedBy = 'stop_rule';
-      r.ended = `429 rate ${(rate * 100).toFixed(1)}% > stop.max_429_rate ${(maxRate * 100).toFixed(1)}%`;
-      await r.driver.stop(0, 'stopped', signal);
-      return;
-    }
-    const errRate = live.requests ? live.errors / live.requests : 0;
-    if (s.stop.max_error_rate !== undefined && errRate > s.stop.max_error_rate) {
-      rec.endedBy = 'stop_rule';
-      r.ended = `error rate ${(errRate * 100).toFixed(1)}% > stop.max_error_rate ${(s.stop.max_error_rate * 100).toFixed(1)}%`;
+      r.ended = why;
       await r.driver.stop(0, 'stopped', signal);
       return;
     }
   }
   r.ended = 'all steps held';
   await r.driver.stop(s.load.hold_ms * 1000, 'drain_timeout', signal);
+}
+
+/** The ramp's stop rules over one step's live counts: the reason it fired, or null. */
+function stopRuleFired(s: Scenario, live: { requests: number; rate_limited: number; errors: number }): string | null {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const rate = live.requests ? live.rate_limited / live.requests : 0;
+  if (s.stop.max_429_rate !== undefined && rate > s.stop.max_429_rate) {
+    return `429 rate ${pct(rate)} > stop.max_429_rate ${pct(s.stop.max_429_rate)}`;
+  }
+  const errRate = live.requests ? live.errors / live.requests : 0;
+  if (s.stop.max_error_rate !== undefined && errRate > s.stop.max_error_rate) {
+    return `error rate ${pct(errRate)} > stop.max_error_rate ${pct(s.stop.max_error_rate)}`;
+  }
+  return null;
 }

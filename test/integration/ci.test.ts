@@ -88,6 +88,32 @@ describe('CI capacity checks', () => {
     expect(flash.steps.map((x) => x.target_inflight)).toEqual([4, 8, 16, 32]);
   });
 
+  test('abort_on_fail works in ramp mode too', async () => {
+    const dir = tmpDir();
+    const file = writeScenario(
+      dir,
+      'ramp.yaml',
+      `
+name: ramp-abort
+target: { url: mock }
+models:
+  deepseek-v4-flash: {}
+request: { prompt_tokens: 50, max_tokens: 50, stream: true }
+load: { mode: ramp, start: 5, step: 5, max: 40, hold: 1s }
+mock:
+  caps: { deepseek-v4-flash: 12 }
+  latency: { answer_tokens: 50, inter_token: 10ms }
+expect:
+  - { expr: "rate_429(deepseek-v4-flash) < 0.01", abort_on_fail: true }
+`,
+    );
+    const r = await dsprobe(['run', file, '--out', path.join(dir, 'out'), '--quiet']);
+    expect(r.code).toBe(99);
+    const rep = readReport(path.join(dir, 'out'));
+    expect(rep.status).toBe('aborted_by_threshold');
+    expect(rep.models[0]!.steps.map((x) => x.target_inflight)).toEqual([5, 10, 15]);
+  });
+
   test('a token budget stops the run: marked in the report, exit 3', async () => {
     const dir = tmpDir();
     const file = writeScenario(dir, 's.yaml', small('budget: { max_tokens: 2000 }\n'));

@@ -9,7 +9,6 @@ import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
 import { readScenario, redactScenario, expandHeaders } from '../../scenario/index.js';
 import { usageError } from '../../errors.js';
-import type { Scenario } from '../../scenario/types.js';
 import { monotonicClock } from '../../run/clock.js';
 import { seededRandom } from '../../run/random.js';
 import { runScenario, type RunView, type RunControl } from '../../run/runner.js';
