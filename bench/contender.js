@@ -19,8 +19,8 @@ const t0 = performance.now();
 // dsprobe as it runs for users: the real runner and model driver holding one ramp stage of `inflight`.
 async function runDsprobe() {
   const { createProber } = await import('../dist/transport/prober.js');
-  const { monotonicClock } = await import('../dist/run/clock.js');
-  const { seededRandom } = await import('../dist/run/random.js');
+  const { monotonicClock } = await import('../dist/time/clock.js');
+  const { seededRandom } = await import('../dist/time/random.js');
   const { runScenario } = await import('../dist/run/runner.js');
   const clock = monotonicClock();
   const prober = createProber({ baseUrl: url, protocol: 'openai', clock, maxConnections: inflight + 100 });

@@ -4,8 +4,8 @@
 export * from './types.js';
 export type * from './scenario/types.js';
 export { EXIT, DsprobeError } from './errors.js';
-export { monotonicClock, manualClock, type Clock } from './run/clock.js';
-export { seededRandom, type Random } from './run/random.js';
+export { monotonicClock, manualClock, type Clock } from './time/clock.js';
+export { seededRandom, type Random } from './time/random.js';
 export * from './measure/hist.js';
 export { readScenario, parseScenario, redactScenario, scenarioJsonSchema, parseDuration, expandHeaders } from './scenario/index.js';
 export { rampSteps } from './plan/ramp.js';

@@ -5,9 +5,9 @@
  */
 import type { Scenario } from '../scenario/types.js';
 import { getJson, createProber } from '../transport/prober.js';
-import { monotonicClock } from '../run/clock.js';
+import { monotonicClock } from '../time/clock.js';
 import { makePromptFactory } from '../protocol/prompt.js';
-import { seededRandom } from '../run/random.js';
+import { seededRandom } from '../time/random.js';
 
 /** Requests sent at once by the throttle check. */
 export const PREFLIGHT_REQUESTS = 3;

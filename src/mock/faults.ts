@@ -3,7 +3,7 @@
  * the seeded random source; the first configured fault that matches and fires wins.
  */
 import type { FaultConfig } from './config.js';
-import type { Random } from '../run/random.js';
+import type { Random } from '../time/random.js';
 
 /** The first fault that matches the request and fires (rate 1 fires without drawing a number). */
 export function pickFault(

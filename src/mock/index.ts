@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DsprobeError, EXIT, usageError, type Problem } from '../errors.js';
-import type { Clock } from '../run/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { MockConfig, MockConfigInput } from './config.js';
 import type { MockEvent, MockEventListener } from './events.js';
 import { parseMockConfig } from './parse-config.js';

@@ -7,8 +7,8 @@
  * allocation or extra indirection per token. A layer reaches a method of a layer above through an abstract
  * declaration here.
  */
-import type { Clock } from '../run/clock.js';
-import type { Random } from '../run/random.js';
+import type { Clock } from '../time/clock.js';
+import type { Random } from '../time/random.js';
 import type { Accounts } from './accounts.js';
 import type { MockConfig } from './config.js';
 import type { Dialect } from './dialect.js';

@@ -6,8 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Socket } from 'node:net';
 import { DsprobeError, EXIT } from '../errors.js';
-import { monotonicClock, type Clock } from '../run/clock.js';
-import { seededRandom } from '../run/random.js';
+import { monotonicClock, type Clock } from '../time/clock.js';
+import { seededRandom } from '../time/random.js';
 import { Accounts, tooManyMessage, type AccountState } from './accounts.js';
 import type { MockConfig } from './config.js';
 import { hexId } from './dialect.js';

@@ -5,7 +5,7 @@
  *
  * Time comes from a Clock (microseconds), so tests can drive it; the interval only decides how often it is read.
  */
-import type { Clock } from '../run/clock.js';
+import type { Clock } from '../time/clock.js';
 
 /** What the wheel needs on an item: fields it owns, so scheduling allocates nothing per item. */
 export interface WheelItem {

@@ -3,7 +3,7 @@
  * cache can hit on it) and gets a user message that starts with a unique tag, so nothing past the shared
  * prefix can be served from cache. Sizes use ~4 characters per token (English-like text).
  */
-import type { Random } from '../run/random.js';
+import type { Random } from '../time/random.js';
 
 /** Characters per token assumed when sizing text. */
 export const CHARS_PER_TOKEN = 4;

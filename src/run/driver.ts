@@ -4,7 +4,7 @@
  * and wakes whoever waits on a level's decision.
  */
 import type { Sample } from '../types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/clock.js';
 import { StepRecorder } from '../measure/recorder.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';

@@ -5,8 +5,8 @@
  */
 import type { Sample, TimelinePoint, TokenTotals } from '../types.js';
 import type { Scenario, ModelSpec } from '../scenario/types.js';
-import type { Clock } from './clock.js';
-import type { Random } from './random.js';
+import type { Clock } from '../time/clock.js';
+import type { Random } from '../time/random.js';
 import type { Prober } from '../transport/prober.js';
 import { ModelDriver } from './driver.js';
 import { nextSearchStep, type LevelResult } from '../plan/search.js';

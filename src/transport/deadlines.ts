@@ -9,7 +9,7 @@
  *
  * Deadlines are absolute monotonic microseconds (Clock.nowUs); nothing ever extends one.
  */
-import type { Clock } from '../run/clock.js';
+import type { Clock } from '../time/clock.js';
 
 /** A registered deadline; `cancel` removes it (idempotent). */
 export interface DeadlineHandle {

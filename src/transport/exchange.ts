@@ -7,7 +7,7 @@
  * time). The Sample is settled exactly once, by the first of: response end, connection error, the absolute
  * deadline (shared sweep), or the caller's abort signal.
  */
-import type { Clock } from '../run/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { Sample } from '../types.js';
 import { newFacts, type Dialect, type ResponseFacts, type StreamReader } from '../protocol/dialect.js';
 import { errorOf } from '../protocol/server-error.js';

@@ -9,7 +9,7 @@
  * - The API key goes into request headers only; it is never stored in a Sample or an error text.
  */
 import { Pool, request as undiciRequest } from 'undici';
-import type { Clock } from '../run/clock.js';
+import type { Clock } from '../time/clock.js';
 import type { Sample } from '../types.js';
 import { anthropicDialect } from '../protocol/anthropic.js';
 import type { ChatParams, Dialect } from '../protocol/dialect.js';

@@ -4,7 +4,7 @@
  * logic be tested exactly, without sockets; the real mock over HTTP is tested in test/integration.
  */
 import type { Sample } from '../../src/types.js';
-import type { Clock } from '../../src/run/clock.js';
+import type { Clock } from '../../src/time/clock.js';
 import type { Prober, ProbeRequest, ProbeHooks } from '../../src/transport/prober.js';
 
 export interface FakeServerOptions {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { runScenario } from '../../src/run/runner.js';
 import { buildReport, type BuildContext } from '../../src/report/build.js';
-import { monotonicClock } from '../../src/run/clock.js';
-import { seededRandom } from '../../src/run/random.js';
+import { monotonicClock } from '../../src/time/clock.js';
+import { seededRandom } from '../../src/time/random.js';
 import type { Scenario } from '../../src/scenario/types.js';
 import type { Sample } from '../../src/types.js';
 import { fakeServer } from './fake-server.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { manualClock } from '../../src/run/clock.js';
+import { manualClock } from '../../src/time/clock.js';
 import { FAST, HOLD, chat, counts, fetchText, mock, send, until, type Opened } from './helpers.js';
 
 const stream = (extra: Record<string, unknown> = {}, model = 'deepseek-v4-flash') => chat(model, { stream: true, ...extra });

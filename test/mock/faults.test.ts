@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MockConfigInput, MockEvent } from '../../src/mock/index.js';
-import { manualClock } from '../../src/run/clock.js';
+import { manualClock } from '../../src/time/clock.js';
 import { FAST, chat, dataJson, fetchText, frames, mock, send, until } from './helpers.js';
 
 type Fault = NonNullable<MockConfigInput['faults']>[number];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { makePromptFactory } from '../../src/protocol/prompt.js';
-import { seededRandom } from '../../src/run/random.js';
+import { seededRandom } from '../../src/time/random.js';
 
 describe('makePromptFactory', () => {
   test('shared system prefix, unique user prompts, sizes ~4 chars/token', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { manualClock } from '../../src/run/clock.js';
+import { manualClock } from '../../src/time/clock.js';
 import { DeadlineSweep } from '../../src/transport/deadlines.js';
 
 const tick = () => new Promise((r) => setImmediate(r));

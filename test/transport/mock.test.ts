@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { startMock, type MockConfigInput, type MockHandle } from '../../src/mock/index.js';
-import { monotonicClock } from '../../src/run/clock.js';
+import { monotonicClock } from '../../src/time/clock.js';
 import { createProber, type ProbeRequest, type Prober } from '../../src/transport/prober.js';
 import type { Sample } from '../../src/types.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { monotonicClock } from '../../src/run/clock.js';
+import { monotonicClock } from '../../src/time/clock.js';
 import { createProber, getJson, type ProbeRequest, type Prober } from '../../src/transport/prober.js';
 import type { Sample } from '../../src/types.js';
 import { anFrame, JSON_CT, oaChunk, SSE, startServer, trickle, type TestServer } from './server.js';
