@@ -27,6 +27,15 @@ export interface RunOptions {
   yes?: boolean;
   quiet?: boolean;
   html?: boolean;
+  cheap?: boolean;
+}
+
+/** `--cheap`: the scenario's search uses cheap probes (keeps any probe options the file set). */
+export function applyCheap(s: Scenario): void {
+  if (s.load.mode !== 'search') {
+    throw usageError('--cheap applies to the cap search only', [{ path: '--cheap', message: `load.mode is ${s.load.mode}`, hint: 'use load.mode: search, or drop --cheap' }]);
+  }
+  s.probe = { ...(s.probe ?? { system_prefix_tokens: 0 }), mode: 'cheap' };
 }
 
 /** Adds `--expect` thresholds to the scenario's and checks them all before anything is sent (exit 2 on error). */

@@ -21,7 +21,7 @@ import { fdWarning } from '../fd-limit.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
-import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
@@ -37,6 +37,7 @@ export const runCommand: CliCommand = {
       .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
+      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
       .action(async (file: string, opts: RunOptions) => {
         setExit(await runAction(file, opts, io));
       });
@@ -47,6 +48,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   // Read the file as the user named it, so problems point at the path they typed.
   const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
   addExpectations(scenario, opts.expect ?? []);
+  if (opts.cheap) applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
   const headers = expandHeaders(scenario.target.headers, io.env);
   if (headers.missing.length) {
@@ -137,6 +139,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     );
     (progress as { stop(): void } | null)?.stop();
     samples.close();
+    if (mock) io.stderr.write(`${await mockBillingLine(mock)}\n`);
     const report = buildReport(ctxOf(loop.stop()), result);
     return finishRun(report, scenario, outDir, opts, io);
   } catch (err) {
@@ -163,6 +166,22 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   }
 }
 
+
+/**
+ * The built-in mock's own bill (its ground truth: prompt plus output streamed before each end or cut, at
+ * DeepSeek's prices), read once every request is over, so a cheap probe's cost can be checked against it.
+ */
+export async function mockBillingLine(mock: MockHandle): Promise<string> {
+  let usd = 0;
+  let requests = 0;
+  for (const models of Object.values((await mock.state()).billing ?? {})) {
+    for (const u of Object.values(models)) {
+      usd += u.usd;
+      requests += u.requests;
+    }
+  }
+  return `mock billing (ground truth, no real money): $${usd.toFixed(4)} for ${requests} admitted requests`;
+}
 
 /** A RunResult-shaped snapshot of a live run (for abort_on_fail checks mid-run). */
 function snapshotResult(v: RunView): Parameters<typeof buildReport>[1] {
