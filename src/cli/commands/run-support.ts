@@ -28,6 +28,7 @@ export interface RunOptions {
   quiet?: boolean;
   html?: boolean;
   cheap?: boolean;
+  metrics?: string;
 }
 
 /** `--cheap`: the scenario's search uses cheap probes (keeps any probe options the file set). */

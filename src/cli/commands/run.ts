@@ -21,6 +21,9 @@ import { fdWarning } from '../fd-limit.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
+import { LiveMetrics } from '../../report/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
+import { metricsFeed } from '../live-metrics.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
 
 export const runCommand: CliCommand = {
@@ -37,6 +40,7 @@ export const runCommand: CliCommand = {
       .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
+      .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
       .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
       .action(async (file: string, opts: RunOptions) => {
         setExit(await runAction(file, opts, io));
@@ -110,6 +114,18 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     io.stderr.write(`warning: ${fdWarn}\n`);
   }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
+  let metricsServer: MetricsServer | null = null;
+  const live = opts.metrics ? new LiveMetrics() : null;
+  const feed = metricsFeed(live, scenario, loop);
+  if (live && opts.metrics) {
+    metricsServer = await startMetricsServer(opts.metrics, live).catch(async (err: unknown) => {
+      await prober.close();
+      await mock?.close();
+      samples.close();
+      throw err;
+    });
+    io.stderr.write(`metrics: ${metricsServer.url}\n`);
+  }
 
   try {
     const result = await runScenario(
@@ -121,9 +137,13 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
         keys,
         mock: isMock,
         signal: io.signal,
-        onSample: (s) => samples.write(s),
+        onSample: (s) => {
+          samples.write(s);
+          feed.onSample(s);
+        },
         onStep: (model, step, target, t_us) => samples.record({ kind: 'step', model, step, target, t_us }),
-        onLevel: () => {
+        onLevel: (model) => {
+          feed.onLevel(model);
           if (!abortOnFail.length || !control || !lastView) return;
           // abort_on_fail thresholds are checked after every decided level on the partial report.
           const partial = buildReport(ctxOf(loop.snapshot()), snapshotResult(lastView));
@@ -134,6 +154,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       (view, ctl) => {
         lastView = view;
         control = ctl;
+        feed.watch(view);
         progress = startProgress(view, io, loop, { quiet: Boolean(opts.quiet), maxLevel });
       },
     );
@@ -141,12 +162,15 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     samples.close();
     if (mock) io.stderr.write(`${await mockBillingLine(mock)}\n`);
     const report = buildReport(ctxOf(loop.stop()), result);
+    feed.report(report);
     return finishRun(report, scenario, outDir, opts, io);
   } catch (err) {
     (progress as { stop(): void } | null)?.stop();
     samples.close();
     throw err;
   } finally {
+    feed.stop();
+    await metricsServer?.close();
     await prober.close();
     await mock?.close();
   }
