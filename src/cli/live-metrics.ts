@@ -23,7 +23,7 @@ export interface MetricsFeed {
 }
 
 /** A feed into `metrics` (null: every hook does nothing, so callers need no branches). */
-export function metricsFeed(metrics: LiveMetrics | null, s: Scenario, loop: LoopMonitor): MetricsFeed {
+export function metricsFeed(metrics: LiveMetrics | null, s: Scenario, loop: LoopMonitor, opts: { liveCap?: boolean } = {}): MetricsFeed {
   let view: RunView | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
   const tick = () => {
@@ -35,7 +35,8 @@ export function metricsFeed(metrics: LiveMetrics | null, s: Scenario, loop: Loop
     onSample: (smp) => metrics?.sample(smp, priceOf(smp, s.pricing)),
     onLevel(model) {
       const r = view?.models().find((m) => m.spec.name === model);
-      if (!metrics || !r) return;
+      // `watch` keeps the last probe's figures until the next probe has its own (liveCap false).
+      if (!metrics || !r || opts.liveCap === false) return;
       // As the search stands: the estimate is the highest level held without a 429 so far.
       const b = bracket(r.levels);
       metrics.cap(model, { low: b.low, high: b.high, estimate: b.low, server_reported: null, documented: documentedCap(model) });

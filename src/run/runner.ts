@@ -18,6 +18,7 @@ import { userIdFor } from './user-id.js';
 import { priceOf } from './budget.js';
 import { nextWarmStep, type WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
+import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
 
 /** This many requests failing to connect, with nothing else seen first, means the target is unreachable. */
 export const UNREACHABLE_AFTER = 10;
@@ -245,7 +246,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
   const cfg = { start: r.spec.inflight ?? s.load.start, max, growth: s.load.growth, precision: s.load.precision, recheck: s.load.recheck };
   const holdUs = s.load.hold_ms * 1000;
   const isCheapRun = cheap.shapes.get(r.spec.name) === 'cheap';
-  if (isCheapRun) await calibrate(r, deps, signal, holdUs, cheap);
+  if (isCheapRun) await calibrate(s, r, deps, signal, holdUs, cheap);
   while (!signal.aborted) {
     const d = nextWarmStep(r.levels, cfg, deps.warm?.[r.spec.name]);
     if (d.done) {
@@ -296,7 +297,10 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     r.levels.push(result);
     deps.onLevel?.(r.spec.name, result);
     // Cheap probes: the level is decided, so nothing more of it is worth paying for.
-    if (isCheapRun) await r.driver.cut('level_decided');
+    if (isCheapRun) {
+      await r.driver.cut('level_decided');
+      await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
+    }
   }
 }
 
@@ -314,7 +318,7 @@ interface CheapState {
  * prices every cut request exactly instead of a characters-per-token guess. Recorded as a level-1 step
  * (`ended_by: calibration`).
  */
-async function calibrate(r: ModelRun, deps: RunDeps, signal: AbortSignal, holdUs: number, cheap: CheapState): Promise<void> {
+async function calibrate(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, holdUs: number, cheap: CheapState): Promise<void> {
   const model = r.spec.name;
   cheap.shapes.set(model, 'calibrate');
   const rec = r.driver.startStep(1);
@@ -325,6 +329,7 @@ async function calibrate(r: ModelRun, deps: RunDeps, signal: AbortSignal, holdUs
   }
   cheap.shapes.set(model, 'cheap');
   await r.driver.cut('calibrated');
+  await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
 }
 
 /**

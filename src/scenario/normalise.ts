@@ -338,6 +338,7 @@ export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Sce
     const pr: Raw = typeof raw.probe === 'string' ? { mode: raw.probe } : raw.probe;
     s.probe = { mode: pr.mode === 'cheap' ? 'cheap' : 'full', system_prefix_tokens: pr.system_prefix_tokens ?? 0 };
     if (pr.max_tokens !== undefined) s.probe.max_tokens = pr.max_tokens;
+    if (pr.settle !== undefined) s.probe.settle_ms = pr.settle;
     if (l.mode !== 'search' && s.probe.mode === 'cheap') at(ctx, ['probe'], 'cheap probes apply to the cap search only', 'use load.mode: search, or remove probe');
   }
   if (raw.measure_at !== undefined) {

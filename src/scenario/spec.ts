@@ -276,6 +276,10 @@ export const scenarioSpec: ObjectField = {
               max: 384000,
               doc: 'Cheap: max_tokens sent, only a ceiling that keeps a request open until its level is decided (requests are cut then). Default: load.hold / 10 ms, 16..8192.',
             },
+            settle: {
+              kind: 'duration',
+              doc: 'Cheap: pause after cutting a decided level, so the server has released the cut requests before the next level is counted. Default 300ms.',
+            },
             system_prefix_tokens: {
               kind: 'number',
               integer: true,

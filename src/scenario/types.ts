@@ -98,6 +98,8 @@ export interface ProbeSpec {
   max_tokens?: number;
   /** Cheap: shared system prefix, tokens. */
   system_prefix_tokens: number;
+  /** Cheap: pause after a cut before the next level, ms (the server must notice the disconnects first). */
+  settle_ms?: number;
 }
 
 export interface TargetSpec {

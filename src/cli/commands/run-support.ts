@@ -75,9 +75,10 @@ export async function prepareRealTarget(
   headers: Record<string, string>,
   opts: RunOptions,
   io: CliIO,
+  /** What to show before the question instead of the run's plan (`watch` shows its cost per day). */
+  planText?: string,
 ): Promise<{ exit: number | null; warnings: string[] }> {
-  const plan = estimatePlan(s);
-  io.stderr.write(renderPlanText(s, plan));
+  io.stderr.write(planText ?? renderPlanText(s, estimatePlan(s)));
   if (!opts.yes) {
     if (!io.stdin.isTTY) {
       io.stderr.write('dsprobe: refusing to send paid traffic to a real API without confirmation: no terminal to ask on. Pass --yes to proceed.\n');
