@@ -135,12 +135,16 @@ export class ModelDriver {
    * keeps running, so the next step launches its whole level afresh. Cheap probes cut a decided level this way:
    * answers that already arrived are recorded as always, nothing more is paid for.
    */
-  async cut(reason: string): Promise<void> {
+  async cut(reason: string, graceUs = 0): Promise<void> {
+    this.target = 0;
+    // First let the requests whose answer is on its way get it (up to `graceUs`): a status that reaches dsprobe
+    // is recorded as that status, and an admitted request is one the server bills, so it must be counted.
+    const deadline = this.deps.clock.nowUs() + graceUs;
+    while (this.inflightCount > this.admittedOpen && this.deps.clock.nowUs() < deadline) await this.waitForChange(deadline);
     if (this.inflightCount === 0) return;
     const all = new Promise<void>((resolve) => {
       this.idle = resolve;
     });
-    this.target = 0;
     this.abortNewest(this.inflightCount, reason);
     await all;
   }

@@ -18,7 +18,7 @@ import { userIdFor } from './user-id.js';
 import { priceOf } from './budget.js';
 import { nextWarmStep, type WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
-import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
+import { CHEAP_GRACE_MS, CHEAP_SETTLE_MS } from '../plan/cheap.js';
 
 /** This many requests failing to connect, with nothing else seen first, means the target is unreachable. */
 export const UNREACHABLE_AFTER = 10;
@@ -298,7 +298,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     deps.onLevel?.(r.spec.name, result);
     // Cheap probes: the level is decided, so nothing more of it is worth paying for.
     if (isCheapRun) {
-      await r.driver.cut('level_decided');
+      await r.driver.cut('level_decided', CHEAP_GRACE_MS * 1000);
       await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
     }
   }

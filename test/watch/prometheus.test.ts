@@ -89,8 +89,24 @@ mock: { time_scale: 0.25, caps: { deepseek-v4-flash: 60, deepseek-v4-pro: 20 } }
     const fams = parseExposition(text);
     expect(valueOf(fams, 'dsprobe_cap_estimate', { model: 'deepseek-v4-pro' })).toBe(20);
     expect(valueOf(fams, 'dsprobe_probes_total', { model: 'deepseek-v4-flash', status: 'found' })).toBeGreaterThanOrEqual(1);
+    // Let the watch finish a warm probe too (probes are slow on a busy machine) before stopping it.
+    const ndjson = path.join(dir, 'out', 'watch.ndjson');
+    for (let i = 0; i < 600; i++) {
+      const lines = fs.existsSync(ndjson) ? fs.readFileSync(ndjson, 'utf8').split('\n').filter(Boolean) : [];
+      if (lines.length >= 4) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
     (stopWatch as (() => void) | null)?.();
     const r = await watch;
     expect(r.code, r.stderr).toBe(130);
+    // Warm start against a fixed cap: every warm probe sent fewer requests than the cold first one.
+    const recs = fs.readFileSync(path.join(dir, 'out', 'watch.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { model: string; warm: boolean; requests: number; estimate: number; status: string });
+    for (const model of ['deepseek-v4-flash', 'deepseek-v4-pro']) {
+      const mine = recs.filter((x) => x.model === model && x.status === 'found');
+      expect(mine[0]!.warm).toBe(false);
+      const warm = mine.filter((x) => x.warm);
+      expect(warm.length, `${model}: warm probes`).toBeGreaterThan(0);
+      for (const x of warm) expect(x.requests).toBeLessThan(mine[0]!.requests);
+    }
   });
 });

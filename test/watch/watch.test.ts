@@ -27,7 +27,7 @@ models:
   ${PRO}: {}
 load: { mode: search, start: 5, max: 400, hold: 5s }
 probe: { mode: cheap, settle: 50ms }
-budget: { max_usd: 0.05 }
+budget: { max_usd: 0.01 }
 ${extra}`;
 
 /** What the mock says at one moment: wall time, each model's effective cap, dollars billed so far. */
@@ -48,11 +48,14 @@ describe('dsprobe watch', () => {
   it('tracks a cap that moves in steps and along a sine within 5% at every probe, each probe billed within budget, warm probes cheaper than cold', async () => {
     const mock = await startMock(
       {
-        time_scale: 0.25,
+        // Real-time latency with a first token 1 s after admission (DeepSeek's is often longer): a level of a few
+        // dozen is decided before its first token even on a loaded machine, so a probe costs its prompts.
+        time_scale: 1,
+        latency: { prefill_overhead: '1s' },
         caps: { [FLASH]: 60, [PRO]: 40 },
         schedules: [
-          { kind: 'steps', model: FLASH, steps: [{ at: 0, cap: 60 }, { at: '20s', cap: 40 }, { at: '40s', cap: 70 }] },
-          { kind: 'sine', model: PRO, min: 20, max: 40, period: '240s' },
+          { kind: 'steps', model: FLASH, steps: [{ at: 0, cap: 60 }, { at: '8s', cap: 40 }, { at: '16s', cap: 70 }] },
+          { kind: 'sine', model: PRO, min: 20, max: 40, period: '120s' },
         ],
       },
       { isolate: true },
@@ -69,14 +72,23 @@ describe('dsprobe watch', () => {
     const dir = tmpDir();
     const file = writeScenario(dir, 'w.yaml', scenarioFor(mock.url));
     const out = path.join(dir, 'out');
-    const r = await dsprobe(['watch', file, '--every', '1s', '--for', '13s', '--out', out, '--yes'], { env: { DEEPSEEK_API_KEY: 'sk-test' } });
+    // Stopped (Ctrl-C) after its sixth probe, however long probes take on a busy machine; --for is only a backstop.
+    let seen = 0;
+    const r = await dsprobe(['watch', file, '--every', '1s', '--for', '150s', '--out', out, '--yes'], {
+      env: { DEEPSEEK_API_KEY: 'sk-test' },
+      onOutput: (chunk, child) => {
+        seen += (chunk.match(/^watch #\d+ .*deepseek-v4-pro/gm) ?? []).length;
+        if (seen >= 6 && child.exitCode === null) child.kill('SIGINT');
+      },
+    });
     polling = false;
     await poller;
     truths.push(truthOf(await mock.state()));
-    expect(r.code, r.stderr).toBe(0);
-    const recs = readRecords(out);
+    expect([0, 130], r.stderr).toContain(r.code);
+    // The probe Ctrl-C cut short (if any) is recorded as interrupted; every finished one is judged.
+    const recs = readRecords(out).filter((x) => x.status !== 'interrupted');
     const probes = [...new Set(recs.map((x) => x.probe))];
-    expect(probes.length).toBeGreaterThanOrEqual(3);
+    expect(probes.length).toBeGreaterThanOrEqual(5);
     for (const rec of recs) {
       const t0 = Date.parse(rec.time);
       const t1 = t0 + rec.duration_ms;
@@ -101,10 +113,11 @@ describe('dsprobe watch', () => {
       const t1 = next ? Date.parse(next.time) : Infinity;
       const before = truths.filter((x) => x.t <= t0).at(-1)?.usd ?? 0;
       const after = truths.filter((x) => x.t < t1).at(-1)!.usd;
-      expect(after - before, `probe ${p} billed`).toBeLessThanOrEqual(0.05);
+      expect(after - before, `probe ${p} billed`).toBeLessThanOrEqual(0.01);
     }
-    // Warm start: a probe that found the cap where the previous one left it sent fewer requests than the cold one.
-    for (const model of [FLASH, PRO]) {
+    // Warm start: a probe that found the cap where the previous one left it sent fewer requests than the cold one
+    // (flash's steps hold still between moves; pro's sine is checked in prometheus.test.ts with a fixed cap).
+    for (const model of [FLASH]) {
       const mine = recs.filter((x) => x.model === model);
       expect(mine[0]!.warm).toBe(false);
       const steady = mine.slice(1).filter((x, i) => x.warm && x.estimate === mine[i]!.estimate);
@@ -118,7 +131,7 @@ describe('dsprobe watch', () => {
   });
 
   it('--exit-on-fail exits 99 after the first probe that fails a threshold; Ctrl-C writes everything and exits 130', async () => {
-    const mock = await startMock({ time_scale: 0.1, caps: { [FLASH]: 30, [PRO]: 10 } }, { isolate: true });
+    const mock = await startMock({ time_scale: 0.1, latency: { prefill_overhead: '10s' }, caps: { [FLASH]: 30, [PRO]: 10 } }, { isolate: true });
     mocks.push(mock);
     const dir = tmpDir();
     const file = writeScenario(dir, 'w.yaml', scenarioFor(mock.url, `expect:\n  - cap(${FLASH}) >= 100\n`));

@@ -34,7 +34,9 @@ export interface RunOptions {
 /** `--cheap`: the scenario's search uses cheap probes (keeps any probe options the file set). */
 export function applyCheap(s: Scenario): void {
   if (s.load.mode !== 'search') {
-    throw usageError('--cheap applies to the cap search only', [{ path: '--cheap', message: `load.mode is ${s.load.mode}`, hint: 'use load.mode: search, or drop --cheap' }]);
+    throw usageError('cheap probes (--cheap, dsprobe watch) apply to the cap search only', [
+      { path: 'load.mode', message: `is ${s.load.mode}`, hint: 'use load.mode: search (or drop --cheap)' },
+    ]);
   }
   s.probe = { ...(s.probe ?? { system_prefix_tokens: 0 }), mode: 'cheap' };
 }

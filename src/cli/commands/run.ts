@@ -204,7 +204,7 @@ export async function mockBillingLine(mock: MockHandle): Promise<string> {
       requests += u.requests;
     }
   }
-  return `mock billing (ground truth, no real money): $${usd.toFixed(4)} for ${requests} admitted requests`;
+  return `mock billing (ground truth, no real money): $${usd.toFixed(6)} for ${requests} admitted requests`;
 }
 
 /** A RunResult-shaped snapshot of a live run (for abort_on_fail checks mid-run). */
