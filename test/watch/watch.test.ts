@@ -26,8 +26,8 @@ models:
   ${FLASH}: {}
   ${PRO}: {}
 load: { mode: search, start: 5, max: 400, hold: 5s }
-probe: { mode: cheap, settle: 50ms }
-budget: { max_usd: 0.01 }
+probe: cheap
+budget: { max_usd: 0.05 }
 ${extra}`;
 
 /** What the mock says at one moment: wall time, each model's effective cap, dollars billed so far. */
@@ -113,7 +113,7 @@ describe('dsprobe watch', () => {
       const t1 = next ? Date.parse(next.time) : Infinity;
       const before = truths.filter((x) => x.t <= t0).at(-1)?.usd ?? 0;
       const after = truths.filter((x) => x.t < t1).at(-1)!.usd;
-      expect(after - before, `probe ${p} billed`).toBeLessThanOrEqual(0.01);
+      expect(after - before, `probe ${p} billed`).toBeLessThanOrEqual(0.05);
     }
     // Warm start: a probe that found the cap where the previous one left it sent fewer requests than the cold one
     // (flash's steps hold still between moves; pro's sine is checked in prometheus.test.ts with a fixed cap).
