@@ -125,6 +125,8 @@ export class StepRecorder {
     if (s.outcome === 'ok' || ownAbort) {
       if (s.first_token_us !== undefined) {
         recordUs(this.ttft, s.first_token_us - s.sent_us);
+        // Trimmed here, not only when the progress display reads it: with --quiet nothing reads it.
+        if (this.liveTtft.length >= 2048) this.liveTtft = this.liveTtft.slice(-1024);
         this.liveTtft.push(s.first_token_us - s.sent_us);
       }
     }

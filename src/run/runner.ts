@@ -8,6 +8,7 @@ import type { Scenario, ModelSpec } from '../scenario/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Random } from '../time/random.js';
 import type { Prober } from '../transport/prober.js';
+import { NO_CONNECTION_DETAILS } from '../transport/classify.js';
 import { ModelDriver } from './driver.js';
 import { nextSearchStep, type LevelResult } from '../plan/search.js';
 import { rampSteps } from '../plan/ramp.js';
@@ -17,7 +18,10 @@ import { DOCUMENTED_CAPS, levelHeld } from '../measure/cap.js';
 import { userIdFor } from './user-id.js';
 import { priceOf } from './budget.js';
 
-/** This many requests failing to connect, with nothing else seen first, means the target is unreachable. */
+/**
+ * This many requests failing to connect (no connection made: NO_CONNECTION_DETAILS), with nothing else seen
+ * first, means the target is unreachable. A reset or a cut after a connection is a mid-response outcome.
+ */
 export const UNREACHABLE_AFTER = 10;
 
 export interface RunDeps {
@@ -114,7 +118,7 @@ export async function runScenario(
   const onSample = (smp: Sample) => {
     requests++;
     // Nothing but connection failures from the very start: the target is unreachable, stop at once (exit 3).
-    if (smp.outcome !== 'network' && smp.outcome !== 'aborted') networkOnly = false;
+    if (smp.outcome !== 'aborted' && (smp.outcome !== 'network' || !NO_CONNECTION_DETAILS.has(smp.detail ?? ''))) networkOnly = false;
     if (smp.outcome === 'network' && /EMFILE|ENFILE/.test(smp.error ?? '')) {
       stopRun('failed', 'ran out of file descriptors: raise the limit (`ulimit -n 65536`, or LimitNOFILE= in a systemd unit) or lower the in-flight target');
     }

@@ -9,6 +9,7 @@ import { mergePricing } from '../cost/pricing.js';
 import { parseMockConfig } from '../mock/index.js';
 import { whereOf, pathText, type CheckCtx } from './check.js';
 import { retiredModelWarning } from './models.js';
+import { MAX_LEVEL, MAX_STEPS } from './limits.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
 
 /** Defaults, in one place (docs/scenario.md lists them). */
@@ -88,6 +89,22 @@ export function expandHeaders(
     missing.push(...ex.missing);
   }
   return { headers: out, missing };
+}
+
+/**
+ * The secrets of `target.headers`: every value as sent, and every environment value filled into one (a
+ * server may echo either). They are scrubbed from everything dsprobe writes or prints.
+ */
+export function headerSecrets(headers: Record<string, string>, env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const v of Object.values(headers)) {
+    out.push(expandEnv(v, env).value);
+    for (const m of v.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)) {
+      const e = env[m[1] as string];
+      if (e) out.push(e);
+    }
+  }
+  return out;
 }
 
 function target(raw: Raw, ctx: NormaliseCtx): TargetSpec {
@@ -182,6 +199,7 @@ function request(raw: Raw, ctx: NormaliseCtx): RequestSpec {
     if (!out.thinking) at(ctx, ['request', 'reasoning_effort'], 'only applies in thinking mode', 'add `thinking: true` under request');
   }
   if (r.temperature !== undefined) out.temperature = r.temperature;
+  if (r.max_body !== undefined) out.max_body = r.max_body;
   if (out.system_prefix_tokens > out.prompt_tokens) {
     at(ctx, ['request', 'system_prefix_tokens'], `must be <= request.prompt_tokens (got ${out.system_prefix_tokens} > ${out.prompt_tokens})`, 'prompt_tokens counts the shared prefix too');
   }
@@ -227,10 +245,33 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
     if (mode === 'ramp') out.step = l.step ?? out.start;
     if (out.max < out.start) at(ctx, ['load', 'max'], `must be >= load.start (got ${out.max} < ${out.start})`, 'raise load.max or lower load.start');
   }
+  boundLoad(l, out, ctx);
   return out;
 }
 
+/** Documented maxima (limits.ts): no level above MAX_LEVEL, no ramp of more than MAX_STEPS steps. */
+function boundLoad(l: Raw, out: LoadSpec, ctx: NormaliseCtx): void {
+  for (const k of ['start', 'max', 'step'] as const) {
+    if (typeof l[k] === 'number' && l[k] > MAX_LEVEL) at(ctx, ['load', k], `must be at most ${MAX_LEVEL.toLocaleString('en-US')} in flight (got ${l[k]})`);
+  }
+  (out.stages ?? []).forEach((st, i) => {
+    if (st.inflight > MAX_LEVEL) at(ctx, ['load', 'stages', i, 'inflight'], `must be at most ${MAX_LEVEL.toLocaleString('en-US')} in flight (got ${st.inflight})`);
+  });
+  if (out.mode === 'ramp' && !out.stages?.length && out.max >= out.start) {
+    const steps = Math.floor((out.max - out.start) / Math.max(1, out.step ?? out.start)) + 1;
+    if (steps > MAX_STEPS) {
+      at(ctx, ['load', 'step'], `makes ${steps.toLocaleString('en-US')} ramp steps; at most ${MAX_STEPS.toLocaleString('en-US')}`, 'raise load.step, or lower load.max');
+    }
+  }
+}
+
 function perModelChecks(s: { models: ModelSpec[]; load: LoadSpec }, ctx: NormaliseCtx): void {
+  for (const m of s.models) {
+    for (const k of ['inflight', 'max'] as const) {
+      const v = m[k];
+      if (v !== undefined && v > MAX_LEVEL) at(ctx, ['models', m.name, k], `must be at most ${MAX_LEVEL.toLocaleString('en-US')} in flight (got ${v})`);
+    }
+  }
   if (s.load.mode !== 'search') return;
   for (const m of s.models) {
     const start = m.inflight ?? s.load.start;

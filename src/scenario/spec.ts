@@ -176,6 +176,14 @@ export const scenarioSpec: ObjectField = {
           example: '2m',
         },
         temperature: { kind: 'number', min: 0, max: 2, doc: 'Sampling temperature (omitted when unset).' },
+        max_body: {
+          kind: 'number',
+          integer: true,
+          min: 1024,
+          max: 1024 * 1024 * 1024,
+          doc: 'Largest response body read, bytes; a longer one ends as protocol/body_too_large (an SSE line or event: line_too_long / event_too_large, at most 4 MiB). Default 16 MiB.',
+          example: '33554432',
+        },
       },
     },
     load: {

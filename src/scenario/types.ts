@@ -37,6 +37,8 @@ export interface RequestSpec {
   /** Absolute per-request deadline from send, ms. Keep-alives never extend it. */
   timeout_ms: number;
   temperature?: number;
+  /** Largest 2xx non-stream body read, bytes (also bounds one SSE line / event, at most 4 MiB). Unset: 16 MiB. */
+  max_body?: number;
 }
 
 export interface Stage {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
-import { readScenario, redactScenario, expandHeaders } from '../../scenario/index.js';
-import { usageError } from '../../errors.js';
+import { readScenario, redactScenario, expandHeaders, headerSecrets } from '../../scenario/index.js';
+import { EXIT, usageError } from '../../errors.js';
 import { monotonicClock } from '../../time/clock.js';
 import { seededRandom } from '../../time/random.js';
 import { runScenario, type RunView, type RunControl } from '../../run/runner.js';
@@ -22,6 +22,9 @@ import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
 import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { makeScrubber } from '../../secrets.js';
+import { scrubbedIO } from '../io.js';
+import { checkOutputFile, writeError, writeFailureMessage } from '../files.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
@@ -43,7 +46,8 @@ export const runCommand: CliCommand = {
   },
 };
 
-async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<number> {
+async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<number> {
+  let io = rawIo;
   // Read the file as the user named it, so problems point at the path they typed.
   const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
   addExpectations(scenario, opts.expect ?? []);
@@ -52,6 +56,9 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   if (headers.missing.length) {
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   }
+  // Every configured secret is scrubbed from everything printed or written from here on (server text too).
+  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env)]);
+  if (scrubber.size > 0) io = scrubbedIO(io, scrubber.scrub);
   const isMock = scenario.target.url === 'mock';
   const warnings: string[] = [...(scenario.warnings ?? [])];
   for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
@@ -66,16 +73,21 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       { path: '--out', message: 'expected a directory dsprobe can create and write', hint: 'pass --out DIR with a writable path' },
     ]);
   }
+  // Every other output too, before anything is sent.
+  if (opts.junit) checkOutputFile(path.resolve(io.cwd, opts.junit), '--junit', true);
+  const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+  if (summaryFile) checkOutputFile(path.resolve(io.cwd, summaryFile), 'GITHUB_STEP_SUMMARY', false);
 
   let mock: MockHandle | null = null;
   let baseUrl: string;
   if (isMock) {
     const cfg = { ...(scenario.mock ?? {}), seed: (scenario.mock?.['seed'] as number | undefined) ?? scenario.seed };
     mock = await startMock(cfg, { isolate: true });
+    mock.onExit?.((code) => control?.stop('failed', `the built-in mock exited during the run (code ${code ?? 'signal'})`));
     baseUrl = scenario.target.protocol === 'anthropic' ? `${mock.url}/anthropic` : mock.url;
   } else {
     baseUrl = scenario.target.url.replace(/\/+$/, '');
-    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, opts, io);
+    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, opts, io, scrubber);
     if (pre.exit !== null) return pre.exit;
     warnings.push(...pre.warnings);
   }
@@ -94,9 +106,18 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     models: scenario.models.map((m) => ({ name: m.name, weight: m.weight })),
     pricing: scenario.pricing,
   };
-  const samples = openSamplesFile(path.join(outDir, 'samples.ndjson'), header);
+  const samplesPath = path.join(outDir, 'samples.ndjson');
+  // A failed write stops the run as failed (exit 3); the report names the file without its local folder.
+  const samples = openSamplesFile(samplesPath, header, {
+    scrub: scrubber.size > 0 ? scrubber.scrub : undefined,
+    onError: (err) => control?.stop('failed', writeFailureMessage('samples.ndjson', err)),
+  });
+  if (samples.failed !== undefined) {
+    await mock?.close();
+    throw writeError(samplesPath, samples.failed);
+  }
   const clock = monotonicClock();
-  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock });
+  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber });
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
   let control: RunControl | null = null;
@@ -137,8 +158,13 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     );
     (progress as { stop(): void } | null)?.stop();
     samples.close();
-    const report = buildReport(ctxOf(loop.stop()), result);
-    return finishRun(report, scenario, outDir, opts, io);
+    const report = scrubber.scrubValue(buildReport(ctxOf(loop.stop()), result));
+    const code = finishRun(report, scenario, outDir, opts, io);
+    if (samples.failed !== undefined) {
+      io.stderr.write(`dsprobe: ${writeFailureMessage(samplesPath, samples.failed)}\n`);
+      return EXIT.RUN_FAILED;
+    }
+    return code;
   } catch (err) {
     (progress as { stop(): void } | null)?.stop();
     samples.close();
