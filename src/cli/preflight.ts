@@ -60,21 +60,21 @@ export async function runPreflight(
   if (models.status === 401 || models.status === 403) {
     return { fatal: `authentication failed at ${root}/models (HTTP ${models.status}): check the key in ${s.target.api_key_env[0]}`, lines, warnings };
   }
-  if (models.status === 200) {
+  if (models.ok && models.status === 200) {
     const ids = extractModelIds(models.body);
     lines.push(`key accepted; ${ids.length} model(s) listed`);
     for (const m of s.models) {
       if (ids.length && !ids.includes(m.name)) warnings.push(`model ${m.name} is not in the server's /models list`);
     }
   } else {
-    lines.push(`GET /models answered HTTP ${models.status ?? '-'}; going on`);
+    lines.push(`GET /models answered HTTP ${models.status ?? '-'}${models.ok ? '' : ` (${models.detail})`}; going on`);
   }
 
   const bal = await getJson(root, '/user/balance', key, clock, getOpts());
   if (bal.detail === 'timeout') {
     lines.push(`GET /user/balance stalled: no complete answer within ${within}; going on`);
     warnings.push(`pre-flight: GET ${root}/user/balance stalled (no complete answer within ${within}); the balance is unknown`);
-  } else if (bal.status === 200) {
+  } else if (bal.ok && bal.status === 200) {
     const info = (bal.body as { is_available?: boolean; balance_infos?: { currency?: string; total_balance?: string }[] } | undefined);
     const first = info?.balance_infos?.[0];
     lines.push(`balance: ${first?.total_balance ?? '?'} ${first?.currency ?? ''} (available: ${String(info?.is_available)})`);

@@ -112,6 +112,17 @@ function yamlHint(code: string, message: string): string {
  * listing every problem. Warnings are returned on `scenario.warnings`.
  */
 export async function readScenario(file: string, opts: ScenarioOptions = {}): Promise<Scenario> {
+  const text = await readScenarioText(file);
+  const { scenario, problems } = parseScenario(text, file, opts);
+  if (!scenario) throw usageError(`scenario has ${problems.length} problem(s)`, shortList(problems));
+  return scenario;
+}
+
+/**
+ * Reads a scenario file's text, refusing (usage error, exit 2, one problem) a file that cannot be read, one
+ * larger than MAX_SCENARIO_BYTES (without reading it) and a binary file.
+ */
+export async function readScenarioText(file: string): Promise<string> {
   let text: string;
   try {
     // The size first: a huge file is refused without being read.
@@ -129,25 +140,19 @@ export async function readScenario(file: string, opts: ScenarioOptions = {}): Pr
       { path: '', where: file, message: msg, hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
     ]);
   }
-  if (Buffer.byteLength(text) > MAX_SCENARIO_BYTES) {
-    throw usageError(`scenario ${file} is larger than ${MAX_SCENARIO_BYTES} bytes`, [
-      { path: '', where: file, message: `expected a scenario of at most ${MAX_SCENARIO_BYTES} bytes`, hint: 'a scenario is a few lines of YAML: is this the right file?' },
-    ]);
-  }
   if (looksBinary(text)) {
     throw usageError(`scenario ${file} is not a text file`, [
       { path: '', where: `${file}:1:1`, message: 'expected YAML text (found binary data)', hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
     ]);
   }
-  const { scenario, problems } = parseScenario(text, file, opts);
-  if (!scenario) throw usageError(`scenario has ${problems.length} problem(s)`, shortList(problems));
-  return scenario;
+  return text;
 }
 
 /** At most this many problems are printed (a file that is not a scenario at all must not flood the terminal). */
 export const MAX_PROBLEMS_SHOWN = 20;
 
-function shortList(problems: Problem[]): Problem[] {
+/** The first MAX_PROBLEMS_SHOWN problems, then one line saying how many more there are. */
+export function shortList(problems: Problem[]): Problem[] {
   if (problems.length <= MAX_PROBLEMS_SHOWN) return problems;
   return [...problems.slice(0, MAX_PROBLEMS_SHOWN), { path: '', message: `... and ${problems.length - MAX_PROBLEMS_SHOWN} more problem(s) not shown`, hint: 'fix the first ones and validate again' }];
 }

@@ -36,6 +36,8 @@ export const reportCommand: CliCommand = {
       .option('--json <file>', 'write the (re)built report.json here')
       .action((input: string, opts: ReportOptions) => {
         const { report, from } = loadAny(resolve(io.cwd, input));
+        // A torn last line (a crash, a kill) is tolerated, and said.
+        if (from.kind === 'samples') for (const w of report.warnings) if (w.includes('were skipped')) io.stderr.write(`warning: ${w}\n`);
         const dir = dirname(from.path);
         const written: string[] = [];
         let htmlPath = opts.html ? resolve(io.cwd, opts.html) : undefined;

@@ -25,6 +25,7 @@ import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOpt
 import { makeScrubber } from '../../secrets.js';
 import { scrubbedIO } from '../io.js';
 import { checkOutputFile, writeError, writeFailureMessage } from '../files.js';
+import { startHeapGuard } from '../heap-guard.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
@@ -129,6 +130,10 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
     io.stderr.write(`warning: ${fdWarn}\n`);
   }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
+  const stopHeapGuard = startHeapGuard((why) => {
+    samples.flush();
+    control?.stop('failed', why);
+  });
 
   try {
     const result = await runScenario(
@@ -170,6 +175,7 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
     samples.close();
     throw err;
   } finally {
+    stopHeapGuard();
     await prober.close();
     await mock?.close();
   }
