@@ -159,6 +159,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       loop: l,
       warnings,
       pricing: scenario.pricing,
+      expect: scenario.expect,
     };
   }
 }
