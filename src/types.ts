@@ -305,6 +305,8 @@ export interface AppStats {
   /** Requests that arrived (the schedule's arrivals for this model). */
   arrivals: number;
   ok: number;
+  /** Successes that ended while arrivals still came (before the drain): goodput's numerator. */
+  ok_in_schedule: number;
   shed: number;
   failed: number;
   shed_by_reason: Record<ShedReason, number>;
@@ -329,7 +331,7 @@ export interface PolicyModelReport extends AppStats {
   model: string;
   /** Arrivals per second over the schedule's duration. */
   offered_rps: number;
-  /** Successful requests per second over the schedule's duration. */
+  /** Requests that succeeded per second while arrivals came (ok_in_schedule / the schedule's duration). */
   goodput_rps: number;
   /** ok / arrivals, as the application sees it. */
   success_rate: number;

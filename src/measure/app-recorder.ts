@@ -65,6 +65,10 @@ export class AppRecorder {
     private readonly parent?: AppRecorder,
   ) {}
 
+  /** End of the arrival schedule (run clock µs): successes up to it make goodput. */
+  windowEndUs = Infinity;
+  private okInWindow = 0;
+
   private bucket(tUs: number): Bucket {
     const i = Math.max(0, Math.floor((tUs - this.startUs) / this.bucketUs));
     while (this.buckets.length <= i) this.buckets.push(emptyBucket());
@@ -118,6 +122,7 @@ export class AppRecorder {
     const b = this.bucket(r.end_us);
     if (r.result === 'ok') {
       this.ok++;
+      if (r.end_us <= this.windowEndUs) this.okInWindow++;
       b.ok++;
       const lat = Math.max(0, r.end_us - r.arrival_us);
       recordUs(this.appLatency, lat);
@@ -146,6 +151,7 @@ export class AppRecorder {
     return {
       arrivals: this.arrivals,
       ok: this.ok,
+      ok_in_schedule: this.okInWindow,
       shed: this.shed,
       failed: this.failed,
       shed_by_reason: { ...this.shedBy },

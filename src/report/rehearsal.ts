@@ -27,7 +27,7 @@ function figures(model: string, app: AppStats, step: StepReport, durationS: numb
     model,
     ...app,
     offered_rps: r3(app.arrivals / durationS),
-    goodput_rps: r3(app.ok / durationS),
+    goodput_rps: r3(app.ok_in_schedule / durationS),
     success_rate: app.arrivals ? app.ok / app.arrivals : 0,
     rate_429: step.requests ? step.rate_limited / step.requests : 0,
     error_rate: step.requests ? errors / step.requests : 0,

@@ -107,12 +107,13 @@ async function runPolicy(
   const startUs = clock.nowUs();
   const target = policy.pool ?? rate.max_inflight;
   const all = new AppRecorder(startUs, bucketUs);
+  all.windowEndUs = startUs + schedule.duration_us;
   const per = models.map((m) => {
     const attempts = new StepRecorder(m.name, index, target, startUs, 0);
     attempts.endedBy = `policy ${policy.name}`;
     deps.stepsOf(m.name).push(attempts);
     deps.onStep?.(m.name, index, target, startUs);
-    return { spec: m, make: deps.makeRequest(m), app: new AppRecorder(startUs, bucketUs, all), attempts, wire: 0, admitted: 0 };
+    return { spec: m, make: deps.makeRequest(m), app: Object.assign(new AppRecorder(startUs, bucketUs, all), { windowEndUs: all.windowEndUs }), attempts, wire: 0, admitted: 0 };
   });
   const pool = new ClientPool(policy.pool, clock);
   const breaker = policy.breaker ? new CircuitBreaker(policy.breaker) : null;
