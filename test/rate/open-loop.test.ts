@@ -1,35 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { parseScenario } from '../../src/scenario/index.js';
-import type { Scenario } from '../../src/scenario/types.js';
-import { runScenario } from '../../src/run/runner.js';
-import { buildReport, type BuildContext } from '../../src/report/build.js';
-import { manualClock } from '../../src/time/clock.js';
-import { seededRandom } from '../../src/time/random.js';
 import { arrivalSchedule } from '../../src/plan/arrivals.js';
-import type { Sample } from '../../src/types.js';
-import { clockServer, drive } from './fake.js';
-
-function scenario(yaml: string): Scenario {
-  const r = parseScenario(`target: { url: mock }\nmodels: { m: {} }\nrequest: { timeout: 1m }\n${yaml}`, 'rate.yaml');
-  if (!r.scenario) throw new Error(JSON.stringify(r.problems));
-  return r.scenario;
-}
-
-const ctx = (s: Scenario): BuildContext => ({
-  name: s.name, startedAt: new Date(0).toISOString(), seed: s.seed, mode: s.load.mode,
-  target: { url: 'mock', protocol: 'openai', mock: true, keys: 1 }, scenario: {}, pricing: s.pricing,
-  loop: { delay_p50_ms: 0, delay_p99_ms: 0, delay_max_ms: 0, warning: null }, warnings: [], expect: s.expect,
-});
-
-async function rehearse(s: Scenario, server: (clock: ReturnType<typeof manualClock>) => ReturnType<typeof clockServer>, stepUs = 1000) {
-  const clock = manualClock();
-  const prober = server(clock);
-  const samples: Sample[] = [];
-  const run = runScenario(s, { clock, random: seededRandom(s.seed), prober, keys: ['k'], mock: true, onSample: (x) => samples.push(x), wait: (t, sig) => clock.sleepUntil(t, sig) });
-  const r = await drive(clock, run, stepUs);
-  return { report: buildReport(ctx(s), r), samples, prober };
-}
+import { clockServer, rehearse, scenario } from './fake.js';
 
 describe('arrival schedules are pure functions of (seed, spec)', () => {
   test('constant: exactly one arrival every 1/rate from each stage start', () => {
