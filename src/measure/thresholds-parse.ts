@@ -95,7 +95,7 @@ function lex(s: string): Tok[] {
         fail('`!` must be followed by =', col, 'use != for "not equal"');
       }
     } else if (/[0-9.]/.test(c)) {
-      const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%|\/s\b|[a-zA-Zµ]+)?/.exec(s.slice(i));
+      const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%|\/[a-zA-Z]+|[a-zA-Zµ]+)?/.exec(s.slice(i));
       if (!m) fail(`unexpected \`${c}\``, col);
       out.push({ t: 'num', v: Number(m[1]), unit: m[2] ?? '', col, text: m[0] });
       i += m[0].length;
