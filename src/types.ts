@@ -100,6 +100,12 @@ export interface Sample {
   trace_id?: string;
   /** This model's requests in flight when this one was sent, itself included. */
   inflight_at_send: number;
+  /** Rate mode: the client policy that sent this attempt. */
+  policy?: string;
+  /** Rate mode: the scheduled arrival of the application request this attempt serves (µs, run clock). */
+  arrival_us?: number;
+  /** Rate mode: which attempt of its application request this is, from 1. */
+  attempt?: number;
 }
 
 /** Latency percentiles in milliseconds. All zero with count 0 when nothing was recorded. */
@@ -267,6 +273,124 @@ export interface LoopHealth {
 
 export type RunStatus = 'completed' | 'interrupted' | 'failed' | 'budget_exceeded' | 'aborted_by_threshold';
 
+/** Why a client policy gave a request up without an answer it could use (rate mode). */
+export type ShedReason = 'queue_timeout' | 'breaker_open' | 'retries_exhausted' | 'max_inflight' | 'run_ended';
+
+export const SHED_REASONS: readonly ShedReason[] = ['queue_timeout', 'breaker_open', 'retries_exhausted', 'max_inflight', 'run_ended'];
+
+/** One bucket of a policy's timeline (t_ms from the policy's start; docs/report-schema.md). */
+export interface AppTimelinePoint {
+  t_ms: number;
+  arrivals: number;
+  ok: number;
+  shed: number;
+  failed: number;
+  attempts: number;
+  rate_limited: number;
+  /** Most requests waiting in the client's queue during the bucket. */
+  queue_max: number;
+  /** Most attempts on the wire during the bucket. */
+  inflight_max: number;
+  /** Mean client-queue wait of the slots granted in the bucket, ms (0 when none). */
+  queue_wait_mean_ms: number;
+  /** Application latency of the successes that ended in the bucket, ms (0 when none). */
+  app_p50_ms: number;
+  app_p99_ms: number;
+  /** The breaker was open or half-open at some point of the bucket. */
+  breaker_open: boolean;
+}
+
+/** What the application saw under one policy, for one model (or all models: `model: null`). */
+export interface AppStats {
+  /** Requests that arrived (the schedule's arrivals for this model). */
+  arrivals: number;
+  ok: number;
+  /** Successes that ended while arrivals still came (before the drain): goodput's numerator. */
+  ok_in_schedule: number;
+  shed: number;
+  failed: number;
+  shed_by_reason: Record<ShedReason, number>;
+  /** Failed requests by the outcome of their last attempt. */
+  failed_by_outcome: Partial<Record<Outcome, number>>;
+  attempts: number;
+  /** Attempts sent again after a retryable answer. */
+  retries: number;
+  app_latency_ms: Percentiles;
+  queue_wait_ms: Percentiles;
+  backoff_ms: Percentiles;
+  /** Scheduled arrival to the moment dsprobe handled it (its own pacing lag), ms. */
+  arrival_lag_ms: Percentiles;
+  /** HDR histograms, compressed base64, µs. */
+  histograms: { app_latency: string; queue_wait: string; arrival_lag: string };
+  peak_queue: number;
+  timeline: AppTimelinePoint[];
+}
+
+/** The derived figures of one policy and model (rate mode; docs/policies.md defines each). */
+export interface PolicyModelReport extends AppStats {
+  model: string;
+  /** Arrivals per second over the schedule's duration. */
+  offered_rps: number;
+  /** Requests that succeeded per second while arrivals came (ok_in_schedule / the schedule's duration). */
+  goodput_rps: number;
+  /** ok / arrivals, as the application sees it. */
+  success_rate: number;
+  /** 429s / attempts, as the server sees it. */
+  rate_429: number;
+  /** Other failed attempts / attempts (client and server errors, timeouts, network, protocol). */
+  error_rate: number;
+  /** attempts / ok (retry amplification; null when nothing succeeded). */
+  amplification: number | null;
+  /** Latency of successful attempts alone (send to end), ms. */
+  attempt_latency_ms: Percentiles;
+  tokens: TokenTotals;
+  usd: number;
+  /** usd / ok and tokens / ok (null when nothing succeeded). */
+  usd_per_success: number | null;
+  tokens_per_success: number | null;
+  /** Most attempts of this model the server was seen holding at once. */
+  peak_admitted: number;
+}
+
+/** One client policy's run over the schedule. */
+export interface PolicyReport {
+  name: string;
+  /** The policy as rehearsed (durations in ms). */
+  spec: { pool?: number; queue_timeout_ms?: number; retry?: unknown; breaker?: unknown };
+  /** The policy's start, ms since the run's start. */
+  start_ms: number;
+  duration_ms: number;
+  /** Per model, then `all` (every model together) when there are several. */
+  models: PolicyModelReport[];
+  /** All models together (the same as models[0] with one model). */
+  total: PolicyModelReport;
+  breaker: { opens: number; open_ms: number; canaries_sent: number; canaries_failed: number; changes: { t_ms: number; state: string }[] } | null;
+}
+
+/** Rate mode: the open-loop schedule, every policy's results, and the recommendation. */
+export interface RehearsalReport {
+  arrival: 'poisson' | 'constant';
+  stages: { rate: number; hold_ms: number }[];
+  duration_ms: number;
+  /** Arrivals in the schedule (every policy replays the same ones). */
+  arrivals: number;
+  max_inflight: number;
+  /** Timeline bucket, ms. */
+  bucket_ms: number;
+  policies: PolicyReport[];
+  /** The cap seen during the rehearsal, per model (the server's quoted figure, else the most it held at once). */
+  caps: { model: string; cap: number | null; source: 'server_reported' | 'peak_admitted' | null }[];
+  recommendation: {
+    /** The policy with the most goodput among those meeting the criteria; null when none does. */
+    policy: string | null;
+    criteria: string[];
+    /** The pool size it implies (its pool, else the most it kept in flight) and its share of the cap seen. */
+    pool: number | null;
+    pool_vs_cap: number | null;
+    text: string;
+  };
+}
+
 /** report.json, schema `dsprobe.report/v1` (documented in docs/report-schema.md). */
 export interface Report {
   schema: 'dsprobe.report/v1';
@@ -278,7 +402,7 @@ export interface Report {
   started_at: string;
   duration_ms: number;
   seed: number;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: { url: string; protocol: 'openai' | 'anthropic'; mock: boolean; keys: number };
   /** The scenario as run, secrets redacted. */
   scenario: unknown;
@@ -292,4 +416,6 @@ export interface Report {
   warnings: string[];
   /** Shards merged into this report, when produced by `dsprobe merge`. */
   shards?: number;
+  /** Rate mode: the client-policy rehearsal (docs/policies.md). */
+  rehearsal?: RehearsalReport;
 }

@@ -4,7 +4,8 @@
  */
 import os from 'node:os';
 import type { LoopHealth, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
-import type { Scenario } from '../scenario/types.js';
+import type { Scenario, ThresholdSpec } from '../scenario/types.js';
+import { buildRehearsal, rateCap } from './rehearsal.js';
 import type { RunResult } from '../run/runner.js';
 import { estimateCap } from '../measure/cap.js';
 import { StepRecorder, addTotals, emptyTokens } from '../measure/recorder.js';
@@ -20,7 +21,7 @@ export interface SamplesHeader {
   name: string;
   started_at: string;
   seed: number;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: Report['target'];
   /** Redacted scenario. */
   scenario: unknown;
@@ -42,12 +43,14 @@ export interface BuildContext {
   name: string;
   startedAt: string;
   seed: number;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: Report['target'];
   scenario: unknown;
   loop: LoopHealth;
   warnings: string[];
   pricing: Scenario['pricing'];
+  /** Rate mode: the scenario's thresholds, which the policy recommendation reads. */
+  expect?: ThresholdSpec[];
 }
 
 /** The environment block of a report. */
@@ -132,7 +135,13 @@ export function buildReport(ctx: BuildContext, r: RunResult): Report {
     steps: m.driver.steps.map((st) => st.report(r.end_us)),
     unclear: m.unclear,
   }));
-  return assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+  if (!r.rehearsal) return assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+  // Rate mode: no in-flight timeline (the rehearsal has its own per policy); caps are what the rehearsal saw.
+  const report = assembleReport(ctx, perModel, [], r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+  for (const m of report.models) m.cap = rateCap(m.steps, m.cap.documented);
+  const stepsOf = (model: string) => report.models.find((m) => m.model === model)?.steps ?? [];
+  report.rehearsal = buildRehearsal(r.rehearsal, ctx.pricing, stepsOf, ctx.expect ?? []);
+  return report;
 }
 
 /**

@@ -2,6 +2,7 @@
  * The terminal summary that ends a run: one table of caps per model, then per-step figures.
  */
 import type { Report, StepReport } from '../types.js';
+import { rehearsalLines, rehearsalRows } from './text-rehearsal.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
@@ -67,6 +68,11 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
   }
   out.push(table(caps));
   for (const m of r.models) for (const e of m.cap.evidence) out.push(`  ${m.model}: ${e}`);
+  if (r.rehearsal) {
+    out.push('');
+    out.push(table(rehearsalRows(r.rehearsal)));
+    out.push(...rehearsalLines(r.rehearsal));
+  }
   if (r.thresholds.length) {
     out.push('');
     out.push('thresholds:');

@@ -9,7 +9,9 @@ import type { Clock } from '../time/clock.js';
 import type { Random } from '../time/random.js';
 import type { Prober } from '../transport/prober.js';
 import { NO_CONNECTION_DETAILS } from '../transport/classify.js';
-import { ModelDriver } from './driver.js';
+import { ModelDriver, type RequestFactory } from './driver.js';
+import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
+import type { Waiter } from '../time/pace.js';
 import { nextSearchStep, type LevelResult } from '../plan/search.js';
 import { rampSteps } from '../plan/ramp.js';
 import { makePromptFactory } from '../protocol/prompt.js';
@@ -40,6 +42,8 @@ export interface RunDeps {
   onLevel?: (model: string, level: LevelResult) => void;
   /** Timeline sampling interval, µs (default 500 ms). */
   timelineEveryUs?: number;
+  /** Rate mode: how to wait for the next arrival (default: precise pacing on the clock; tests pass clock.sleepUntil). */
+  wait?: Waiter;
 }
 
 export interface ModelRun {
@@ -62,6 +66,8 @@ export interface RunResult {
   tokens: TokenTotals;
   usd: number;
   requests: number;
+  /** Rate mode: every policy's run over the arrival schedule. */
+  rehearsal?: OpenLoopResult;
 }
 
 /** A live view of a run, for progress displays. */
@@ -134,16 +140,7 @@ export async function runScenario(
     if (b.max_tokens !== undefined && total > b.max_tokens) stopRun('budget_exceeded', `used ${total} tokens > budget ${b.max_tokens}`);
   };
 
-  const runs: ModelRun[] = s.models.map((spec) => {
-    const driver = new ModelDriver({
-      model: spec.name,
-      clock,
-      prober: deps.prober,
-      timeoutUs,
-      nextId: () => nextId++,
-      onSample,
-      onStep: deps.onStep,
-      makeRequest: (id, step, target, inflightAtSend) => {
+  const requestFactory = (spec: ModelSpec): RequestFactory => (id, step, target, inflightAtSend) => {
         const p = prompts(id);
         const keyIndex = id % Math.max(1, deps.keys.length);
         return {
@@ -163,7 +160,17 @@ export async function runScenario(
           reasoning_effort: s.request.reasoning_effort,
           temperature: s.request.temperature,
         };
-      },
+      };
+  const runs: ModelRun[] = s.models.map((spec) => {
+    const driver = new ModelDriver({
+      model: spec.name,
+      clock,
+      prober: deps.prober,
+      timeoutUs,
+      nextId: () => nextId++,
+      onSample,
+      onStep: deps.onStep,
+      makeRequest: requestFactory(spec),
     });
     return { spec, driver, levels: [], unclear: false, ended: 'running' };
   });
@@ -194,8 +201,16 @@ export async function runScenario(
     { stop: stopRun },
   );
 
+  let rehearsal: OpenLoopResult | undefined;
   try {
-    await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal) : rampModel(s, r, deps, internal.signal))));
+    if (s.load.mode === 'rate') {
+      // Open loop: the drivers only hold each policy's attempt statistics (one step per policy).
+      const stepsOf = (model: string) => runs.find((r) => r.spec.name === model)!.driver.steps;
+      rehearsal = await runOpenLoop(s, s.models, { clock, random: deps.random, prober: deps.prober, makeRequest: requestFactory, nextId: () => nextId++, timeoutUs, onSample, onStep: deps.onStep, stepsOf, wait: deps.wait }, internal.signal);
+      for (const r of runs) r.ended = status === 'completed' ? 'every policy ran the schedule' : 'stopped';
+    } else {
+      await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal) : rampModel(s, r, deps, internal.signal))));
+    }
   } finally {
     clearInterval(ticker);
     // Let what is open finish briefly (its latency is worth having), then cut it: a probe leaves nothing running.
@@ -205,7 +220,7 @@ export async function runScenario(
     sampleTimeline();
     deps.signal?.removeEventListener('abort', onOuterAbort);
   }
-  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests };
+  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests, ...(rehearsal ? { rehearsal } : {}) };
 }
 
 /** The adaptive search for one model: hold each level only until it is decided. */

@@ -11,6 +11,7 @@ import { whereOf, pathText, type CheckCtx } from './check.js';
 import { retiredModelWarning } from './models.js';
 import { MAX_LEVEL, MAX_STEPS } from './limits.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
+import { normaliseRate, normalisePolicies } from './rate.js';
 
 /** Defaults, in one place (docs/scenario.md lists them). */
 export const DEFAULTS = {
@@ -42,7 +43,8 @@ export interface NormaliseCtx extends CheckCtx {
   env: Record<string, string | undefined>;
 }
 
-function at(ctx: NormaliseCtx, path: (string | number)[], message: string, hint?: string, colOffset = 0): void {
+/** Records a problem at a path of the document (or its nearest existing parent). */
+export function at(ctx: NormaliseCtx, path: (string | number)[], message: string, hint?: string, colOffset = 0): void {
   const node = ctx.doc.getIn(path, true);
   const p: Problem = { path: pathText(path), message };
   const where = whereOf(ctx, node, colOffset);
@@ -212,7 +214,12 @@ function request(raw: Raw, ctx: NormaliseCtx): RequestSpec {
 
 function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
   const l: Raw = raw.load ?? {};
-  const mode: 'search' | 'ramp' = l.mode ?? (l.stages || l.step !== undefined ? 'ramp' : DEFAULTS.mode);
+  const mode: LoadSpec['mode'] = l.mode ?? (l.rate !== undefined ? 'rate' : l.stages || l.step !== undefined ? 'ramp' : DEFAULTS.mode);
+  if (mode !== 'rate') {
+    for (const k of ['arrival', 'rate', 'duration', 'max_inflight', 'drain'] as const) {
+      if (l[k] !== undefined) at(ctx, ['load', k], 'only applies to mode: rate', 'set `mode: rate` for open-loop arrivals');
+    }
+  }
   const hold: number = l.hold ?? DEFAULTS.hold_ms;
   if (l.hold !== undefined && hold <= 0) at(ctx, ['load', 'hold'], 'must be longer than 0', 'e.g. `hold: 10s`');
   const out: LoadSpec = {
@@ -228,7 +235,16 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
     if (l.stages) at(ctx, ['load', 'stages'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove stages to search');
     if (l.step !== undefined) at(ctx, ['load', 'step'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove step (search grows by load.growth)');
   }
+  if (mode === 'rate') {
+    out.rate = normaliseRate(l, ctx);
+    return out;
+  }
   if (mode === 'ramp' && Array.isArray(l.stages)) {
+    (l.stages as Raw[]).forEach((s, i) => {
+      if (s && typeof s.inflight !== 'number' && !ctx.doc.hasIn(['load', 'stages', i, 'inflight'])) {
+        at(ctx, ['load', 'stages', i, 'inflight'], 'is required', s.rate !== undefined ? 'a stage with `rate` needs `mode: rate`' : 'add `inflight:` for example `{ inflight: 100, hold: 10s }`');
+      }
+    });
     const stages = (l.stages as Raw[]).filter((s) => s && typeof s.inflight === 'number');
     out.stages = stages.map((s) => ({ inflight: s.inflight, hold_ms: s.hold ?? hold }));
     (l.stages as Raw[]).forEach((s, i) => {
@@ -282,7 +298,7 @@ function perModelChecks(s: { models: ModelSpec[]; load: LoadSpec }, ctx: Normali
   }
 }
 
-function stop(raw: Raw, mode: 'search' | 'ramp'): StopRules {
+function stop(raw: Raw, mode: LoadSpec['mode']): StopRules {
   const s: Raw = raw.stop ?? {};
   const out: StopRules = {};
   const r429 = s.max_429_rate ?? (mode === 'ramp' ? DEFAULTS.ramp_max_429_rate : undefined);
@@ -371,6 +387,8 @@ export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Sce
     pricing: pricing(raw, ctx),
     seed: raw.seed ?? DEFAULTS.seed,
   };
+  const policies = normalisePolicies(raw, l.mode, ctx);
+  if (policies) s.policies = policies;
   if (raw.safety_margin !== undefined) {
     s.safety_margin = raw.safety_margin;
     if (t.url === 'mock') ctx.warnings.push('safety_margin only applies against real targets; it is ignored with the mock');

@@ -191,6 +191,7 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
       loop: l,
       warnings,
       pricing: scenario.pricing,
+      expect: scenario.expect,
     };
   }
 }
