@@ -410,7 +410,18 @@ export interface Report {
   timeline: TimelinePoint[];
   thresholds: ThresholdResult[];
   /** What the whole run cost, from the usage the server reported. */
-  cost: { usd: number; tokens: TokenTotals; requests: number; admitted: number; estimated: boolean };
+  cost: {
+    usd: number;
+    tokens: TokenTotals;
+    requests: number;
+    admitted: number;
+    estimated: boolean;
+    /**
+     * Search mode: what finding the caps cost (every step but measure_at's), apart from the measurement at the
+     * user's workload (steps with `ended_by: measure`). USD.
+     */
+    split?: { search_usd: number; measure_usd: number };
+  };
   loop: LoopHealth;
   environment: { dsprobe: string; node: string; os: string; arch: string; cpus: number; hostname_hash?: string };
   warnings: string[];

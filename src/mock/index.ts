@@ -20,6 +20,7 @@ export { DEFAULT_CAPS, FAULT_KINDS, QUEUE_TIMEOUT_MESSAGE, defaultMockConfig } f
 export type { MockConfig, MockConfigInput, FaultConfig, FaultKind, ScheduleConfig, LatencyConfig, AccountConfig } from './config.js';
 export type { MockEvent, MockEventType, MockEventListener } from './events.js';
 export type { MockState, ModelState, AccountStateView, LoopDelay } from './state.js';
+export type { BilledUsage } from './billing.js';
 export { tooManyMessage } from './accounts.js';
 
 /** A running mock, wherever it runs. */

@@ -106,6 +106,8 @@ export function assembleReport(
   }
   const warnings = [...ctx.warnings];
   if (ctx.loop.warning) warnings.push(ctx.loop.warning);
+  let measureUsd = 0;
+  for (const m of models) measureUsd += spendOf(m.steps.filter((st) => st.ended_by === 'measure'), ctx.pricing, m.model).usd;
   return {
     schema: 'dsprobe.report/v1',
     name: ctx.name,
@@ -120,7 +122,14 @@ export function assembleReport(
     models,
     timeline: downsampleTimeline(timeline, TIMELINE_MAX_POINTS),
     thresholds,
-    cost: { usd: round6(usd), tokens, requests, admitted, estimated: models.some((m) => m.steps.some((st) => (st.estimated_usage ?? 0) > 0)) },
+    cost: {
+      usd: round6(usd),
+      tokens,
+      requests,
+      admitted,
+      estimated: models.some((m) => m.steps.some((st) => (st.estimated_usage ?? 0) > 0)),
+      ...(ctx.mode === 'search' ? { split: { search_usd: round6(usd - measureUsd), measure_usd: round6(measureUsd) } } : {}),
+    },
     loop: ctx.loop,
     environment: environment(),
     warnings,

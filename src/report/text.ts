@@ -85,6 +85,8 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
       `${r.cost.estimated ? ' (estimated)' : ''}${r.target.mock ? ' at DeepSeek prices (the mock bills nothing)' : ''}; ` +
       `dsprobe loop delay p99 ${r.loop.delay_p99_ms.toFixed(1)} ms`,
   );
+  const sp = r.cost.split;
+  if (sp) out.push(`cost: cap search $${sp.search_usd.toFixed(4)}; measurement at the workload $${sp.measure_usd.toFixed(4)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join('\n') + '\n';
 }

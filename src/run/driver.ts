@@ -30,15 +30,21 @@ export interface DriverDeps {
   onSample: (s: Sample) => void;
   /** A new step (level) began. */
   onStep?: (model: string, index: number, target: number, atUs: number) => void;
+  /**
+   * The prompt tokens (and prefix-cache hits) the server reported for a request of the same shape, when known
+   * (cheap probes calibrate it): a cut request's usage estimate then uses the server's own count.
+   */
+  promptUsage?: () => { prompt: number; hit: number } | null;
 }
 
 /**
  * An admitted request that ended without reported usage (cut, aborted, failed mid-stream) still cost tokens:
  * estimate them so budgets and the report's cost do not read zero (see Sample.usage_estimated).
  */
-export function estimateUsage(s: Sample, promptChars: number): void {
-  const prompt = Math.ceil(promptChars / CHARS_PER_TOKEN);
-  s.usage = { prompt_tokens: prompt, completion_tokens: s.token_events ?? 0, cache_hit_tokens: 0, cache_miss_tokens: prompt, reasoning_tokens: 0 };
+export function estimateUsage(s: Sample, promptChars: number, known?: { prompt: number; hit: number } | null): void {
+  const prompt = known ? known.prompt : Math.ceil(promptChars / CHARS_PER_TOKEN);
+  const hit = known ? Math.min(known.hit, prompt) : 0;
+  s.usage = { prompt_tokens: prompt, completion_tokens: s.token_events ?? 0, cache_hit_tokens: hit, cache_miss_tokens: prompt - hit, reasoning_tokens: 0 };
   s.usage_estimated = true;
 }
 
@@ -122,6 +128,21 @@ export class ModelDriver {
     this.wake = null;
     ctl.abort();
     signal?.removeEventListener('abort', onAbort);
+  }
+
+  /**
+   * Cuts every open request now (`reason` becomes their detail) and resolves when all have ended; the driver
+   * keeps running, so the next step launches its whole level afresh. Cheap probes cut a decided level this way:
+   * answers that already arrived are recorded as always, nothing more is paid for.
+   */
+  async cut(reason: string): Promise<void> {
+    if (this.inflightCount === 0) return;
+    const all = new Promise<void>((resolve) => {
+      this.idle = resolve;
+    });
+    this.target = 0;
+    this.abortNewest(this.inflightCount, reason);
+    await all;
   }
 
   /** Stops refilling; optionally waits up to `drainUs` for open requests, then aborts the rest with `reason`. */
@@ -216,7 +237,7 @@ export class ModelDriver {
 
   private finish(id: number, o: Open, rec: StepRecorder, s: Sample, promptChars: number): void {
     this.open.delete(id);
-    if (!s.usage && o.admitted) estimateUsage(s, promptChars);
+    if (!s.usage && o.admitted) estimateUsage(s, promptChars, this.deps.promptUsage?.());
     this.inflightCount--;
     if (o.admitted) this.admittedOpen--;
     if (o.ownAbort && s.outcome === 'aborted') s.detail = o.ownAbort;

@@ -12,13 +12,16 @@ import { NO_CONNECTION_DETAILS } from '../transport/classify.js';
 import { ModelDriver, type RequestFactory } from './driver.js';
 import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
 import type { Waiter } from '../time/pace.js';
-import { nextSearchStep, type LevelResult } from '../plan/search.js';
+import type { LevelResult } from '../plan/search.js';
 import { rampSteps } from '../plan/ramp.js';
 import { makePromptFactory } from '../protocol/prompt.js';
 import { addTokens, emptyTokens } from '../measure/recorder.js';
 import { DOCUMENTED_CAPS, levelHeld } from '../measure/cap.js';
 import { userIdFor } from './user-id.js';
 import { priceOf } from './budget.js';
+import { nextWarmStep, type WarmStart } from '../plan/warm.js';
+import { cheapShape, isCheap } from './cheap.js';
+import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
 
 /**
  * This many requests failing to connect (no connection made: NO_CONNECTION_DETAILS), with nothing else seen
@@ -44,6 +47,8 @@ export interface RunDeps {
   timelineEveryUs?: number;
   /** Rate mode: how to wait for the next arrival (default: precise pacing on the clock; tests pass clock.sleepUntil). */
   wait?: Waiter;
+  /** Per model, what an earlier search found: the search checks it and its neighbour first (`dsprobe watch`). */
+  warm?: Readonly<Record<string, WarmStart>>;
 }
 
 export interface ModelRun {
@@ -119,6 +124,12 @@ export async function runScenario(
     random: deps.random.fork('prompt'),
   });
   const timeoutUs = s.request.timeout_ms * 1000;
+  // Cheap probes: per model, which shape new requests take (the search's cheap one, a one-token calibration, or
+  // the scenario's own for measure_at levels), and the prompt usage the server reported for the cheap shape.
+  const cheap = isCheap(s) ? cheapShape(s, deps.random) : null;
+  const shapes = new Map<string, Shape>(s.models.map((m) => [m.name, cheap ? 'cheap' : 'full']));
+  const calibrationIds = new Set<number>();
+  const promptUsage = new Map<string, { prompt: number; hit: number } | null>();
 
   let networkOnly = true;
   const onSample = (smp: Sample) => {
@@ -131,6 +142,10 @@ export async function runScenario(
     if (networkOnly && requests >= UNREACHABLE_AFTER) {
       stopRun('failed', `target unreachable: the first ${requests} requests all failed to connect (${smp.error ?? smp.detail ?? 'network'})`);
     }
+    if (calibrationIds.delete(smp.id)) {
+      const u = smp.usage && !smp.usage_estimated ? smp.usage : null;
+      promptUsage.set(smp.model, u ? { prompt: u.prompt_tokens, hit: u.cache_hit_tokens } : null);
+    }
     addTokens(tokens, smp);
     usd += priceOf(smp, s.pricing);
     deps.onSample?.(smp);
@@ -141,8 +156,24 @@ export async function runScenario(
   };
 
   const requestFactory = (spec: ModelSpec): RequestFactory => (id, step, target, inflightAtSend) => {
-        const p = prompts(id);
         const keyIndex = id % Math.max(1, deps.keys.length);
+        const shape = shapes.get(spec.name);
+        if (cheap && shape !== 'full') {
+          if (shape === 'calibrate') calibrationIds.add(id);
+          return {
+            id,
+            model: spec.name,
+            step,
+            target_inflight: target,
+            inflight_at_send: inflightAtSend,
+            key_index: keyIndex,
+            apiKey: deps.keys[keyIndex] ?? '',
+            user_id: userIdFor(s.request.user_id, id),
+            ...cheap,
+            max_tokens: shape === 'calibrate' ? 1 : cheap.max_tokens,
+          };
+        }
+        const p = prompts(id);
         return {
           id,
           model: spec.name,
@@ -170,6 +201,7 @@ export async function runScenario(
       nextId: () => nextId++,
       onSample,
       onStep: deps.onStep,
+      promptUsage: () => promptUsage.get(spec.name) ?? null,
       makeRequest: requestFactory(spec),
     });
     return { spec, driver, levels: [], unclear: false, ended: 'running' };
@@ -209,7 +241,7 @@ export async function runScenario(
       rehearsal = await runOpenLoop(s, s.models, { clock, random: deps.random, prober: deps.prober, makeRequest: requestFactory, nextId: () => nextId++, timeoutUs, onSample, onStep: deps.onStep, stepsOf, wait: deps.wait }, internal.signal);
       for (const r of runs) r.ended = status === 'completed' ? 'every policy ran the schedule' : 'stopped';
     } else {
-      await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal) : rampModel(s, r, deps, internal.signal))));
+      await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal, { shapes, promptUsage }) : rampModel(s, r, deps, internal.signal))));
     }
   } finally {
     clearInterval(ticker);
@@ -224,7 +256,7 @@ export async function runScenario(
 }
 
 /** The adaptive search for one model: hold each level only until it is decided. */
-async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal): Promise<void> {
+async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, cheap: CheapState): Promise<void> {
   let max = r.spec.max ?? s.load.max;
   const documented = DOCUMENTED_CAPS[r.spec.name];
   if (!deps.mock && s.safety_margin !== undefined && documented !== undefined) {
@@ -232,11 +264,14 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
   }
   const cfg = { start: r.spec.inflight ?? s.load.start, max, growth: s.load.growth, precision: s.load.precision, recheck: s.load.recheck };
   const holdUs = s.load.hold_ms * 1000;
+  const isCheapRun = cheap.shapes.get(r.spec.name) === 'cheap';
+  if (isCheapRun) await calibrate(s, r, deps, signal, holdUs, cheap);
   while (!signal.aborted) {
-    const d = nextSearchStep(r.levels, cfg);
+    const d = nextWarmStep(r.levels, cfg, deps.warm?.[r.spec.name]);
     if (d.done) {
       r.unclear = d.status === 'unclear';
       r.ended = d.why;
+      if (s.measure_at?.length && d.status === 'found' && d.low !== null) await measureAt(s, r, deps, signal, d.low, cheap);
       // This model is done: drain and cut its requests now, not when the slowest model finishes.
       await r.driver.stop(holdUs, 'search_done', signal);
       return;
@@ -280,6 +315,55 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     };
     r.levels.push(result);
     deps.onLevel?.(r.spec.name, result);
+    // Cheap probes: the level is decided, so nothing more of it is worth paying for.
+    if (isCheapRun) {
+      await r.driver.cut('level_decided');
+      await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
+    }
+  }
+}
+
+/** Which request shape a model's new requests take. */
+type Shape = 'full' | 'cheap' | 'calibrate';
+
+/** Cheap-probe state shared between the runner and a model's search. */
+interface CheapState {
+  shapes: Map<string, Shape>;
+  promptUsage: Map<string, { prompt: number; hit: number } | null>;
+}
+
+/**
+ * One one-token request of the cheap shape before the search, so the server's own prompt count (and cache hits)
+ * prices every cut request exactly instead of a characters-per-token guess. Recorded as a level-1 step
+ * (`ended_by: calibration`).
+ */
+async function calibrate(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, holdUs: number, cheap: CheapState): Promise<void> {
+  const model = r.spec.name;
+  cheap.shapes.set(model, 'calibrate');
+  const rec = r.driver.startStep(1);
+  rec.endedBy = 'calibration';
+  const deadline = deps.clock.nowUs() + holdUs;
+  while (!signal.aborted && !cheap.promptUsage.has(model) && deps.clock.nowUs() < deadline) {
+    await r.driver.waitForChange(deadline, signal);
+  }
+  cheap.shapes.set(model, 'cheap');
+  await r.driver.cut('calibrated');
+  await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
+}
+
+/**
+ * measure_at: after the search found `low`, hold each fraction of it for load.hold with the scenario's real
+ * request shape (steps marked `ended_by: measure`, so the report prices them apart from the search).
+ */
+async function measureAt(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, low: number, cheap: CheapState): Promise<void> {
+  await r.driver.cut('search_done');
+  cheap.shapes.set(r.spec.name, 'full');
+  for (const f of s.measure_at ?? []) {
+    if (signal.aborted) return;
+    const rec = r.driver.startStep(Math.max(1, Math.floor(f * low)));
+    rec.endedBy = 'measure';
+    await deps.clock.sleepUntil(deps.clock.nowUs() + s.load.hold_ms * 1000, signal);
+    if (signal.aborted) rec.endedBy = 'interrupted';
   }
 }
 

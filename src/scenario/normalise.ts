@@ -393,6 +393,20 @@ export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Sce
     s.safety_margin = raw.safety_margin;
     if (t.url === 'mock') ctx.warnings.push('safety_margin only applies against real targets; it is ignored with the mock');
   }
+  if (raw.probe !== undefined) {
+    const pr: Raw = typeof raw.probe === 'string' ? { mode: raw.probe } : raw.probe;
+    s.probe = { mode: pr.mode === 'cheap' ? 'cheap' : 'full', system_prefix_tokens: pr.system_prefix_tokens ?? 0 };
+    if (pr.max_tokens !== undefined) s.probe.max_tokens = pr.max_tokens;
+    if (pr.settle !== undefined) s.probe.settle_ms = pr.settle;
+    if (l.mode !== 'search' && s.probe.mode === 'cheap') at(ctx, ['probe'], 'cheap probes apply to the cap search only', 'use load.mode: search, or remove probe');
+  }
+  if (raw.measure_at !== undefined) {
+    s.measure_at = raw.measure_at as number[];
+    if (l.mode !== 'search') at(ctx, ['measure_at'], 'measures fractions of a found cap, so it needs load.mode: search', 'use load.mode: search, or remove measure_at');
+    (raw.measure_at as number[]).forEach((f, i) => {
+      if (!(f > 0)) at(ctx, ['measure_at', i], `must be above 0 (got ${f})`, 'a fraction of the cap such as 80%');
+    });
+  }
   if (raw.mock !== undefined) {
     if (t.url !== 'mock' && t.url !== '') at(ctx, ['mock'], 'only applies when target.url is `mock`', 'remove the mock block, or set `url: mock`');
     else mockProblems(raw.mock, ctx);

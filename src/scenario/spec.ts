@@ -342,6 +342,45 @@ export const scenarioSpec: ObjectField = {
       exclusiveMax: 1,
       doc: 'Against real targets, the search stops at documented cap × (1 - safety_margin).',
     },
+    probe: {
+      kind: 'oneOf',
+      doc: 'Request shape of the cap search: `full` (the scenario\'s request, default) or `cheap` (a few-token prompt, cut as soon as each level is decided; see docs/watch.md).',
+      variants: [
+        { kind: 'string', enum: ['full', 'cheap'], doc: 'full | cheap.' },
+        {
+          kind: 'object',
+          doc: 'Cheap probes with options.',
+          required: ['mode'],
+          props: {
+            mode: { kind: 'string', enum: ['full', 'cheap'], doc: 'full | cheap.' },
+            max_tokens: {
+              kind: 'number',
+              integer: true,
+              min: 1,
+              max: 384000,
+              doc: 'Cheap: max_tokens sent, only a ceiling that keeps a request open until its level is decided (requests are cut then). Default: load.hold / 10 ms, 16..8192.',
+            },
+            settle: {
+              kind: 'duration',
+              doc: 'Cheap: pause after cutting a decided level, so the server has released the cut requests before the next level is counted. Default 300ms.',
+            },
+            system_prefix_tokens: {
+              kind: 'number',
+              integer: true,
+              min: 0,
+              max: 1000000,
+              doc: 'Cheap: a system prefix shared by every probe, billed at the prefix-cache price after the first. Default 0.',
+            },
+          },
+        },
+      ],
+    },
+    measure_at: {
+      kind: 'array',
+      minItems: 1,
+      items: { kind: 'rate', doc: 'A fraction of the found cap (`80%` or 0.8).' },
+      doc: 'Search: after the cap is found, hold these fractions of it (e.g. `[50%, 80%, 95%]`) with the scenario\'s real request shape for load.hold each.',
+    },
     mock: {
       kind: 'object',
       open: true,

@@ -148,6 +148,17 @@ export interface Price {
   output: number;
 }
 
+/** How the cap search shapes its requests (docs/watch.md, "Cheap probes"). */
+export interface ProbeSpec {
+  mode: 'full' | 'cheap';
+  /** Cheap: max_tokens sent (a ceiling; requests are cut when their level is decided). Unset = derived from the hold. */
+  max_tokens?: number;
+  /** Cheap: shared system prefix, tokens. */
+  system_prefix_tokens: number;
+  /** Cheap: pause after a cut before the next level, ms (the server must notice the disconnects first). */
+  settle_ms?: number;
+}
+
 export interface TargetSpec {
   /** `mock` (the built-in mock, started for the run) or an http(s) base URL. */
   url: string;
@@ -172,6 +183,10 @@ export interface Scenario {
   pricing: Record<string, Price>;
   /** Search stops at documented cap × (1 - safety_margin) against real targets. 0..1. */
   safety_margin?: number;
+  /** Request shape of the cap search (`full` unless `probe: cheap`). */
+  probe?: ProbeSpec;
+  /** Search: fractions of the found cap held afterwards with the real request shape. */
+  measure_at?: number[];
   /** Inline mock options (only when target.url is `mock`); validated by the mock's own config parser. */
   mock?: Record<string, unknown>;
   seed: number;

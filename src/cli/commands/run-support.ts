@@ -29,6 +29,16 @@ export interface RunOptions {
   yes?: boolean;
   quiet?: boolean;
   html?: boolean;
+  cheap?: boolean;
+  metrics?: string;
+}
+
+/** `--cheap`: the scenario's search uses cheap probes (keeps any probe options the file set). */
+export function applyCheap(s: Scenario): void {
+  if (s.load.mode !== 'search') {
+    throw usageError('--cheap applies to the cap search only', [{ path: '--cheap', message: `load.mode is ${s.load.mode}`, hint: 'use load.mode: search, or drop --cheap' }]);
+  }
+  s.probe = { ...(s.probe ?? { system_prefix_tokens: 0 }), mode: 'cheap' };
 }
 
 /** Adds `--expect` thresholds to the scenario's and checks them all before anything is sent (exit 2 on error). */
@@ -68,9 +78,10 @@ export async function prepareRealTarget(
   opts: RunOptions,
   io: CliIO,
   scrubber?: Scrubber,
+  /** What to show before the question instead of the run's plan (`watch` shows its cost per day). */
+  planText?: string,
 ): Promise<{ exit: number | null; warnings: string[] }> {
-  const plan = estimatePlan(s);
-  io.stderr.write(renderPlanText(s, plan));
+  io.stderr.write(planText ?? renderPlanText(s, estimatePlan(s)));
   if (!opts.yes) {
     if (!io.stdin.isTTY) {
       io.stderr.write('dsprobe: refusing to send paid traffic to a real API without confirmation: no terminal to ask on. Pass --yes to proceed.\n');

@@ -21,11 +21,14 @@ import { fdWarning } from '../fd-limit.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
-import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
 import { makeScrubber } from '../../secrets.js';
 import { scrubbedIO } from '../io.js';
 import { checkOutputFile, writeError, writeFailureMessage } from '../files.js';
 import { startHeapGuard } from '../heap-guard.js';
+import { LiveMetrics } from '../../report/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
+import { metricsFeed } from '../live-metrics.js';
+import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
@@ -41,6 +44,8 @@ export const runCommand: CliCommand = {
       .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
+      .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
+      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
       .action(async (file: string, opts: RunOptions) => {
         setExit(await runAction(file, opts, io));
       });
@@ -52,6 +57,7 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
   // Read the file as the user named it, so problems point at the path they typed.
   const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
   addExpectations(scenario, opts.expect ?? []);
+  if (opts.cheap) applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
   const headers = expandHeaders(scenario.target.headers, io.env);
   if (headers.missing.length) {
@@ -134,6 +140,18 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
     samples.flush();
     control?.stop('failed', why);
   });
+  let metricsServer: MetricsServer | null = null;
+  const live = opts.metrics ? new LiveMetrics() : null;
+  const feed = metricsFeed(live, scenario, loop);
+  if (live && opts.metrics) {
+    metricsServer = await startMetricsServer(opts.metrics, live).catch(async (err: unknown) => {
+      await prober.close();
+      await mock?.close();
+      samples.close();
+      throw err;
+    });
+    io.stderr.write(`metrics: ${metricsServer.url}\n`);
+  }
 
   try {
     const result = await runScenario(
@@ -145,9 +163,13 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
         keys,
         mock: isMock,
         signal: io.signal,
-        onSample: (s) => samples.write(s),
+        onSample: (s) => {
+          samples.write(s);
+          feed.onSample(s);
+        },
         onStep: (model, step, target, t_us) => samples.record({ kind: 'step', model, step, target, t_us }),
-        onLevel: () => {
+        onLevel: (model) => {
+          feed.onLevel(model);
           if (!abortOnFail.length || !control || !lastView) return;
           // abort_on_fail thresholds are checked after every decided level on the partial report.
           const partial = buildReport(ctxOf(loop.snapshot()), snapshotResult(lastView));
@@ -158,12 +180,15 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
       (view, ctl) => {
         lastView = view;
         control = ctl;
+        feed.watch(view);
         progress = startProgress(view, io, loop, { quiet: Boolean(opts.quiet), maxLevel });
       },
     );
     (progress as { stop(): void } | null)?.stop();
     samples.close();
+    if (mock) io.stderr.write(`${await mockBillingLine(mock)}\n`);
     const report = scrubber.scrubValue(buildReport(ctxOf(loop.stop()), result));
+    feed.report(report);
     const code = finishRun(report, scenario, outDir, opts, io);
     if (samples.failed !== undefined) {
       io.stderr.write(`dsprobe: ${writeFailureMessage(samplesPath, samples.failed)}\n`);
@@ -176,6 +201,8 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
     throw err;
   } finally {
     stopHeapGuard();
+    feed.stop();
+    await metricsServer?.close();
     await prober.close();
     await mock?.close();
   }
@@ -196,6 +223,22 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
   }
 }
 
+
+/**
+ * The built-in mock's own bill (its ground truth: prompt plus output streamed before each end or cut, at
+ * DeepSeek's prices), read once every request is over, so a cheap probe's cost can be checked against it.
+ */
+export async function mockBillingLine(mock: MockHandle): Promise<string> {
+  let usd = 0;
+  let requests = 0;
+  for (const models of Object.values((await mock.state()).billing ?? {})) {
+    for (const u of Object.values(models)) {
+      usd += u.usd;
+      requests += u.requests;
+    }
+  }
+  return `mock billing (ground truth, no real money): $${usd.toFixed(4)} for ${requests} admitted requests`;
+}
 
 /** A RunResult-shaped snapshot of a live run (for abort_on_fail checks mid-run). */
 function snapshotResult(v: RunView): Parameters<typeof buildReport>[1] {
