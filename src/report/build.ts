@@ -10,6 +10,7 @@ import { estimateCap } from '../measure/cap.js';
 import { StepRecorder, addTotals, emptyTokens } from '../measure/recorder.js';
 import { usdOf } from '../cost/cost.js';
 import { VERSION } from '../version.js';
+import { attachHeadroom } from './headroom.js';
 
 /** Most timeline points kept per model; longer runs are downsampled (max in-flight, summed counts per bucket). */
 export const TIMELINE_MAX_POINTS = 1500;
@@ -91,6 +92,7 @@ export function assembleReport(
     steps: m.steps,
     spend: spendOf(m.steps, ctx.pricing, m.name),
   }));
+  attachHeadroom(models, ctx.scenario);
   const tokens = emptyTokens();
   let usd = 0;
   let requests = 0;

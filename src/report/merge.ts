@@ -10,6 +10,7 @@ import { estimateCap } from '../measure/cap.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds } from '../measure/thresholds.js';
 import type { ThresholdSpec } from '../scenario/types.js';
+import { attachHeadroom } from './headroom.js';
 
 /**
  * How steps combine: `shards` ran at the same time on different machines (in-flight and rates add);
@@ -279,6 +280,7 @@ export function mergeReports(shards: Report[]): Report {
     warnings: [...warnings],
     shards: nShards,
   };
+  attachHeadroom(merged.models, merged.scenario);
   // Thresholds are judged again on the merged data (merged histograms, summed counts), not per shard.
   merged.thresholds = evaluateThresholds(thresholdSpecs(shards), merged);
   return merged;

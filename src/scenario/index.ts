@@ -15,6 +15,7 @@ export type * from './types.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { expandEnv, expandHeaders, DEFAULTS } from './normalise.js';
 export { redactScenario } from './redact.js';
+export { applyNeed, parseNeedText, parseRate, needOf, needText } from './need.js';
 export { scenarioJsonSchema } from './json-schema.js';
 export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from './models.js';
 

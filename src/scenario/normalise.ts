@@ -9,6 +9,7 @@ import { mergePricing } from '../cost/pricing.js';
 import { parseMockConfig } from '../mock/index.js';
 import { whereOf, pathText, type CheckCtx } from './check.js';
 import { retiredModelWarning } from './models.js';
+import { needOf } from './need.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
 
 /** Defaults, in one place (docs/scenario.md lists them). */
@@ -127,6 +128,8 @@ function models(raw: Raw, ctx: NormaliseCtx): ModelSpec[] {
     const spec: ModelSpec = { name, weight: m?.weight ?? 1 };
     if (m?.inflight !== undefined) spec.inflight = m.inflight;
     if (m?.max !== undefined) spec.max = m.max;
+    const need = m?.need === undefined ? null : needOf(m.need);
+    if (need) spec.need = need;
     if (spec.inflight !== undefined && spec.max !== undefined && spec.inflight > spec.max) {
       at(ctx, ['models', name, 'max'], `must be >= models.${name}.inflight (got ${spec.max} < ${spec.inflight})`, `raise max or lower inflight`);
     }
