@@ -288,11 +288,38 @@ export interface TimelinePoint {
   completed: number;
 }
 
+/**
+ * Latency and failures over time, per model, in buckets of `bucket_ms` (1 s; doubled as often as needed to
+ * keep at most about 600 buckets). Percentiles come from small HDR histograms of 2 significant digits
+ * (within 1 %); null where the bucket had no successful request.
+ */
+export interface TimeSeries {
+  bucket_ms: number;
+  models: ModelSeries[];
+}
+
+/** One model's series; every array is aligned with `t_s`. */
+export interface ModelSeries {
+  model: string;
+  /** Bucket start, seconds since the run started (requests are placed by the time they ended). */
+  t_s: number[];
+  ttft_p50_ms: (number | null)[];
+  ttft_p99_ms: (number | null)[];
+  latency_p50_ms: (number | null)[];
+  latency_p99_ms: (number | null)[];
+  ok: number[];
+  rate_limited: number[];
+  /** Client and server errors, network and protocol failures (not 429s, timeouts or dsprobe's own aborts). */
+  errors: number[];
+  timeouts: number[];
+}
+
 /** dsprobe's own event-loop health during the run. */
 export interface LoopHealth {
-  delay_p50_ms: number;
-  delay_p99_ms: number;
-  delay_max_ms: number;
+  /** Null when unknown: a report rebuilt from samples.ndjson (the samples do not record the loop). */
+  delay_p50_ms: number | null;
+  delay_p99_ms: number | null;
+  delay_max_ms: number | null;
   /** Set when the delay was too high for latency figures to be trusted. */
   warning: string | null;
 }
@@ -324,4 +351,6 @@ export interface Report {
   warnings: string[];
   /** Shards merged into this report, when produced by `dsprobe merge`. */
   shards?: number;
+  /** Latency, errors and timeouts over time per model (absent from reports written before it existed). */
+  series?: TimeSeries;
 }

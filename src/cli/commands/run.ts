@@ -21,6 +21,7 @@ import { fdWarning } from '../fd-limit.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
+import { SeriesRecorder } from '../../measure/series.js';
 import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
 
 export const runCommand: CliCommand = {
@@ -108,6 +109,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     io.stderr.write(`warning: ${fdWarn}\n`);
   }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
+  const series = new SeriesRecorder();
 
   try {
     const result = await runScenario(
@@ -119,7 +121,10 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
         keys,
         mock: isMock,
         signal: io.signal,
-        onSample: (s) => samples.write(s),
+        onSample: (s) => {
+          samples.write(s);
+          series.add(s);
+        },
         onStep: (model, step, target, t_us) => samples.record({ kind: 'step', model, step, target, t_us }),
         onLevel: () => {
           if (!abortOnFail.length || !control || !lastView) return;
@@ -159,6 +164,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       loop: l,
       warnings,
       pricing: scenario.pricing,
+      series: series.result(scenario.models.map((m) => m.name)),
     };
   }
 }
