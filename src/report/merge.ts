@@ -285,6 +285,9 @@ export function mergeReports(shards: Report[]): Report {
     warnings: [...warnings],
     shards: nShards,
   };
+  // Per-second percentiles of shards cannot be merged exactly (each bucket keeps only a small histogram of its
+  // own shard): the merged report holds no series rather than one shard's.
+  delete merged.series;
   attachHeadroom(merged.models, merged.scenario);
   // Thresholds are judged again on the merged data (merged histograms, summed counts), not per shard.
   merged.thresholds = evaluateThresholds(thresholdSpecs(shards), merged);
