@@ -235,6 +235,38 @@ export interface ModelReport {
   cap: CapEstimate;
   steps: StepReport[];
   spend: Spend;
+  /** The cap weighed against the scenario's `need:` for this model; absent when no need was given. */
+  headroom?: Headroom;
+}
+
+/** Verdict of a cap against a need: `fits` (headroom >= 20 % of the cap), `tight` (0-20 %), `does_not_fit`, or `unknown`. */
+export type HeadroomVerdict = 'fits' | 'tight' | 'does_not_fit' | 'unknown';
+
+/** A model's cap weighed against what it must carry (`models.X.need`); see docs/report-schema.md. */
+export interface Headroom {
+  /** How the need was given: requests in flight, or a planned rate turned into in flight by Little's law. */
+  need_from: 'inflight' | 'rate';
+  /** The planned rate, requests per second (need_from `rate`), else null. */
+  rate_per_s: number | null;
+  /** Requests in flight needed: as given, or rate × mean latency at that load (rounded up). Null when not derivable. */
+  need: number | null;
+  /** need_from `rate`: rate × p99 latency at that load (rounded up), the in flight a slow spell needs; else null. */
+  need_p99: number | null;
+  /** The cap weighed: the estimate, or (cap not reached) the highest level admitted in full, a lower bound. */
+  cap: number | null;
+  cap_lower_bound: boolean;
+  /** cap − need, requests in flight. */
+  headroom: number | null;
+  /** (cap − need) / cap: 0.2 is 20 % of the cap to spare; negative when the need exceeds the cap. */
+  headroom_fraction: number | null;
+  /** The measured in-flight level whose latency stands for the need level (see docs/report-schema.md). */
+  level: number | null;
+  /** Latency at that level (successful requests), ms; null when it had none. */
+  ttft_ms: { p50: number; p99: number } | null;
+  latency_ms: { p50: number; p99: number; mean: number } | null;
+  verdict: HeadroomVerdict;
+  /** The verdict in words, with what it rests on. */
+  reason: string;
 }
 
 /** One threshold's verdict. */
@@ -262,11 +294,38 @@ export interface TimelinePoint {
   completed: number;
 }
 
+/**
+ * Latency and failures over time, per model, in buckets of `bucket_ms` (1 s; doubled as often as needed to
+ * keep at most about 600 buckets). Percentiles come from small HDR histograms of 2 significant digits
+ * (within 1 %); null where the bucket had no successful request.
+ */
+export interface TimeSeries {
+  bucket_ms: number;
+  models: ModelSeries[];
+}
+
+/** One model's series; every array is aligned with `t_s`. */
+export interface ModelSeries {
+  model: string;
+  /** Bucket start, seconds since the run started (requests are placed by the time they ended). */
+  t_s: number[];
+  ttft_p50_ms: (number | null)[];
+  ttft_p99_ms: (number | null)[];
+  latency_p50_ms: (number | null)[];
+  latency_p99_ms: (number | null)[];
+  ok: number[];
+  rate_limited: number[];
+  /** Client and server errors, network and protocol failures (not 429s, timeouts or dsprobe's own aborts). */
+  errors: number[];
+  timeouts: number[];
+}
+
 /** dsprobe's own event-loop health during the run. */
 export interface LoopHealth {
-  delay_p50_ms: number;
-  delay_p99_ms: number;
-  delay_max_ms: number;
+  /** Null when unknown: a report rebuilt from samples.ndjson (the samples do not record the loop). */
+  delay_p50_ms: number | null;
+  delay_p99_ms: number | null;
+  delay_max_ms: number | null;
   /** Set when the delay was too high for latency figures to be trusted. */
   warning: string | null;
 }
@@ -429,4 +488,6 @@ export interface Report {
   shards?: number;
   /** Rate mode: the client-policy rehearsal (docs/policies.md). */
   rehearsal?: RehearsalReport;
+  /** Latency, errors and timeouts over time per model (absent from reports written before it existed). */
+  series?: TimeSeries;
 }

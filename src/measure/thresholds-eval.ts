@@ -77,6 +77,13 @@ function measure(ast: ThresholdAst, report: Report): Measured {
       ? { actual: cap.estimate, note: `cap status is ${cap.status}` }
       : { actual: null, note: `no cap estimate (status ${cap.status})` };
   }
+  if (ast.metric === 'headroom') {
+    const m = models[0]!;
+    const h = m.headroom;
+    if (!h) return { actual: null, note: `no need given for ${m.model}: add models.${m.model}.need to the scenario` };
+    if (h.headroom_fraction === null) return { actual: null, note: h.reason };
+    return h.cap_lower_bound ? { actual: h.headroom_fraction, note: 'cap not reached: headroom is a lower bound' } : { actual: h.headroom_fraction };
+  }
   const steps = models.flatMap((m) => m.steps).filter((s) => inScope(s, ast));
   const scopeText = ast.scope ? ` at inflight ${ast.scope.op} ${ast.scope.value}` : '';
   if (ast.metric === 'rate_429' || ast.metric === 'error_rate') {

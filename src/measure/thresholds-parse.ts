@@ -2,7 +2,7 @@
  * The threshold language (k6-like; documented in docs/thresholds.md):
  *
  *   threshold := metric comparison quantity
- *   metric    := cap(MODEL)
+ *   metric    := cap(MODEL) | headroom(MODEL)
  *              | rate_429[(args)] | error_rate[(args)]        args: [MODEL][, inflight OP N]
  *              | p50|p90|p95|p99|max|mean(FIELD[, MODEL][, inflight OP N])
  *   FIELD     := ttft | latency | keepalive_wait | tpot
@@ -20,7 +20,7 @@ export type PercentileName = 'p50' | 'p90' | 'p95' | 'p99' | 'max' | 'mean';
 
 /** A parsed threshold. `value` is in the metric's unit: ms for times, a fraction for rates, requests for caps. */
 export interface ThresholdAst {
-  metric: 'cap' | 'rate_429' | 'error_rate' | PercentileName | RateMetric;
+  metric: 'cap' | 'headroom' | 'rate_429' | 'error_rate' | PercentileName | RateMetric;
   /** The latency histogram, for percentile metrics. */
   field?: TimeField;
   /** Restrict to one model (all models when absent; required for cap). */
@@ -49,7 +49,7 @@ export interface ThresholdParseError {
 
 export const PERCENTILES: readonly PercentileName[] = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'];
 export const TIME_FIELDS: readonly TimeField[] = ['ttft', 'latency', 'keepalive_wait', 'tpot', 'app_latency', 'queue_wait'];
-const METRICS = ['cap', 'rate_429', 'error_rate', ...PERCENTILES, ...RATE_METRICS];
+const METRICS = ['cap', 'headroom', 'rate_429', 'error_rate', ...PERCENTILES, ...RATE_METRICS];
 const COMPARISONS: readonly string[] = ['<=', '>=', '==', '!=', '<', '>'];
 const TIME_UNITS: Record<string, number> = { s: 1000, ms: 1, us: 0.001, µs: 0.001 };
 
@@ -199,7 +199,7 @@ function parse(expr: string): ThresholdAst {
         fail(`expected \`,\` or \`)\` (got ${describeTok(sep)})`, sep.col, sep.t === 'end' ? `close the \`(\` opened at column ${open.col}` : argHint(metric));
       }
     }
-  } else if (metric === 'cap' || isPct) {
+  } else if (metric === 'cap' || metric === 'headroom' || isPct) {
     fail(`\`${metric}\` needs arguments in parentheses`, peek().col, argHint(metric));
   }
 
@@ -223,6 +223,7 @@ function parse(expr: string): ThresholdAst {
       ast.policy = a.policy;
     } else if (a.scope) {
       if (metric === 'cap') fail('`cap` takes no in-flight scope', a.tok.col, 'write `cap(MODEL) >= N`');
+      if (metric === 'headroom') fail('`headroom` takes no in-flight scope', a.tok.col, 'write `headroom(MODEL) >= 20%`');
       if (ast.scope) fail('only one in-flight scope is allowed', a.tok.col);
       ast.scope = a.scope;
     } else {
@@ -236,6 +237,7 @@ function parse(expr: string): ThresholdAst {
     }
   }
   if (metric === 'cap' && ast.model === undefined) fail('`cap` needs a model', head.col, 'e.g. `cap(deepseek-v4-flash) >= 2000`');
+  if (metric === 'headroom' && ast.model === undefined) fail('`headroom` needs a model', head.col, 'e.g. `headroom(deepseek-v4-flash) >= 20%`');
 
   // Comparison and quantity.
   const op = next();
@@ -251,6 +253,7 @@ function parse(expr: string): ThresholdAst {
 
 function argHint(metric: string): string {
   if (metric === 'cap') return 'e.g. `cap(deepseek-v4-flash) >= 2000`';
+  if (metric === 'headroom') return 'e.g. `headroom(deepseek-v4-flash) >= 20%`';
   if (metric === 'rate_429' || metric === 'error_rate') return `e.g. \`${metric}(deepseek-v4-pro, inflight <= 400) < 0.01\``;
   if (metric === 'goodput') return 'e.g. `goodput(deepseek-v4-flash, policy == pool) >= 100/s`';
   if (metric === 'success_rate' || metric === 'amplification') return `e.g. \`${metric}(deepseek-v4-flash, policy == pool) ${metric === 'success_rate' ? '>= 99%' : '<= 1.5'}\``;

@@ -3,7 +3,7 @@
  * per-step statistics and the same cap estimator, so a rebuilt report says what the live one said.
  */
 import os from 'node:os';
-import type { LoopHealth, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
+import type { LoopHealth, TimeSeries, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
 import type { Scenario, ThresholdSpec } from '../scenario/types.js';
 import { buildRehearsal, rateCap } from './rehearsal.js';
 import type { RunResult } from '../run/runner.js';
@@ -11,6 +11,8 @@ import { estimateCap } from '../measure/cap.js';
 import { StepRecorder, addTotals, emptyTokens } from '../measure/recorder.js';
 import { usdOf } from '../cost/cost.js';
 import { VERSION } from '../version.js';
+import { attachHeadroom } from './headroom.js';
+import { seriesOf } from '../measure/series.js';
 
 /** Most timeline points kept per model; longer runs are downsampled (max in-flight, summed counts per bucket). */
 export const TIMELINE_MAX_POINTS = 1500;
@@ -51,6 +53,8 @@ export interface BuildContext {
   pricing: Scenario['pricing'];
   /** Rate mode: the scenario's thresholds, which the policy recommendation reads. */
   expect?: ThresholdSpec[];
+  /** Latency, errors and timeouts over time (a SeriesRecorder fed every sample), if kept. */
+  series?: TimeSeries;
 }
 
 /** The environment block of a report. */
@@ -94,6 +98,7 @@ export function assembleReport(
     steps: m.steps,
     spend: spendOf(m.steps, ctx.pricing, m.name),
   }));
+  attachHeadroom(models, ctx.scenario);
   const tokens = emptyTokens();
   let usd = 0;
   let requests = 0;
@@ -133,6 +138,7 @@ export function assembleReport(
     loop: ctx.loop,
     environment: environment(),
     warnings,
+    ...(ctx.series ? { series: ctx.series } : {}),
   };
 }
 
@@ -170,8 +176,9 @@ export function buildReportFromSamples(
     mode: header.mode,
     target: header.target,
     scenario: header.scenario,
-    loop: loop ?? { delay_p50_ms: 0, delay_p99_ms: 0, delay_max_ms: 0, warning: null },
-    warnings: ['Rebuilt from samples.ndjson: event-loop figures of the original run are not in the samples.'],
+    // The samples do not record dsprobe's event loop: its figures are unknown, not 0 (healthy).
+    loop: loop ?? { delay_p50_ms: null, delay_p99_ms: null, delay_max_ms: null, warning: null },
+    warnings: ['Rebuilt from samples.ndjson: event-loop figures of the original run are not in the samples (shown as unknown).'],
     pricing: header.pricing,
   };
   const names = header.models.map((m) => m.name);
@@ -184,6 +191,7 @@ export function buildReportFromSamples(
     return { name, weight: header.models.find((m) => m.name === name)?.weight ?? 1, steps: stepsFromSamples(name, mine, endUs, marks) };
   });
   const timeline = timelineFromSamples(perModel.map((m) => m.name), samples, endUs);
+  ctx.series = seriesOf(samples, names);
   return assembleReport(ctx, perModel, timeline, 'completed', null, endUs / 1000);
 }
 

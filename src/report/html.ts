@@ -8,7 +8,8 @@ import { chartAssets } from './html-assets.js';
 import { CLIENT_JS } from './html-client.js';
 import { chartData } from './html-data.js';
 import { escapeHtml as e, jsonForScript } from './html-escape.js';
-import { contextSection, errorsSection, fmtInt, fmtMs, headlineSection, levelsSection, thresholdsSection } from './html-sections.js';
+import { contextSection, errorsSection, fmtInt, fmtMs, headlineSection, headroomSection, levelsSection, thresholdsSection, verdictSection } from './html-sections.js';
+import { runVerdict } from './verdict.js';
 import { REPORT_CSS } from './html-style.js';
 import { rehearsalChartData, rehearsalSection, REHEARSAL_CSS, REHEARSAL_JS } from './html-rehearsal.js';
 
@@ -44,9 +45,11 @@ ${body}
 `;
 }
 
+/** The header badge: the run's verdict (failed thresholds red, client-bound levels amber), not just its status. */
 function statusBadge(r: Report): string {
-  const cls = r.status === 'completed' ? 'b-ok' : r.status === 'interrupted' ? 'b-warn' : 'b-bad';
-  return `<span class="badge ${cls}">${e(r.status)}</span>`;
+  const v = runVerdict(r);
+  const cls = v.tone === 'ok' ? 'b-ok' : v.tone === 'warn' ? 'b-warn' : 'b-bad';
+  return `<span class="badge ${cls}" id="run-badge" title="${e(v.words)}">${e(v.verdict)}</span>`;
 }
 
 function banners(r: Report): string {
@@ -68,12 +71,14 @@ export function renderHtml(report: Report): string {
 <h1>dsprobe: ${e(r.name)} ${statusBadge(r)}</h1>
 <p class="meta">${e(r.started_at)} · ${fmtMs(r.duration_ms)} · ${e(r.mode)} mode · ${models.length} model${models.length === 1 ? '' : 's'} · target ${e(r.target.url)}${r.shards ? ` · ${fmtInt(r.shards)} shards merged` : ''}</p>
 </header>
+${verdictSection(r)}
 ${banners(r)}
+${headroomSection(r)}
 ${headlineSection(r)}
 ${rehearsalSection(r)}
 <h2>Where the 429s start</h2>
 <div id="chart-429"></div>
-<h2>Latency and queueing by model</h2>
+<h2>Latency, queueing and time by model</h2>
 <div id="model-charts" class="model-grid"></div>
 <noscript><p class="muted">Charts need JavaScript; the tables below hold the same figures.</p></noscript>
 ${levelsSection(r)}

@@ -98,9 +98,10 @@ export class LiveMetrics {
 
   /** dsprobe's own loop delay. */
   loop(l: LoopHealth): void {
-    this.loopDelay.set({ quantile: '0.5' }, l.delay_p50_ms / 1000);
-    this.loopDelay.set({ quantile: '0.99' }, l.delay_p99_ms / 1000);
-    this.loopDelay.set({ quantile: '1' }, l.delay_max_ms / 1000);
+    // Rebuilt reports carry no loop figures (null): nothing is exported for them rather than a false zero.
+    if (l.delay_p50_ms !== null) this.loopDelay.set({ quantile: '0.5' }, l.delay_p50_ms / 1000);
+    if (l.delay_p99_ms !== null) this.loopDelay.set({ quantile: '0.99' }, l.delay_p99_ms / 1000);
+    if (l.delay_max_ms !== null) this.loopDelay.set({ quantile: '1' }, l.delay_max_ms / 1000);
   }
 
   /** A watch probe finished. */

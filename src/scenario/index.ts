@@ -17,6 +17,7 @@ export { expandEnv, expandHeaders, headerSecrets, DEFAULTS } from './normalise.j
 export { redactScenario } from './redact.js';
 export { MAX_SCENARIO_BYTES, MAX_DURATION_MS, MAX_LIST_ITEMS, MAX_LEVEL, MAX_STEPS } from './limits.js';
 import { MAX_SCENARIO_BYTES, looksBinary } from './limits.js';
+export { applyNeed, parseNeedText, parseRate, needOf, needText } from './need.js';
 export { scenarioJsonSchema } from './json-schema.js';
 export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from './models.js';
 

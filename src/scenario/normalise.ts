@@ -10,6 +10,7 @@ import { parseMockConfig } from '../mock/index.js';
 import { whereOf, pathText, type CheckCtx } from './check.js';
 import { retiredModelWarning } from './models.js';
 import { MAX_LEVEL, MAX_STEPS } from './limits.js';
+import { needOf } from './need.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
 import { normaliseRate, normalisePolicies } from './rate.js';
 
@@ -146,6 +147,8 @@ function models(raw: Raw, ctx: NormaliseCtx): ModelSpec[] {
     const spec: ModelSpec = { name, weight: m?.weight ?? 1 };
     if (m?.inflight !== undefined) spec.inflight = m.inflight;
     if (m?.max !== undefined) spec.max = m.max;
+    const need = m?.need === undefined ? null : needOf(m.need);
+    if (need) spec.need = need;
     if (spec.inflight !== undefined && spec.max !== undefined && spec.inflight > spec.max) {
       at(ctx, ['models', name, 'max'], `must be >= models.${name}.inflight (got ${spec.max} < ${spec.inflight})`, `raise max or lower inflight`);
     }

@@ -8,6 +8,8 @@ import type { Field, ObjectField } from './fields.js';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** DeepSeek's user_id rule: letters, digits, `_` and `-`, at most 512 bytes. */
 export const USER_ID_PATTERN = '^[a-zA-Z0-9_-]+$';
+/** A planned request rate: `300/s`, `1200/min`, `90000/h` (parsed by scenario/need.ts). */
+export const NEED_RATE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*/\\s*(s|sec|second|m|min|minute|h|hour)\\s*$';
 /** Scenario names become report folder names. */
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
@@ -47,6 +49,28 @@ const model: ObjectField = {
       doc: 'Fixed in-flight target for this model at every ramp step, or its first level in search mode.',
     },
     max: { kind: 'number', integer: true, min: 1, doc: 'Highest in-flight level tried for this model. Default load.max.' },
+    need: {
+      kind: 'oneOf',
+      doc: 'What this model must carry at launch: requests in flight (`need: 1800`), or a planned traffic (`need: { rate: 300/s }`) turned into in flight by Little\'s law. The report weighs the cap against it (headroom and a verdict).',
+      variants: [
+        { kind: 'number', integer: true, min: 1, doc: 'Requests in flight needed at once.', example: '1800' },
+        {
+          kind: 'object',
+          doc: 'A planned traffic; the in flight it needs is rate × the mean latency measured at that load.',
+          required: ['rate'],
+          props: {
+            rate: {
+              kind: 'oneOf',
+              doc: 'Planned requests per second (`300`), or per unit: `300/s`, `1200/min`, `90000/h`.',
+              variants: [
+                { kind: 'number', exclusiveMin: 0, doc: 'Requests per second.', example: '300' },
+                { kind: 'string', pattern: NEED_RATE_PATTERN, patternText: 'a rate such as 300/s, 1200/min or 90000/h', doc: 'Requests per second, minute or hour.', example: '300/s' },
+              ],
+            },
+          },
+        },
+      ],
+    },
   },
 };
 

@@ -14,7 +14,15 @@ export interface ModelSpec {
   inflight?: number;
   /** Per-model upper bound for search/ramp; default load.max. */
   max?: number;
+  /** What this model must carry at launch (`need:`); the report weighs the cap against it. */
+  need?: NeedSpec;
 }
+
+/**
+ * A model's need: requests in flight at once, or a planned request rate (per second) that the report turns
+ * into in flight by Little's law (rate × mean latency measured at that load).
+ */
+export type NeedSpec = { inflight: number } | { rate_per_s: number };
 
 export interface UserIdStrategy {
   /** none: no user_id; fixed: always `value`; rotating: `${prefix}${i % count}`. */

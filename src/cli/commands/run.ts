@@ -29,6 +29,7 @@ import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { SeriesRecorder } from '../../measure/series.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
@@ -152,6 +153,7 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
     });
     io.stderr.write(`metrics: ${metricsServer.url}\n`);
   }
+  const series = new SeriesRecorder();
 
   try {
     const result = await runScenario(
@@ -166,6 +168,7 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
         onSample: (s) => {
           samples.write(s);
           feed.onSample(s);
+          series.add(s);
         },
         onStep: (model, step, target, t_us) => samples.record({ kind: 'step', model, step, target, t_us }),
         onLevel: (model) => {
@@ -219,6 +222,7 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
       warnings,
       pricing: scenario.pricing,
       expect: scenario.expect,
+      series: series.result(scenario.models.map((m) => m.name)),
     };
   }
 }
