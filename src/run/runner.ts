@@ -230,7 +230,8 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
         rec.endedBy = 'decided_429';
         break;
       }
-      if (r.driver.admitted >= d.level) {
+      // Fresh evidence only: a request sent at this level admitted while the server held the whole level.
+      if (rec.freshHeldAt !== null) {
         rec.endedBy = 'decided_held';
         break;
       }
@@ -248,16 +249,20 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     const result: LevelResult = {
       level: d.level,
       drew429,
-      // Seen held by the server, or kept in flight by the client for the whole hold without a 429 (the same rule
-      // as estimateCap's, so the live search and the report agree).
+      // Held by fresh admissions, or (no admission signal: non-streaming answers) kept in flight by the client for
+      // the whole hold with new requests sent and no 429: the same rule as estimateCap's, so both agree.
       confirmed: levelHeld({
         peak_admitted: rec.peakAdmittedCount,
         target_inflight: d.level,
         achieved_inflight: rec.achievedAt(deps.clock.nowUs()),
         rate_limited: drew429 ? 1 : 0,
+        fresh_held: rec.freshHeldAt !== null,
+        fresh_peak_admitted: rec.freshPeakAdmitted,
+        sent: rec.sentRequests,
       }),
-      peakAdmitted: rec.peakAdmittedCount,
+      peakAdmitted: rec.freshPeakAdmitted,
       recheck: d.recheck,
+      t_us: deps.clock.nowUs(),
     };
     r.levels.push(result);
     deps.onLevel?.(r.spec.name, result);
