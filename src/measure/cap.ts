@@ -61,6 +61,11 @@ function evidenceOf(s: StepReport): LevelEvidence {
   return { level: s.target_inflight, drew429: s.rate_limited > 0, confirmed: levelHeld(s), peakAdmitted: s.fresh_peak_admitted ?? s.peak_admitted };
 }
 
+/** The most the server was seen admitting at once in some steps: clean levels, and fresh admissions on any level. */
+function seenCap(steps: readonly StepReport[]): number {
+  return Math.max(0, ...steps.map((s) => (s.rate_limited === 0 && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
+}
+
 function isNoise(m: CapMove): boolean {
   return Math.abs(m.from - m.to) <= Math.max(NOISE_MIN, Math.ceil(NOISE_SHARE * Math.max(m.from, m.to)));
 }
@@ -76,17 +81,10 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     level: s.target_inflight,
     verdict: s.rate_limited > 0 ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
   }));
-  const { low, high, moves } = walk(measured.map(evidenceOf));
+  const { low, high, moves: rawMoves } = walk(measured.map(evidenceOf));
   // The evidence since the last move: the cap as it is at the end.
-  const lastMove = moves[moves.length - 1];
+  const lastMove = rawMoves[rawMoves.length - 1];
   const epoch = lastMove ? measured.slice(lastMove.at) : measured;
-  const noisyMoves = moves.filter(isNoise);
-  const bigMoves = moves.filter((m) => !isNoise(m));
-  const moved = moves.length > 0;
-  // Keeps moving: the search gave up on contradictions, or the cap moved more than once (a drop then a rise is two).
-  const moving = bigMoves.length > 0 && (opts.unclear === true || bigMoves.length > 2);
-  const noisy = !moving && noisyMoves.length > 0;
-
   const heldOnLimited = Math.max(0, ...epoch.filter((s) => s.rate_limited > 0).map((s) => s.fresh_peak_admitted ?? s.peak_admitted));
   const reportedEpoch = epoch.filter((s) => s.server_reported !== null).map((s) => s.server_reported as number);
   const reportedAll = measured.filter((s) => s.server_reported !== null).map((s) => s.server_reported as number);
@@ -96,17 +94,20 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   let estimate: number | null = null;
   let status: CapEstimate['status'];
   let unclearReason: string | null = null;
-  const levelsSeen = measured.map((s) => s.target_inflight);
+  const levelsSeen = epoch.map((s) => s.target_inflight);
+  const bracketAt = evidence.length;
   if (high === null) {
     const top = Math.max(0, ...levelsSeen);
-    const topStep = measured.filter((s) => s.target_inflight === top);
+    const topStep = epoch.filter((s) => s.target_inflight === top);
     const topHeld = topStep.some((s) => levelHeld(s));
     status = topHeld || !measured.length ? 'not_reached' : 'unclear';
     if (!measured.length) evidence.push('No request was measured.');
     else if (topHeld) evidence.push(`No 429 at any level up to ${top} in flight: the cap is above what was tried.`);
     else {
       unclearReason = 'not_held';
-      const clientHeld = topStep.some((s) => s.achieved_inflight >= HELD_SHARE * s.target_inflight);
+      // Raising max_tokens helps only when requests ended too soon by finishing; a level the client kept in flight,
+      // or whose requests mostly failed (503s, timeouts), says something else.
+      const clientHeld = topStep.some((s) => s.achieved_inflight >= HELD_SHARE * s.target_inflight || s.error_rate >= 0.5);
       evidence.push(
         clientHeld
           ? `No 429 up to ${top} in flight, and dsprobe kept that level in flight, but the server admitted at most ${low ?? 0} ` +
@@ -132,15 +133,27 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     if (heldOnLimited > 0) evidence.push(`On levels that drew 429s the server held at most ${heldOnLimited} requests open at once.`);
   }
 
-  // Moves and noise.
+  const bracketEnd = evidence.length;
+  // Moves and noise: each contradiction splits the run into epochs; the cap an epoch showed is the most the server
+  // was seen admitting at once in it (the final epoch: the estimate). A small change reads as a noisy edge, a
+  // large one as a move.
+  const cuts = [0, ...rawMoves.map((m) => m.at), measured.length];
+  const shown = cuts.slice(0, -1).map((c, i) => seenCap(measured.slice(c, cuts[i + 1])));
+  if (estimate !== null && shown.length) shown[shown.length - 1] = estimate;
+  const moves: CapMove[] = rawMoves.map((m, i) => ({ ...m, from: shown[i] ?? m.from, to: shown[i + 1] ?? m.to }));
+  const noisyMoves = moves.filter(isNoise);
+  const bigMoves = moves.filter((m) => !isNoise(m));
+  const moved = moves.length > 0;
+  // Keeps moving: the search gave up on contradictions, or the cap moved more than twice (a drop then a rise is two).
+  const moving = bigMoves.length > 0 && (opts.unclear === true || bigMoves.length > 2);
+  const noisy = !moving && noisyMoves.length > 0;
   let band: [number, number] | null = null;
   let bandRate: number | null = null;
   const tOf = (m: CapMove) => history[m.at]?.t_ms ?? 0;
   for (const m of bigMoves) {
     evidence.push(
-      m.direction === 'drop'
-        ? `The cap dropped: ${m.from} had been clean, then ${m.to} drew a 429 at t=${(tOf(m) / 1000).toFixed(1)} s.`
-        : `The cap rose: ${m.from} had drawn a 429, then ${m.to} was clean at t=${(tOf(m) / 1000).toFixed(1)} s.`,
+      `The cap ${m.to < m.from ? 'dropped' : 'rose'} from ~${m.from} to ~${m.to} at t=${(tOf(m) / 1000).toFixed(1)} s ` +
+        `(level ${measured[m.at]?.target_inflight} ${m.direction === 'drop' ? 'drew a 429 after a level at or above it had been clean' : 'was clean after a level at or below it had drawn a 429'}).`,
     );
   }
   if (moving) {
@@ -150,7 +163,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     estimate = null;
     evidence.push(`unclear: moving. The cap kept moving during the run, between ${Math.min(...edges)} and ${Math.max(...edges)}: no single figure is true.`);
   } else if (noisy) {
-    const involved = noisyMoves.flatMap((m) => [m.from, m.to]);
+    const involved = noisyMoves.flatMap((m) => [m.from, m.to, measured[m.at]?.target_inflight ?? m.to]);
     const over = measured.filter((s) => s.rate_limited > 0).map((s) => s.target_inflight);
     const clean = measured.filter((s) => s.rate_limited === 0 && levelHeld(s)).map((s) => s.target_inflight);
     const lo = Math.min(...involved, ...over.filter((l) => l <= Math.max(...involved)));
@@ -166,7 +179,10 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     // Never an exact edge the data contradicts: the estimate is the highest level below the band that stayed clean.
     const below = measured.filter((s) => s.target_inflight < lo && levelHeld(s)).map((s) => s.target_inflight);
     estimate = below.length ? Math.max(...below) : lo > 1 ? lo - 1 : null;
-    if (status === 'unclear' && unclearReason === null) status = 'found';
+    // The bracket's sentences describe one epoch of a noisy edge: replaced by the band.
+    evidence.splice(bracketAt, bracketEnd - bracketAt);
+    status = estimate !== null ? 'found' : 'unclear';
+    unclearReason = estimate !== null ? null : 'noisy';
   } else if (opts.unclear && !moves.length) {
     status = 'unclear';
     unclearReason = unclearReason ?? 'search';
@@ -213,7 +229,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     history,
     band,
     band_429_rate: bandRate,
-    moves: moves.map((m) => ({ t_ms: tOf(m), from: m.from, to: m.to, direction: m.direction })),
+    moves: moves.map((m) => ({ t_ms: tOf(m), from: m.from, to: m.to, direction: m.to < m.from ? 'drop' : 'rise' })),
     unclear_reason: status === 'unclear' ? (unclearReason ?? 'search') : null,
     server_reported_counts: serverCounts,
     cause: cause.cause,

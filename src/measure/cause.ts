@@ -23,12 +23,28 @@ export function explainCause(
   const keys = Math.max(...steps.map((s) => s.by_key?.length ?? 1));
   const users = Math.max(...steps.map((s) => (s.by_user ?? []).filter((u) => u.id !== '').length));
   const withFigure = over.filter((s) => s.server_reported !== null);
+  // The figure counts what the limiter that refused counts: compare it with the total held, each key's and each
+  // user_id's own count on the same step (latest steps first).
+  for (const st of [...withFigure].reverse()) {
+    const fig = st.server_reported as number;
+    const total = st.peak_admitted;
+    if (agree(fig, total)) continue;
+    const keyHit = keys > 1 ? (st.by_key ?? []).find((k) => k.rate_limited > 0 && agree(k.peak_open, fig)) : undefined;
+    if (keyHit) {
+      return { cause: 'per_key_caps', evidence: [`Separate caps per key (keys of separate accounts): 429s quoted ${fig}, what key ${keyHit.id} alone held (${keyHit.peak_open}), not the ${total} held in all.`, keyTable(st.by_key ?? [])] };
+    }
+    const userHit = users > 1 ? (st.by_user ?? []).find((u) => u.id !== '' && u.rate_limited > 0 && agree(u.peak_open, fig)) : undefined;
+    if (userHit) {
+      return {
+        cause: 'per_user_id_cap',
+        evidence: [`A per-user_id cap: 429s quoted ${fig}, what user_id "${userHit.id}" alone held (${userHit.peak_open}), not the ${total} held in all; the 429s follow each user_id's own count.`],
+      };
+    }
+  }
   const last = withFigure[withFigure.length - 1];
   if (last) {
     const fig = last.server_reported as number;
     const total = last.peak_admitted;
-    const keyHit = (last.by_key ?? []).find((k) => k.rate_limited > 0 && agree(k.peak_open, fig));
-    const userHit = (last.by_user ?? []).find((u) => u.id !== '' && u.rate_limited > 0 && agree(u.peak_open, fig));
     if (agree(fig, total)) return account(keys, users, `the server's figure (${fig}) matches the ${total} dsprobe held at once`);
     if (fig > total) {
       return {
@@ -37,15 +53,6 @@ export function explainCause(
           `The server counted ${fig} open while dsprobe held at most ${total} on that level: other traffic may share this account's cap ` +
             '(other keys, services or CI jobs of the account).',
         ],
-      };
-    }
-    if (keys > 1 && keyHit) {
-      return { cause: 'per_key_caps', evidence: [`Separate caps per key (keys of separate accounts): 429s quoted ${fig}, what key ${keyHit.id} alone held (${keyHit.peak_open}), not the ${total} held in all.`, keyTable(last.by_key ?? [])] };
-    }
-    if (users > 1 && userHit) {
-      return {
-        cause: 'per_user_id_cap',
-        evidence: [`A per-user_id cap: 429s quoted ${fig}, what user_id "${userHit.id}" alone held (${userHit.peak_open}), not the ${total} held in all; the 429s follow each user_id's own count.`],
       };
     }
     return { cause: 'unclear', evidence: [`The server's figure (${fig}) is below the ${total} dsprobe held and matches no key's or user_id's count: cause unclear.`] };

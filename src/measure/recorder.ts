@@ -150,10 +150,15 @@ export class StepRecorder {
 
   /** Peaks of admitted-and-open requests per key and per user_id (driver hook, on each admission). */
   openPeaks(keyIndex: number, keyOpen: number, userId: string, userOpen: number): void {
-    const k = this.row(this.byKey, String(keyIndex));
-    if (keyOpen > k.peak_open) k.peak_open = keyOpen;
-    const u = this.row(this.byUser, userId);
-    if (userOpen > u.peak_open) u.peak_open = userOpen;
+    // keyIndex < 0 / userId "\u0000": only the other one is being seeded.
+    if (keyIndex >= 0) {
+      const k = this.row(this.byKey, String(keyIndex));
+      if (keyOpen > k.peak_open) k.peak_open = keyOpen;
+    }
+    if (userId !== '\u0000') {
+      const u = this.row(this.byUser, userId);
+      if (userOpen > u.peak_open) u.peak_open = userOpen;
+    }
   }
 
   /** When the level was proven held by fresh evidence (µs), or null. */

@@ -124,6 +124,9 @@ export class ModelDriver {
     if (prev) prev.endUs = now;
     const rec = new StepRecorder(this.model, this.steps.length, level, now, this.inflightCount);
     rec.admitted(this.admittedOpen);
+    // Per-key / per-user peaks start from what is already open (the server counts those too).
+    for (const [k, n] of this.openKey) if (n > 0) rec.openPeaks(k, n, '\u0000', 0);
+    for (const [u, n] of this.openUser) if (n > 0) rec.openPeaks(-1, 0, u, n);
     this.steps.push(rec);
     this.deps.onStep?.(this.model, rec.index, level, now);
     this.stepLimited = 0;
