@@ -68,6 +68,8 @@ export interface Sample {
   /** Keep-alive units seen before the first real data: blank lines (non-stream) or `: keep-alive` comments (SSE). */
   keepalives: number;
   first_keepalive_us?: number;
+  /** The last keep-alive unit before the first real data (non-stream: the last leading blank line). */
+  last_keepalive_us?: number;
   /** First body data that is not a keep-alive. */
   first_data_us?: number;
   /** First reasoning or answer token. */
@@ -145,6 +147,18 @@ export interface ErrorGroup {
   message: string;
 }
 
+/** One row of a step's breakdown per API key (`id` = key index) or per user_id (`id` = the user_id, "" = none). */
+export interface Breakdown {
+  id: string;
+  /** Requests sent in the step. */
+  requests: number;
+  /** Requests that got a non-429 status below 400. */
+  admitted: number;
+  rate_limited: number;
+  /** Most of this key's / user_id's requests admitted and open at once during the step. */
+  peak_open: number;
+}
+
 /** Statistics for one step (load level) of one model. */
 export interface StepReport {
   index: number;
@@ -189,7 +203,38 @@ export interface StepReport {
   histograms: HistogramSet;
   /** Highest concurrency figure quoted by the server in 429 messages during this step, if any. */
   server_reported: number | null;
+  /**
+   * Fresh evidence that the level is clean: a request sent in this step was admitted while the admitted-and-open
+   * count (itself included) reached the target. Old requests still open prove nothing about now.
+   */
+  fresh_held?: boolean;
+  /** Most admitted-and-open requests at the admission of a request sent in this step. */
+  fresh_peak_admitted?: number;
+  /** Requests sent in this step (counted at send; `requests` counts those that finished). */
+  sent?: number;
+  /** The time this step's requests ran, first send to last end, ms: throughput is computed over it. */
+  active_ms?: number;
+  /** Server errors (5xx, queue-timeout bodies) and timeouts: how many, and the shortest and longest wait before them, ms. */
+  failed_after_wait?: { count: number; min_ms: number; max_ms: number } | null;
+  /** Queued requests (keep-alives, no data) that timed out or were closed while queued. */
+  queued_timed_out?: number;
+  /** Lowest in-flight count, measured at send, among this step's requests that saw keep-alives. */
+  queueing_began_at?: number | null;
+  /** Median time to first data of this step's requests that saw no keep-alive (the unqueued baseline), ms. */
+  unqueued_ttfd_ms?: number | null;
+  /** Per API key (index) and per user_id: requests, admitted, 429s, peak open. */
+  by_key?: Breakdown[];
+  by_user?: Breakdown[];
   errors: ErrorGroup[];
+}
+
+/** One decision of the cap search, in run order. */
+export interface CapDecision {
+  /** When the level was decided, ms since run start. */
+  t_ms: number;
+  level: number;
+  /** `clean`: fresh admissions held the level; `over`: a request sent at the level drew a 429; `undecided`. */
+  verdict: 'clean' | 'over' | 'undecided';
 }
 
 export type CapStatus = 'found' | 'not_reached' | 'unclear';
@@ -213,8 +258,24 @@ export interface CapEstimate {
   edge: 'cliff' | 'noisy' | null;
   /** True when evidence suggests the cap changed during the run. */
   moved: boolean;
-  /** The lowest in-flight level at which keep-alive queueing was seen, if any. */
+  /** The lowest in-flight count (at send) at which a request saw keep-alives, if any. */
   queueing_began_at: number | null;
+  /** Every level decision in run order (time, level, verdict). */
+  history?: CapDecision[];
+  /** When `edge` is noisy: the range of levels where admission was uncertain, and the 429 share seen across it. */
+  band?: [number, number] | null;
+  band_429_rate?: number | null;
+  /** How the cap moved: drops and rises, in run order. */
+  moves?: { t_ms: number; from: number; to: number; direction: 'drop' | 'rise' }[];
+  /** Why the status is `unclear`, as a code: `moving`, `noisy`, `not_held`, `below_lowest`, ... or null. */
+  unclear_reason?: string | null;
+  /** What the server's figure counts, in words (it is evidence beside the estimate, not the estimate). */
+  server_reported_counts?: string | null;
+  /**
+   * The cause the evidence supports: `account_cap` (one cap shared by every key), `per_key_caps` (separate accounts),
+   * `per_user_id_cap`, `queue_without_429`, `other_traffic`, or `unclear`.
+   */
+  cause?: string | null;
   /** Evidence in words, one sentence each. */
   evidence: string[];
 }

@@ -6,7 +6,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { ModelSeries, Sample, TimeSeries } from '../types.js';
 import { HIST_MAX_US } from './hist.js';
-import { OWN_ABORTS } from './recorder.js';
+import { isOwnAbort } from './recorder.js';
 
 /** Most buckets per model before the width doubles. */
 export const MAX_BUCKETS = 600;
@@ -59,7 +59,7 @@ export class SeriesRecorder {
     }
     while (list.length <= i) list.push({ ttft: null, latency: null, ok: 0, rate_limited: 0, errors: 0, timeouts: 0 });
     const b = list[i] as Bucket;
-    const ownAbort = s.outcome === 'aborted' && OWN_ABORTS.has(s.detail ?? '');
+    const ownAbort = isOwnAbort(s);
     // The same rule as the step recorder: successes (and dsprobe's own cuts, for TTFT) feed latency.
     if ((s.outcome === 'ok' || ownAbort) && s.first_token_us !== undefined) b.ttft = record(b.ttft, s.first_token_us - s.sent_us);
     if (s.outcome === 'ok') {

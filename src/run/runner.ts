@@ -284,7 +284,8 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
         rec.endedBy = 'decided_429';
         break;
       }
-      if (r.driver.admitted >= d.level) {
+      // Fresh evidence only: a request sent at this level admitted while the server held the whole level.
+      if (rec.freshHeldAt !== null) {
         rec.endedBy = 'decided_held';
         break;
       }
@@ -302,22 +303,26 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     const result: LevelResult = {
       level: d.level,
       drew429,
-      // Seen held by the server, or kept in flight by the client for the whole hold without a 429 (the same rule
-      // as estimateCap's, so the live search and the report agree).
+      // Held by fresh admissions, or (no admission signal: non-streaming answers) kept in flight by the client for
+      // the whole hold with new requests sent and no 429: the same rule as estimateCap's, so both agree.
       confirmed: levelHeld({
         peak_admitted: rec.peakAdmittedCount,
         target_inflight: d.level,
         achieved_inflight: rec.achievedAt(deps.clock.nowUs()),
         rate_limited: drew429 ? 1 : 0,
+        fresh_held: rec.freshHeldAt !== null,
+        fresh_peak_admitted: rec.freshPeakAdmitted,
+        sent: rec.sentRequests,
       }),
-      peakAdmitted: rec.peakAdmittedCount,
+      peakAdmitted: rec.freshPeakAdmitted,
       recheck: d.recheck,
+      t_us: deps.clock.nowUs(),
     };
     r.levels.push(result);
     deps.onLevel?.(r.spec.name, result);
     // Cheap probes: the level is decided, so nothing more of it is worth paying for.
     if (isCheapRun) {
-      await r.driver.cut('level_decided');
+      await r.driver.cutAll('level_decided');
       await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
     }
   }
@@ -347,7 +352,7 @@ async function calibrate(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortS
     await r.driver.waitForChange(deadline, signal);
   }
   cheap.shapes.set(model, 'cheap');
-  await r.driver.cut('calibrated');
+  await r.driver.cutAll('calibrated');
   await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
 }
 
@@ -356,7 +361,7 @@ async function calibrate(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortS
  * request shape (steps marked `ended_by: measure`, so the report prices them apart from the search).
  */
 async function measureAt(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, low: number, cheap: CheapState): Promise<void> {
-  await r.driver.cut('search_done');
+  await r.driver.cutAll('search_done');
   cheap.shapes.set(r.spec.name, 'full');
   for (const f of s.measure_at ?? []) {
     if (signal.aborted) return;

@@ -280,6 +280,7 @@ export class Exchange implements SseHandler {
     const s = this.sample;
     s.keepalives++;
     if (s.first_keepalive_us === undefined) s.first_keepalive_us = this.at;
+    s.last_keepalive_us = this.at;
     this.hooks?.onKeepAlive?.(this.req, this.at);
   }
 
