@@ -86,6 +86,8 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
   const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
   if (summaryFile) checkOutputFile(path.resolve(io.cwd, summaryFile), 'GITHUB_STEP_SUMMARY', false);
 
+  // Set once the run starts; a dying mock or a failed write stops the run through it.
+  let control: RunControl | null = null;
   let mock: MockHandle | null = null;
   let baseUrl: string;
   if (isMock) {
@@ -128,7 +130,6 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
   const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber });
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
-  let control: RunControl | null = null;
   let lastView: RunView | null = null;
   const maxLevel = Math.max(scenario.load.max, ...scenario.models.map((m) => m.max ?? 0));
   const fdWarn = fdWarning(maxLevel * scenario.models.length);
