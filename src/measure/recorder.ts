@@ -6,7 +6,7 @@ import { OUTCOMES, type ErrorGroup, type Outcome, type Sample, type StepReport, 
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
-export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped']);
+export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped', 'run_ended']);
 
 /** Error groups kept per step (by outcome/status/detail); further distinct groups are only counted. */
 const MAX_ERROR_GROUPS = 20;
