@@ -136,3 +136,35 @@ describe('the open-loop executor on a manual clock', () => {
     );
   }, 120_000);
 });
+
+describe('rate-mode thresholds on a rehearsal', () => {
+  test('per-policy forms, the default policy, and the recommendation', async () => {
+    const { evaluateThresholds } = await import('../../src/measure/thresholds.js');
+    const s = scenario(
+      'load: { mode: rate, arrival: constant, rate: 400/s, duration: 500ms, drain: 500ms }\n' +
+        'policies: { none: {}, pool: { pool: 4 } }\n' +
+        'expect:\n  - success_rate >= 99%\n',
+    );
+    // Cap 5, 10 ms each: 500/s at most; 400/s offered keeps about 4 in flight, so `none` sometimes draws 429s
+    // (Poisson-free here, but arrivals and ends align) while a pool of 4 never does.
+    const { report } = await rehearse(s, (clock) => clockServer({ cap: 4, durationUs: 12_000, clock }));
+    const rh = report.rehearsal!;
+    expect(rh.recommendation.policy).toBe('pool');
+    expect(rh.recommendation.pool).toBe(4);
+    const specs = [
+      'rate_429(policy == pool) == 0',
+      'rate_429(m, policy == none) > 0',
+      'goodput(m, policy == pool) >= 100/s',
+      'p99(latency, m, policy == pool) < 1s',
+      'p99(app_latency, policy == pool) >= 12ms',
+      'success_rate >= 99%',
+      'amplification(policy == pool) == 1',
+      'amplification(policy == none) > 1', // attempts per success: a failed attempt costs without succeeding
+      'goodput(policy == nope) > 0',
+    ].map((expression) => ({ expression, abort_on_fail: false }));
+    const res = evaluateThresholds(specs, report);
+    expect(res.map((r) => r.passed), JSON.stringify(res, null, 1)).toEqual([true, true, true, true, true, true, true, true, false]);
+    expect(res[5]!.note).toMatch(/policy pool \(the recommended one\)/);
+    expect(res[8]!.note).toMatch(/policy nope is not in this report/);
+  });
+});
