@@ -69,8 +69,7 @@ export function renderHtml(report: Report): string {
 <p class="meta">${e(r.started_at)} · ${fmtMs(r.duration_ms)} · ${e(r.mode)} mode · ${models.length} model${models.length === 1 ? '' : 's'} · target ${e(r.target.url)}${r.shards ? ` · ${fmtInt(r.shards)} shards merged` : ''}</p>
 </header>
 ${banners(r)}
-${headlineSection(r)}
-${rehearsalSection(r)}
+${headlineSection(r)}${rehearsalSection(r)}
 <h2>Where the 429s start</h2>
 <div id="chart-429"></div>
 <h2>Latency and queueing by model</h2>

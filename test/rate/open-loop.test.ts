@@ -168,3 +168,22 @@ describe('rate-mode thresholds on a rehearsal', () => {
     expect(res[8]!.note).toMatch(/policy nope is not in this report/);
   });
 });
+
+describe('a model mix in rate mode', () => {
+  test('arrivals split by weight; per-model figures add up to the total', async () => {
+    const { parseScenario } = await import('../../src/scenario/index.js');
+    const s = parseScenario('target: { url: mock }\nmodels: { a: { weight: 3 }, b: { weight: 1 } }\nload: { mode: rate, rate: 400/s, duration: 1s, drain: 200ms }\npolicy: { pool: 6 }\n', 'mix.yaml').scenario!;
+    const { report, samples } = await rehearse(s, (clock) => clockServer({ cap: 100, durationUs: 10_000, clock }));
+    const p = report.rehearsal!.policies[0]!;
+    const [a, b] = p.models;
+    expect(a!.model).toBe('a');
+    expect(a!.arrivals + b!.arrivals).toBe(p.total.arrivals);
+    expect(a!.ok + b!.ok).toBe(p.total.ok);
+    expect(a!.arrivals / p.total.arrivals).toBeGreaterThan(0.65);
+    expect(a!.arrivals / p.total.arrivals).toBeLessThan(0.85);
+    expect(p.total.model).toBe('all');
+    expect(samples.filter((x) => x.model === 'b')).toHaveLength(b!.attempts);
+    // One step per model for the policy, holding that model's attempts.
+    expect(report.models.map((m) => m.steps[0]!.requests)).toEqual([a!.attempts, b!.attempts]);
+  });
+});
