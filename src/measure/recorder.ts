@@ -6,7 +6,7 @@ import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Sample, t
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
-export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated']);
+export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated', 'run_ended']);
 
 /** True for an abort dsprobe did on purpose, with or without an answer (`step_down`, `step_down_before_any_answer`). */
 export function isOwnAbort(s: Pick<Sample, 'outcome' | 'detail'>): boolean {

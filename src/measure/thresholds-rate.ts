@@ -26,7 +26,20 @@ export function defaultPolicy(r: RehearsalReport): PolicyReport | undefined {
 
 /** True when an expression needs a rehearsal to be measured (rate-mode metric, app-level field, or a policy). */
 export function needsRehearsal(ast: ThresholdAst): boolean {
-  return ast.metric === 'goodput' || ast.metric === 'amplification' || ast.field === 'app_latency' || ast.field === 'queue_wait' || ast.policy !== undefined;
+  return ast.metric === 'goodput' || ast.metric === 'amplification' || ast.field === 'app_latency' || ast.field === 'queue_wait';
+}
+
+/**
+ * Rate mode, per-attempt metrics (rate_429, error_rate, percentiles of the steps' fields): the steps of the policy
+ * judged (named, or the default one). Each model has one step per policy, marked `ended_by: policy NAME`.
+ */
+export function policySteps(ast: ThresholdAst, report: Pick<Report, 'rehearsal'>): { keep: (s: { ended_by: string }) => boolean; note?: string } | { error: string } {
+  const r = report.rehearsal;
+  if (!r) return ast.policy === undefined ? { keep: () => true } : { error: 'policy == NAME only applies in rate mode (load.mode: rate)' };
+  const p = ast.policy !== undefined ? r.policies.find((x) => x.name === ast.policy) : defaultPolicy(r);
+  if (!p) return { error: ast.policy !== undefined ? `policy ${ast.policy} is not in this report (policies: ${r.policies.map((x) => x.name).join(', ')})` : 'no policy ran' };
+  const keep = (s: { ended_by: string }) => s.ended_by === `policy ${p.name}`;
+  return ast.policy === undefined && r.policies.length > 1 ? { keep, note: `policy ${p.name}${p.name === r.recommendation.policy ? ' (the recommended one)' : ' (the most goodput; none was recommended)'}` } : { keep };
 }
 
 /** Measures an expression on one policy of a rehearsal (`policy` given), or picks it as described above. */

@@ -65,7 +65,7 @@ export function rehearsalSection(report: Report): string {
   });
   const stages = r.stages.map((s) => `${s.rate}/s for ${fmtMs(s.hold_ms)}`).join(', then ');
   const rec = r.recommendation;
-  return `<h2>Client policies at this traffic</h2>
+  return `\n<h2>Client policies at this traffic</h2>
 <p class="muted">${fmtInt(r.arrivals)} ${e(r.arrival)} arrivals (${e(stages)}), replayed for every policy in turn. Goodput counts requests that succeeded while arrivals came; application latency runs from the scheduled arrival to the answer (client queue, backoff and every attempt included); 429 and error rates are per attempt, as the server saw them.</p>
 <div class="banner${rec.policy ? '' : ' bad'}" id="rh-recommendation"><strong>Recommendation:</strong> ${e(rec.policy ? rec.text : `none. ${rec.text}`)} <small>(criteria: ${e(rec.criteria.join(', '))})</small></div>
 <div class="table-wrap"><table id="rh-table"><thead><tr><th>policy</th><th>goodput</th><th>p99 app latency</th><th>success</th><th>429 / attempt</th><th>errors / attempt</th><th>attempts / success</th><th>p50 app latency</th><th>p99 attempt latency</th><th>queue wait p99 / max length</th><th>$ / success</th><th>breaker</th><th>shed</th></tr></thead>

@@ -1,6 +1,7 @@
 /**
- * Rate mode end to end: the real CLI against the real mock over loopback, cap 20 and a fixed 200 ms per request
- * (so the account serves 100 requests/s), offered 150 arrivals/s: in-flight demand 1.5× the cap.
+ * Rate mode end to end: the real CLI against the real mock over loopback, cap 20 and a fixed 1 s per request
+ * (so the account serves 20 requests/s), offered 30 arrivals/s: in-flight demand 1.5× the cap. Requests are long
+ * so that a busy machine's lag (tens of ms) stays small beside them.
  */
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -11,17 +12,17 @@ name: rehearsal-test
 target: { url: mock }
 models: { deepseek-v4-flash: {} }
 request: { prompt_tokens: 50, max_tokens: 8, stream: true }
-load: { mode: rate, arrival: poisson, rate: 150/s, duration: 3s, drain: 2s }
+load: { mode: rate, arrival: poisson, rate: 30/s, duration: 6s, drain: 3s }
 policies:
   none: {}
   pool: { pool: 19, queue_timeout: 1s }
-  backoff: { retry: { max_attempts: 4, backoff: { base: 100ms, max: 1s, jitter: full } } }
+  backoff: { retry: { max_attempts: 4, backoff: { base: 500ms, max: 2s, jitter: full } } }
 expect:
   - rate_429(deepseek-v4-flash, policy == pool) == 0
   - amplification(policy == backoff) > 1
 mock:
   caps: { deepseek-v4-flash: 20 }
-  latency: { prefill_overhead: 40ms, prefill_per_token: 0, inter_token: 20ms, jitter: 0, answer_tokens: { min: 8, max: 8 }, load_slowdown: 0, flush_interval: 0 }
+  latency: { prefill_overhead: 200ms, prefill_per_token: 0, inter_token: 100ms, jitter: 0, answer_tokens: { min: 8, max: 8 }, load_slowdown: 0, flush_interval: 0 }
 seed: 3
 `;
 
@@ -36,10 +37,10 @@ describe('rate mode against the mock at 1.5x the cap', () => {
     const [none, pool, backoff] = rep.rehearsal!.policies.map((p) => p.total);
     // Every arrival of the same seeded schedule, under each policy.
     expect(none!.arrivals).toBe(pool!.arrivals);
-    expect(none!.arrivals).toBeGreaterThan(350);
+    expect(none!.arrivals).toBeGreaterThan(140);
     // none: demand is 1.5x the cap, so about a third of the arrivals draw a 429 (and fail: no retry).
     expect(none!.rate_429).toBeGreaterThan(0.2);
-    expect(none!.rate_429).toBeLessThan(0.45);
+    expect(none!.rate_429).toBeLessThan(0.5);
     expect(none!.failed_by_outcome.rate_limited).toBe(none!.failed);
     // pool of 19 (95 % of 20): never a 429, and it serves what 19 slots serve: 19 / latency.
     expect(pool!.rate_429).toBe(0);

@@ -136,3 +136,54 @@ describe('the open-loop executor on a manual clock', () => {
     );
   }, 120_000);
 });
+
+describe('rate-mode thresholds on a rehearsal', () => {
+  test('per-policy forms, the default policy, and the recommendation', async () => {
+    const { evaluateThresholds } = await import('../../src/measure/thresholds.js');
+    const s = scenario(
+      'load: { mode: rate, arrival: constant, rate: 400/s, duration: 500ms, drain: 500ms }\n' +
+        'policies: { none: {}, pool: { pool: 4 } }\n' +
+        'expect:\n  - success_rate >= 99%\n',
+    );
+    // Cap 5, 10 ms each: 500/s at most; 400/s offered keeps about 4 in flight, so `none` sometimes draws 429s
+    // (Poisson-free here, but arrivals and ends align) while a pool of 4 never does.
+    const { report } = await rehearse(s, (clock) => clockServer({ cap: 4, durationUs: 12_000, clock }));
+    const rh = report.rehearsal!;
+    expect(rh.recommendation.policy).toBe('pool');
+    expect(rh.recommendation.pool).toBe(4);
+    const specs = [
+      'rate_429(policy == pool) == 0',
+      'rate_429(m, policy == none) > 0',
+      'goodput(m, policy == pool) >= 100/s',
+      'p99(latency, m, policy == pool) < 1s',
+      'p99(app_latency, policy == pool) >= 12ms',
+      'success_rate >= 99%',
+      'amplification(policy == pool) == 1',
+      'amplification(policy == none) > 1', // attempts per success: a failed attempt costs without succeeding
+      'goodput(policy == nope) > 0',
+    ].map((expression) => ({ expression, abort_on_fail: false }));
+    const res = evaluateThresholds(specs, report);
+    expect(res.map((r) => r.passed), JSON.stringify(res, null, 1)).toEqual([true, true, true, true, true, true, true, true, false]);
+    expect(res[5]!.note).toMatch(/policy pool \(the recommended one\)/);
+    expect(res[8]!.note).toMatch(/policy nope is not in this report/);
+  });
+});
+
+describe('a model mix in rate mode', () => {
+  test('arrivals split by weight; per-model figures add up to the total', async () => {
+    const { parseScenario } = await import('../../src/scenario/index.js');
+    const s = parseScenario('target: { url: mock }\nmodels: { a: { weight: 3 }, b: { weight: 1 } }\nload: { mode: rate, rate: 400/s, duration: 1s, drain: 200ms }\npolicy: { pool: 6 }\n', 'mix.yaml').scenario!;
+    const { report, samples } = await rehearse(s, (clock) => clockServer({ cap: 100, durationUs: 10_000, clock }));
+    const p = report.rehearsal!.policies[0]!;
+    const [a, b] = p.models;
+    expect(a!.model).toBe('a');
+    expect(a!.arrivals + b!.arrivals).toBe(p.total.arrivals);
+    expect(a!.ok + b!.ok).toBe(p.total.ok);
+    expect(a!.arrivals / p.total.arrivals).toBeGreaterThan(0.65);
+    expect(a!.arrivals / p.total.arrivals).toBeLessThan(0.85);
+    expect(p.total.model).toBe('all');
+    expect(samples.filter((x) => x.model === 'b')).toHaveLength(b!.attempts);
+    // One step per model for the policy, holding that model's attempts.
+    expect(report.models.map((m) => m.steps[0]!.requests)).toEqual([a!.attempts, b!.attempts]);
+  });
+});

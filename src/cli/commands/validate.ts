@@ -13,7 +13,9 @@ import { parseScenario, formatDuration, readScenarioText, shortList, type Scenar
 export function scenarioSummary(s: Scenario): string {
   const models = s.models.map((m) => `${m.name}${m.inflight !== undefined ? ` @${m.inflight}` : s.load.mode === 'ramp' && s.models.length > 1 ? ` ×${m.weight}` : ''}`).join(', ');
   const load =
-    s.load.mode === 'search'
+    s.load.mode === 'rate' && s.load.rate
+      ? `rate ${s.load.rate.arrival} ${s.load.rate.stages.map((x) => `${x.rate}/s for ${formatDuration(x.hold_ms)}`).join(', then ')}; ${s.policies?.length ?? 1} polic${(s.policies?.length ?? 1) === 1 ? 'y' : 'ies'}: ${(s.policies ?? [{ name: 'none' }]).map((p) => p.name).join(', ')}`
+      : s.load.mode === 'search'
       ? `search ${s.load.start}..${s.load.max} (×${s.load.growth}, ±${s.load.precision}), hold ${formatDuration(s.load.hold_ms)}`
       : s.load.stages
         ? `ramp ${s.load.stages.length} stage(s) up to ${s.load.max}`
