@@ -179,7 +179,9 @@ export const CLIENT_JS = String.raw`
       if (m.need != null) marks.push({ v: m.need / m.cap, color: m.color, dash: [2, 3], label: m.model + ' need ' + fmtInt(m.need) + ' (' + Math.round((m.need / m.cap) * 100) + '% of ' + fmtInt(m.cap) + ')' });
     });
     var xAxis = { label: 'requests in flight ÷ the model\'s own cap', values: function (u, vs) { return vs.map(function (v) { return v == null ? '' : Math.round(v * 100) + '%'; }); } };
-    var cards = [card(box, 'Time to first token by share of cap (solid p99, dashed p50)'), card(box, '429 rate by share of cap')];
+    var left = D.models.filter(function (m) { return ms.indexOf(m) < 0; }).map(modelLabel);
+    var note = left.length ? 'Not drawn (no cap to scale by): ' + left.join(', ') + '.' : null;
+    var cards = [card(box, 'Time to first token by share of cap (solid p99, dashed p50)', note), card(box, '429 rate by share of cap', note)];
     var lat = align(fx.concat(fx), ms.map(function (m, i) { return [fx[i], m.ttft[2]]; }).concat(ms.map(function (m, i) { return [fx[i], m.ttft[0]]; })));
     var series = [{ label: 'share of cap', value: vfmt(fmtFrac) }];
     ms.forEach(function (m) { series.push({ label: m.model + ' TTFT p99', stroke: m.color, width: 2, spanGaps: true, points: { show: true, size: 5 }, value: vfmt(fmtMs) }); });

@@ -39,6 +39,7 @@ export const compareCommand: CliCommand = {
         const names = labels(loaded.map((l) => l.from.path));
         const c = compareReports(loaded.map((l, i) => ({ label: names[i] as string, report: l.report })));
         io.stdout.write(opts.json ? JSON.stringify(c, null, 2) + '\n' : renderCompareText(c));
+        if (opts.json) for (const w of c.warnings) io.stderr.write(`warning: ${w}\n`);
         if (opts.html) {
           const out = resolve(io.cwd, opts.html);
           try {
