@@ -293,3 +293,18 @@ export interface Report {
   /** Shards merged into this report, when produced by `dsprobe merge`. */
   shards?: number;
 }
+
+/** One threshold as written (`expect:` in YAML or `--expect`), owned by the scenario, parsed by measure/thresholds. */
+export interface ThresholdSpec {
+  expression: string;
+  abort_on_fail: boolean;
+  /** Where it was written, for error messages: `file:line:col` or `--expect`. */
+  source?: string;
+}
+
+/** USD per million tokens. */
+export interface Price {
+  input_cache_hit: number;
+  input_cache_miss: number;
+  output: number;
+}

@@ -3,7 +3,7 @@
  * same answer as the run that produced them).
  */
 import type { CapEstimate, StepReport } from '../types.js';
-import { DOCUMENTED_CAPS } from '../scenario/models.js';
+import { DOCUMENTED_CAPS } from '../models.js';
 
 export { DOCUMENTED_CAPS };
 

@@ -6,8 +6,8 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { Problem } from '../errors.js';
 import { describe, type Field, type ObjectField } from './fields.js';
-import { nearest } from './nearest.js';
-import { parseDuration } from './duration.js';
+import { nearest } from '../nearest.js';
+import { parseDuration } from '../time/duration.js';
 import { looksSecret } from './redact.js';
 
 /** Where check() reports, and how it turns nodes into positions. */

@@ -12,11 +12,11 @@ import { scenarioSpec, NAME_PATTERN } from './spec.js';
 import type { Scenario } from './types.js';
 
 export type * from './types.js';
-export { parseDuration, formatDuration } from './duration.js';
+export { parseDuration, formatDuration } from '../time/duration.js';
 export { expandEnv, expandHeaders, DEFAULTS } from './normalise.js';
 export { redactScenario } from './redact.js';
 export { scenarioJsonSchema } from './json-schema.js';
-export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from './models.js';
+export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from '../models.js';
 
 /** Options of parseScenario / readScenario. */
 export interface ScenarioOptions {

@@ -4,7 +4,7 @@
  * Editors pick it up with `# yaml-language-server: $schema=../schema/scenario.schema.json`.
  */
 import type { Field } from './fields.js';
-import { DURATION_PATTERN } from './duration.js';
+import { DURATION_PATTERN } from '../time/duration.js';
 import { scenarioSpec } from './spec.js';
 
 type Json = Record<string, unknown>;

@@ -8,7 +8,7 @@ import { checkThreshold } from '../measure/thresholds.js';
 import { mergePricing } from '../cost/pricing.js';
 import { parseMockConfig } from '../mock/index.js';
 import { whereOf, pathText, type CheckCtx } from './check.js';
-import { retiredModelWarning } from './models.js';
+import { retiredModelWarning } from '../models.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
 
 /** Defaults, in one place (docs/scenario.md lists them). */

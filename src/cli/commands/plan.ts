@@ -8,7 +8,8 @@ import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
 import { readScenario } from '../../scenario/index.js';
-import { estimatePlan, renderPlanText } from '../../cost/index.js';
+import { estimatePlan } from '../../plan/estimate.js';
+import { renderPlanText } from '../../plan/plan-text.js';
 
 interface PlanOptions {
   json?: boolean;

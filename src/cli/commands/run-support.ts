@@ -15,7 +15,8 @@ import { renderHtml } from '../../report/html.js';
 import { renderJUnit } from '../../report/junit.js';
 import { renderMarkdownSummary } from '../../report/markdown.js';
 import { renderJsonSummary } from '../../report/summary-json.js';
-import { estimatePlan, renderPlanText } from '../../cost/index.js';
+import { estimatePlan } from '../../plan/estimate.js';
+import { renderPlanText } from '../../plan/plan-text.js';
 import { runPreflight } from '../preflight.js';
 
 /** Options of `dsprobe run`. */

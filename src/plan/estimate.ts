@@ -14,8 +14,8 @@
  *   longest model's.
  */
 import type { Price, Scenario } from '../scenario/types.js';
-import { documentedCap } from '../scenario/models.js';
-import { rampSteps } from '../plan/ramp.js';
+import { documentedCap } from '../models.js';
+import { rampSteps } from './ramp.js';
 
 /** One model's part of a planned step. */
 export interface PlanModelStep {

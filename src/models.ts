@@ -1,0 +1,28 @@
+/**
+ * What dsprobe knows about DeepSeek's model ids (see DEEPSEEK-API.md): documented per-account caps,
+ * and the retired ids that draw a warning.
+ */
+
+/** DeepSeek's documented per-account concurrency caps, requests in flight. */
+export const DOCUMENTED_CAPS: Readonly<Record<string, number>> = {
+  'deepseek-v4-flash': 2500,
+  'deepseek-v4-pro': 500,
+};
+
+/** Retired model ids (2026-07-24) and what to use instead. */
+export const RETIRED_MODELS: Readonly<Record<string, string>> = {
+  'deepseek-chat': 'deepseek-v4-flash',
+  'deepseek-reasoner': 'deepseek-v4-flash with `request.thinking: true`',
+};
+
+/** The documented cap of a model, or null when DeepSeek documents none for it. */
+export function documentedCap(model: string): number | null {
+  return DOCUMENTED_CAPS[model] ?? null;
+}
+
+/** A warning for a retired model id, or null. */
+export function retiredModelWarning(model: string): string | null {
+  const instead = RETIRED_MODELS[model];
+  if (!instead) return null;
+  return `model \`${model}\` was retired on 2026-07-24 and is no longer served by DeepSeek; use ${instead}`;
+}
