@@ -26,3 +26,15 @@ export function retiredModelWarning(model: string): string | null {
   if (!instead) return null;
   return `model \`${model}\` was retired on 2026-07-24 and is no longer served by DeepSeek; use ${instead}`;
 }
+
+/**
+ * A model id from a short name: `flash` -> `deepseek-v4-flash`, `pro` -> `deepseek-v4-pro`. A name that is
+ * already an id (of the scenario's models or a documented one), or that matches no id or several, is kept
+ * as typed (validation then names it).
+ */
+export function resolveModelName(short: string, known: readonly string[] = []): string {
+  const ids = [...new Set([...known, ...Object.keys(DOCUMENTED_CAPS)])];
+  if (ids.includes(short)) return short;
+  const hits = ids.filter((id) => id.endsWith(`-${short}`));
+  return hits.length === 1 ? hits[0]! : short;
+}

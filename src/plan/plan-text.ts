@@ -2,6 +2,7 @@
  * The plan (plan/estimate.ts) as text for a terminal: the steps, the worst case, the assumptions.
  */
 import type { Scenario } from '../scenario/types.js';
+import { loadMeaning } from '../scenario/mode-keys.js';
 import { formatDuration } from '../time/duration.js';
 import { formatUsd } from '../cost/cost.js';
 import type { PlanEstimate } from './estimate.js';
@@ -12,7 +13,7 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const MAX_ROWS = 40;
 
 /** The plan as text for a terminal: the steps, the worst case, the assumptions. Ends with a newline. */
-export function renderPlanText(s: Pick<Scenario, 'name' | 'models'>, plan: PlanEstimate): string {
+export function renderPlanText(s: Pick<Scenario, 'name' | 'models'> & Partial<Pick<Scenario, 'load'>>, plan: PlanEstimate): string {
   const models = s.models.map((m) => m.name);
   const head = ['step', 'hold', ...models.map((m) => `${m} in-flight`), 'requests', 'tokens', 'usd'];
   const rows: string[][] = plan.steps.map((st) => {
@@ -37,6 +38,7 @@ export function renderPlanText(s: Pick<Scenario, 'name' | 'models'>, plan: PlanE
   const w = plan.worst_case;
   const out: string[] = [];
   out.push(`plan: ${plan.name} (${plan.mode}, target ${plan.target})`);
+  if (s.load) out.push(`  ${loadMeaning(s.load, s.models)}`);
   out.push(...lines);
   out.push('');
   out.push(`worst case: ${int(w.requests)} requests, ${int(w.tokens)} tokens, ${formatUsd(w.usd)}, ${formatDuration(w.duration_ms)}`);

@@ -9,6 +9,7 @@ import { describe, type Field, type ObjectField } from './fields.js';
 import { nearest } from '../nearest.js';
 import { parseDuration } from '../time/duration.js';
 import { looksSecret } from './redact.js';
+import { OVERRIDE_SOURCE } from './overrides.js';
 
 /** Where check() reports, and how it turns nodes into positions. */
 export interface CheckCtx {
@@ -20,6 +21,9 @@ export interface CheckCtx {
 
 /** `file:line:col` of a node's start (or of a raw offset). */
 export function whereOf(ctx: CheckCtx, node: unknown, extra = 0): string | undefined {
+  // A node a command-line override created is reported by the option the user typed.
+  const source = (node as { [OVERRIDE_SOURCE]?: string } | null)?.[OVERRIDE_SOURCE];
+  if (source) return source;
   const range = (node as { range?: [number, number, number] } | null)?.range;
   if (!range) return undefined;
   const { line, col } = ctx.lines.linePos(range[0] + extra);

@@ -10,18 +10,25 @@ import { check } from './check.js';
 import { normalise, type NormaliseCtx } from './normalise.js';
 import { scenarioSpec, NAME_PATTERN } from './spec.js';
 import type { Scenario } from './types.js';
+import { applyOverrides, type ScenarioOverrides } from './overrides.js';
 
 export type * from './types.js';
 export { parseDuration, formatDuration } from '../time/duration.js';
 export { expandEnv, expandHeaders, DEFAULTS } from './normalise.js';
 export { redactScenario } from './redact.js';
 export { scenarioJsonSchema } from './json-schema.js';
+export { loadMeaning } from './mode-keys.js';
+export { parseSetOption, type ScenarioOverride, type ScenarioOverrides } from './overrides.js';
 export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from '../models.js';
 
 /** Options of parseScenario / readScenario. */
 export interface ScenarioOptions {
   /** Environment for `${VAR}` in target.url (defaults to none: references are reported as unset). */
   env?: Record<string, string | undefined>;
+  /** Command-line overrides, applied before validation (scenario/overrides.ts). */
+  overrides?: ScenarioOverrides;
+  /** The file name messages and `scenario.file` show (default: the path read); reports hold no absolute paths. */
+  shownAs?: string;
 }
 
 /** A name from a file name: `scenarios/My Test.yaml` -> `My-Test`. */
@@ -65,6 +72,10 @@ export function parseScenario(
   for (const w of doc.warnings) warnings.push(`${file}: YAML: ${w.message.split('\n')[0]}`);
   if (problems.length) return { problems, warnings };
 
+  if (opts.overrides) {
+    problems.push(...applyOverrides(doc, opts.overrides));
+    if (problems.length) return { problems, warnings };
+  }
   const ctx: NormaliseCtx = { file, doc, lines, problems, warnings, env: opts.env ?? {} };
   const raw = check(doc.contents, scenarioSpec, [], ctx) as Record<string, unknown> | undefined;
   if (raw === undefined) return { problems, warnings };
@@ -116,11 +127,12 @@ export async function readScenario(file: string, opts: ScenarioOptions = {}): Pr
   } catch (e) {
     const code = (e as { code?: string }).code;
     const msg = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read it (${code ?? 'error'})`;
-    throw usageError(`cannot read scenario ${file}: ${msg}`, [
-      { path: '', where: file, message: msg, hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
+    const shown = opts.shownAs ?? file;
+    throw usageError(`cannot read scenario ${shown}: ${msg}`, [
+      { path: '', where: shown, message: msg, hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
     ]);
   }
-  const { scenario, problems } = parseScenario(text, file, opts);
+  const { scenario, problems } = parseScenario(text, opts.shownAs ?? file, opts);
   if (!scenario) throw usageError(`scenario has ${problems.length} problem(s)`, problems);
   return scenario;
 }

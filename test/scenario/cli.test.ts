@@ -47,7 +47,9 @@ describe('validate and plan, in-process', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe(
       'ok scenarios/quickstart.yaml: quickstart: search 100..4000 (×2, ±1), hold 8s; 2 model(s): deepseek-v4-flash, deepseek-v4-pro; openai → the mock\n' +
-        'ok scenarios/ramp.yaml: ramp-example: ramp 20..120 step 10, hold 2s; 2 model(s): deepseek-v4-flash ×3, deepseek-v4-pro ×1; openai → the mock\n',
+        '  search: load.start and load.max are per model (each model searches its own cap from start up to max; models.X.inflight / models.X.max override them for one model)\n' +
+        'ok scenarios/ramp.yaml: ramp-example: ramp 20..120 step 10, hold 2s; 2 model(s): deepseek-v4-flash ×3, deepseek-v4-pro ×1; openai → the mock\n' +
+        '  ramp: load.start, load.step and load.max are the total in flight, split across the models by weight (3:1)\n',
     );
     expect(r.err).toBe('');
   });
