@@ -8,7 +8,7 @@ import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
 import { readScenario } from '../../scenario/index.js';
-import { estimatePlan } from '../../plan/estimate.js';
+import { estimatePlan, roundPlan } from '../../plan/estimate.js';
 import { renderPlanText } from '../../plan/plan-text.js';
 import { addOverrideOptions, overridesOf, type OverrideOptions } from '../overrides.js';
 import { shownPath } from '../paths.js';
@@ -32,7 +32,7 @@ async function planAction(file: string, opts: PlanOptions & OverrideOptions, io:
   const s = await readScenario(path.resolve(io.cwd, file), { env: io.env, shownAs: shownPath(io.cwd, file), ...(overrides ? { overrides } : {}) });
   for (const w of s.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
   const plan = estimatePlan(s, latency === undefined ? {} : { latency_ms: latency });
-  if (opts.json) io.stdout.write(JSON.stringify(plan, null, 2) + '\n');
+  if (opts.json) io.stdout.write(JSON.stringify(roundPlan(plan), null, 2) + '\n');
   else io.stdout.write(renderPlanText(s, plan));
   return EXIT.OK;
 }
