@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Problem } from '../errors.js';
+import { usageError, type Problem } from '../errors.js';
 
 /** One output a command will write. `path` is absolute. */
 export interface OutputPath {
@@ -104,4 +104,14 @@ export function makeOutputDir(dir: string): { cleanup(): void } {
       }
     },
   };
+}
+
+/**
+ * Checks the output files a command was given (`[flag, path as typed]`; unset ones skipped) and throws a
+ * usage error (exit 2) listing every problem, before the command reads or sends anything.
+ */
+export function assertOutputFiles(cwd: string, files: readonly (readonly [string, string | undefined])[]): void {
+  const outputs: OutputPath[] = files.filter((f): f is readonly [string, string] => !!f[1]).map(([flag, p]) => ({ flag, path: path.resolve(cwd, p), kind: 'file' }));
+  const problems = checkOutputs(outputs, { shown: (p) => path.relative(cwd, p) || '.' });
+  if (problems.length) throw usageError(`cannot write ${problems.length} output(s)`, problems);
 }
