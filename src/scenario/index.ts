@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { usageError, type Problem } from '../errors.js';
+import { byPosition, usageError, type Problem } from '../errors.js';
 import { check } from './check.js';
 import { normalise, type NormaliseCtx } from './normalise.js';
 import { scenarioSpec, NAME_PATTERN } from './spec.js';
@@ -83,18 +83,6 @@ export function parseScenario(
   scenario.file = file;
   if (warnings.length) scenario.warnings = [...warnings];
   return problems.length ? { problems: byPosition(problems), warnings } : { scenario, problems, warnings };
-}
-
-/** Problems in file order (line, then column); unpositioned ones last, in the order found. */
-function byPosition(problems: Problem[]): Problem[] {
-  const key = (p: Problem) => {
-    const m = /:(\d+):(\d+)$/.exec(p.where ?? '');
-    return m ? Number(m[1]) * 1e6 + Number(m[2]) : Infinity;
-  };
-  return problems
-    .map((p, i) => ({ p, i, k: key(p) }))
-    .sort((a, b) => a.k - b.k || a.i - b.i)
-    .map((x) => x.p);
 }
 
 function yamlHint(code: string, message: string): string {
