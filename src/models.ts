@@ -38,3 +38,9 @@ export function resolveModelName(short: string, known: readonly string[] = []): 
   const hits = ids.filter((id) => id.endsWith(`-${short}`));
   return hits.length === 1 ? hits[0]! : short;
 }
+
+/**
+ * The Anthropic messages API requires `thinking.budget_tokens` >= 1024 and below `max_tokens`. DeepSeek's
+ * Anthropic surface ignores the budget, but dsprobe sends requests that are valid for the API it speaks.
+ */
+export const ANTHROPIC_MIN_THINKING_BUDGET = 1024;

@@ -9,6 +9,7 @@ import { mergePricing } from '../cost/pricing.js';
 import { parseMockConfig } from '../mock/index.js';
 import { whereOf, pathText, type CheckCtx } from './check.js';
 import { modeKeyWarnings } from './mode-keys.js';
+import { protocolKeyChecks } from './protocol-keys.js';
 import { retiredModelWarning } from '../models.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
 
@@ -320,11 +321,13 @@ export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Sce
   const l = load(raw, ctx);
   perModelChecks({ models: ms, load: l }, ctx);
   modeKeyWarnings(raw, l, ctx);
+  const req = request(raw, ctx);
+  protocolKeyChecks(t.protocol, req, ctx);
   const s: Scenario = {
     name: raw.name ?? defaultName,
     target: t,
     models: ms,
-    request: request(raw, ctx),
+    request: req,
     load: l,
     stop: stop(raw, l.mode),
     expect: expectations(raw, ms.map((m) => m.name), ctx),
