@@ -156,7 +156,7 @@ export interface StepReport {
   /** Step start, ms since run start. */
   start_ms: number;
   duration_ms: number;
-  /** Why the step ended: `hold` (held full time), `decided` (search had enough evidence), `stop_rule`, `interrupted`, `budget`, ... */
+  /** Why the step ended: `hold`, `decided_429`, `decided_held`, `stop_rule`, `interrupted`, `rebuilt`; merged steps join values with `+` (docs/report-schema.md). */
   ended_by: string;
   requests: number;
   ok: number;

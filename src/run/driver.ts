@@ -50,6 +50,8 @@ interface Open {
   admitted: boolean;
   /** Why dsprobe aborted it, when it did. */
   ownAbort?: string;
+  /** Its first token already fed the live TTFT. */
+  ttftLive?: boolean;
 }
 
 /** One model's closed-loop executor. */
@@ -210,6 +212,10 @@ export class ModelDriver {
             this.wake?.();
           }
         },
+        onFirstToken: (_r, atUs, sentUs) => {
+          o.ttftLive = true;
+          rec.firstToken(atUs - sentUs);
+        },
       })
       .then((s) => this.finish(id, o, rec, s, base.system.length + base.prompt.length));
   }
@@ -223,7 +229,7 @@ export class ModelDriver {
     const now = this.deps.clock.nowUs();
     const cur = this.current;
     if (cur) cur.inflight(now, this.inflightCount);
-    rec.add(s);
+    rec.add(s, o.ttftLive);
     this.completed++;
     if (s.outcome === 'rate_limited') {
       this.limited++;
