@@ -176,7 +176,7 @@ export interface StepReport {
   /** Step start, ms since run start. */
   start_ms: number;
   duration_ms: number;
-  /** Why the step ended: `hold` (held full time), `decided` (search had enough evidence), `stop_rule`, `interrupted`, `budget`, ... */
+  /** Why the step ended: `hold`, `decided_429`, `decided_held`, `stop_rule`, `interrupted`, `rebuilt`; merged steps join values with `+` (docs/report-schema.md). */
   ended_by: string;
   requests: number;
   ok: number;
@@ -551,4 +551,19 @@ export interface Report {
   rehearsal?: RehearsalReport;
   /** Latency, errors and timeouts over time per model (absent from reports written before it existed). */
   series?: TimeSeries;
+}
+
+/** One threshold as written (`expect:` in YAML or `--expect`), owned by the scenario, parsed by measure/thresholds. */
+export interface ThresholdSpec {
+  expression: string;
+  abort_on_fail: boolean;
+  /** Where it was written, for error messages: `file:line:col` or `--expect`. */
+  source?: string;
+}
+
+/** USD per million tokens. */
+export interface Price {
+  input_cache_hit: number;
+  input_cache_miss: number;
+  output: number;
 }

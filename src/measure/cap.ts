@@ -5,7 +5,7 @@
 import type { CapDecision, CapEstimate, StepReport } from '../types.js';
 import { walk, type CapMove, type LevelEvidence } from '../evidence.js';
 import { explainCause } from './cause.js';
-import { DOCUMENTED_CAPS } from '../scenario/models.js';
+import { DOCUMENTED_CAPS } from '../models.js';
 
 export { DOCUMENTED_CAPS };
 

@@ -191,7 +191,7 @@ export class StepRecorder {
   }
 
   /** Folds one finished request that was sent during this step. */
-  add(s: Sample): void {
+  add(s: Sample, firstTokenSeenLive = false): void {
     this.requests++;
     this.outcomes[s.outcome]++;
     const st = s.status === undefined ? 'none' : String(s.status);
@@ -219,9 +219,11 @@ export class StepRecorder {
     if (s.outcome === 'ok' || ownAbort) {
       if (s.first_token_us !== undefined) {
         recordUs(this.ttft, s.first_token_us - s.sent_us);
-        // Trimmed here, not only when the progress display reads it: with --quiet nothing reads it.
-        if (this.liveTtft.length >= 2048) this.liveTtft = this.liveTtft.slice(-1024);
-        this.liveTtft.push(s.first_token_us - s.sent_us);
+        if (!firstTokenSeenLive) {
+          // Trimmed here, not only when the progress display reads it: with --quiet nothing reads it.
+          if (this.liveTtft.length >= 2048) this.liveTtft = this.liveTtft.slice(-1024);
+          this.liveTtft.push(s.first_token_us - s.sent_us);
+        }
       }
     }
     if (s.outcome === 'ok') {
@@ -283,6 +285,14 @@ export class StepRecorder {
   }
 
   /** Cheap live figures for the progress display. */
+  /**
+   * A first token arrived, before its request ended: the live TTFT (progress display) counts it at once, so
+   * long streams show their TTFT while they run. The histograms still take it only from the finished Sample.
+   */
+  firstToken(ttftUs: number): void {
+    this.liveTtft.push(ttftUs);
+  }
+
   live(): { requests: number; rate_limited: number; errors: number; ttft_p50_ms: number; ttft_p99_ms: number } {
     if (this.liveTtft.length > 2048) this.liveTtft = this.liveTtft.slice(-1024);
     const xs = [...this.liveTtft].sort((a, b) => a - b);

@@ -12,7 +12,7 @@
  * Time quantities are normalised to milliseconds (a bare number is milliseconds, as in k6), rates to a
  * fraction (1% = 0.01), caps to requests. Errors carry a 1-based column and a hint.
  */
-import { nearest } from '../scenario/nearest.js';
+import { nearest } from '../nearest.js';
 
 export type Comparison = '<' | '<=' | '>' | '>=' | '==' | '!=';
 export type TimeField = 'ttft' | 'latency' | 'keepalive_wait' | 'tpot' | 'app_latency' | 'queue_wait';

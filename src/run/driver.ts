@@ -66,6 +66,8 @@ interface Open {
   cutUnanswered?: boolean;
   keyIndex: number;
   userId: string;
+  /** Its first token already fed the live TTFT. */
+  ttftLive?: boolean;
 }
 
 /**
@@ -294,6 +296,10 @@ export class ModelDriver {
             this.wake?.();
           }
         },
+        onFirstToken: (_r, atUs, sentUs) => {
+          o.ttftLive = true;
+          rec.firstToken(atUs - sentUs);
+        },
       })
       .then((s) => this.finish(id, o, rec, s, base.system.length + base.prompt.length));
   }
@@ -323,7 +329,7 @@ export class ModelDriver {
     const now = this.deps.clock.nowUs();
     const cur = this.current;
     if (cur) cur.inflight(now, this.inflightCount);
-    rec.add(s);
+    rec.add(s, o.ttftLive);
     this.completed++;
     if (s.outcome === 'rate_limited') {
       this.limited++;

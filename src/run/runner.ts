@@ -59,6 +59,8 @@ export interface ModelRun {
   unclear: boolean;
   /** Why this model's run ended. */
   ended: string;
+  /** Set once this model's search decided (the progress display shows it while the model drains). */
+  decided?: { status: 'found' | 'not_reached' | 'unclear'; cap: number | null };
 }
 
 export interface RunResult {
@@ -272,6 +274,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       r.unclear = d.status === 'unclear';
       r.ended = d.why;
       if (s.measure_at?.length && d.status === 'found' && d.low !== null) await measureAt(s, r, deps, signal, d.low, cheap);
+      r.decided = { status: d.status, cap: d.low };
       // This model is done: drain and cut its requests now, not when the slowest model finishes.
       await r.driver.stop(holdUs, 'search_done', signal);
       return;

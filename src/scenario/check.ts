@@ -6,10 +6,11 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { Problem } from '../errors.js';
 import { describe, type Field, type ObjectField } from './fields.js';
-import { nearest } from './nearest.js';
-import { parseDuration } from './duration.js';
+import { nearest } from '../nearest.js';
+import { parseDuration } from '../time/duration.js';
 import { MAX_DURATION_MS, MAX_LIST_ITEMS } from './limits.js';
 import { looksSecret } from './redact.js';
+import { OVERRIDE_SOURCE } from './overrides.js';
 
 /** Where check() reports, and how it turns nodes into positions. */
 export interface CheckCtx {
@@ -21,6 +22,9 @@ export interface CheckCtx {
 
 /** `file:line:col` of a node's start (or of a raw offset). */
 export function whereOf(ctx: CheckCtx, node: unknown, extra = 0): string | undefined {
+  // A node a command-line override created is reported by the option the user typed.
+  const source = (node as { [OVERRIDE_SOURCE]?: string } | null)?.[OVERRIDE_SOURCE];
+  if (source) return source;
   const range = (node as { range?: [number, number, number] } | null)?.range;
   if (!range) return undefined;
   const { line, col } = ctx.lines.linePos(range[0] + extra);

@@ -2,6 +2,7 @@
  * The normalised scenario: what readScenario() returns once a YAML file validated.
  * Every duration is in milliseconds; every default is filled in, so later stages never guess.
  */
+import type { Price, ThresholdSpec } from '../types.js';
 
 export type Protocol = 'openai' | 'anthropic';
 
@@ -136,25 +137,16 @@ export interface StopRules {
   max_error_rate?: number;
 }
 
-/** One threshold as written (`expect:` in YAML or `--expect`), parsed later by measure/thresholds. */
-export interface ThresholdSpec {
-  expression: string;
-  abort_on_fail: boolean;
-  /** Where it was written, for error messages: `file:line:col` or `--expect`. */
-  source?: string;
-}
+/** One threshold as written: a plain type on the ground floor (src/types.ts), so measure/ needs no scenario import. */
+export type { ThresholdSpec } from '../types.js';
 
 export interface Budget {
   max_usd?: number;
   max_tokens?: number;
 }
 
-/** USD per million tokens. */
-export interface Price {
-  input_cache_hit: number;
-  input_cache_miss: number;
-  output: number;
-}
+/** USD per million tokens: a plain type on the ground floor (src/types.ts), so cost/ needs no scenario import. */
+export type { Price } from '../types.js';
 
 /** How the cap search shapes its requests (docs/watch.md, "Cheap probes"). */
 export interface ProbeSpec {

@@ -248,7 +248,10 @@ export class Exchange implements SseHandler {
       if (event === 'ping') return this.keepAlive();
       s.first_data_us = this.at;
     }
+    const f = this.facts as ResponseFacts;
+    const before = f.first_token_us;
     (this.reader as StreamReader).message(event, data, this.at);
+    if (before === undefined && f.first_token_us !== undefined) this.hooks?.onFirstToken?.(this.req, f.first_token_us, s.sent_us);
   }
 
   /** An SSE line or event past the limit: a precise outcome, and the connection is cut. */

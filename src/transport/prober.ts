@@ -62,6 +62,8 @@ export interface ProbeHooks {
   onHeaders?(req: ProbeRequest, status: number, atUs: number): void;
   /** One keep-alive unit arrived before any data. */
   onKeepAlive?(req: ProbeRequest, atUs: number): void;
+  /** The first token (answer or reasoning) of a stream arrived; once per request. */
+  onFirstToken?(req: ProbeRequest, atUs: number, sentUs: number): void;
 }
 
 /** Sends requests; `send` never rejects. */

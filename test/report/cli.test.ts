@@ -80,7 +80,14 @@ describe('dsprobe report', () => {
     const html = readFileSync(join(dir, 'run1', 'report.html'), 'utf8');
     expect(html).toContain('deepseek-v4-flash');
     expect(html).toContain('id="dsprobe-data"');
-    expect(r.stdout.trim()).toBe(join(dir, 'run1', 'report.html'));
+    // Paths on the terminal are relative to the working directory (issue 14).
+    expect(r.stdout.trim()).toBe(join('run1', 'report.html'));
+  });
+
+  it('refuses an output path it cannot write before reading anything (exit 2)', async () => {
+    const r = await cli(['report', 'run1/report.json', '--html', 'run1/report.json/x.html'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--html: run1\/report\.json\/x\.html: cannot write the output file: run1\/report\.json is a file/);
   });
 
   it('writes --html and --json where asked', async () => {

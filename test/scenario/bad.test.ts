@@ -52,7 +52,6 @@ const CASES: [string, string, [string, string, RegExp, RegExp | null][]][] = [
   ['negative price', BASE + 'pricing: { deepseek-v4-flash: { output: -1 } }\n', [['3:41', 'pricing.deepseek-v4-flash.output', /expected a number >= 0/, null]]],
   ['budget must be positive', BASE + 'budget: { max_usd: 0 }\n', [['3:20', 'budget.max_usd', /expected a number > 0/, null]]],
   ['safety_margin below 1', BASE + 'safety_margin: 1\n', [['3:16', 'safety_margin', /expected a number >= 0 and < 1/, null]]],
-  ['mock options without the mock', 'target: { url: "https://api.deepseek.com" }\nmodels: { deepseek-v4-flash: {} }\nmock: { caps: { deepseek-v4-flash: 3 } }\n', [['3:7', 'mock', /only applies when target.url is `mock`/, /url: mock/]]],
   ['mock caps must be whole numbers', BASE + 'mock: { caps: { deepseek-v4-flash: -1 } }\n', [['3:36', 'mock.caps.deepseek-v4-flash', /must be >= 0 \(got -1\)/, null]]],
   ['mock time_scale must be positive', BASE + 'mock: { time_scale: 0 }\n', [['3:21', 'mock.time_scale', /must be > 0 \(got 0\)/, null]]],
   ['unknown mock option (checked by the mock\'s own parser)', BASE + 'mock:\n  latency: { itl_ms: 5 }\n', [['4:14', 'mock.latency.itl_ms', /unknown key/, /inter_token/]]],

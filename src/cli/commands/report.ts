@@ -13,6 +13,8 @@ import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
 import { loadAny } from '../../report/rebuild.js';
 import { renderHtml } from '../../report/html.js';
+import { assertOutputFiles } from '../outputs.js';
+import { shownPath } from '../paths.js';
 
 interface ReportOptions {
   html?: string;
@@ -37,6 +39,7 @@ export const reportCommand: CliCommand = {
       .option('--html <file>', 'write the HTML report here (default: report.html beside the input)')
       .option('--json <file>', 'write the (re)built report.json here')
       .action((input: string, opts: ReportOptions) => {
+        assertOutputFiles(io.cwd, [['--html', opts.html], ['--json', opts.json]]);
         const { report, from } = loadAny(resolve(io.cwd, input));
         // A torn last line (a crash, a kill) is tolerated, and said.
         if (from.kind === 'samples') for (const w of report.warnings) if (w.includes('were skipped')) io.stderr.write(`warning: ${w}\n`);
@@ -64,8 +67,8 @@ export const reportCommand: CliCommand = {
           write(htmlPath, renderHtml(report));
           written.push(htmlPath);
         }
-        const what = from.kind === 'samples' ? `rebuilt from ${from.path}` : `from ${from.path}`;
-        io.stdout.write(`${written.join('\n')}\n`);
+        const what = from.kind === 'samples' ? `rebuilt from ${shownPath(io.cwd, from.path)}` : `from ${shownPath(io.cwd, from.path)}`;
+        io.stdout.write(`${written.map((w) => shownPath(io.cwd, w)).join('\n')}\n`);
         io.stderr.write(`dsprobe report: ${report.models.length} model(s) ${what}\n`);
         for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
         setExit(EXIT.OK);

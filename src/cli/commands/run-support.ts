@@ -15,10 +15,12 @@ import { renderHtml } from '../../report/html.js';
 import { renderJUnit } from '../../report/junit.js';
 import { renderMarkdownSummary } from '../../report/markdown.js';
 import { renderJsonSummary } from '../../report/summary-json.js';
-import { estimatePlan, renderPlanText } from '../../cost/index.js';
+import { estimatePlan } from '../../plan/estimate.js';
+import { renderPlanText } from '../../plan/plan-text.js';
 import { runPreflight } from '../preflight.js';
 import { appendFileChecked, writeFileAtomic } from '../files.js';
 import type { Scrubber } from '../../secrets.js';
+import { shownPath } from '../paths.js';
 
 /** Options of `dsprobe run`. */
 export interface RunOptions {
@@ -30,6 +32,7 @@ export interface RunOptions {
   quiet?: boolean;
   html?: boolean;
   cheap?: boolean;
+  overwrite?: boolean;
   metrics?: string;
 }
 
@@ -114,11 +117,12 @@ export function finishRun(report: Report, s: Scenario, outDir: string, opts: Run
   const text = colourise(renderText(report), Boolean(opts.json ? io.stderr.isTTY : io.stdout.isTTY) && !io.env['NO_COLOR']);
   if (opts.json) {
     io.stderr.write(text);
-    io.stdout.write(JSON.stringify({ ...renderJsonSummary(report), out_dir: outDir }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ ...renderJsonSummary(report), out_dir: shownPath(io.cwd, outDir) }, null, 2) + '\n');
   } else {
     io.stdout.write(text);
   }
-  io.stderr.write(`reports: ${path.join(outDir, 'report.json')}${opts.html !== false ? `, ${path.join(outDir, 'report.html')}` : ''}, ${path.join(outDir, 'samples.ndjson')}\n`);
+  const shown = (name: string) => shownPath(io.cwd, path.join(outDir, name));
+  io.stderr.write(`reports: ${shown('report.json')}${opts.html !== false ? `, ${shown('report.html')}` : ''}, ${shown('samples.ndjson')}\n`);
   return exitCodeOf(report);
 }
 

@@ -30,33 +30,40 @@ import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
+import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
+import { checkOutputs, makeOutputDir, type OutputPath } from '../outputs.js';
+import { reportPath, shownPath } from '../paths.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
   register(program: Command, io: CliIO, setExit) {
-    program
+    const cmd = program
       .command('run')
       .description('run a scenario: ramp in-flight requests or search for each model\'s cap; write reports')
       .argument('<scenario>', 'scenario YAML file')
       .option('-o, --out <dir>', 'output directory (default reports/<name>-<timestamp>/)')
-      .option('-e, --expect <expr...>', 'threshold(s) to check, e.g. "cap(deepseek-v4-flash) >= 2000"')
+      .option('--overwrite', 'write into an --out directory that already holds files')
+      .option('-e, --expect <expr>', 'a threshold to check, e.g. "cap(deepseek-v4-flash) >= 2000" (repeatable)', collect)
       .option('--junit <file>', 'write JUnit XML, one test case per threshold')
       .option('--json', 'print a JSON summary on stdout (progress and tables go to stderr)')
       .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
       .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
-      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
-      .action(async (file: string, opts: RunOptions) => {
+      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided');
+    addOverrideOptions(cmd)
+      .action(async (file: string, opts: RunOptions & OverrideOptions) => {
         setExit(await runAction(file, opts, io));
       });
   },
 };
 
-async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<number> {
+async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo: CliIO): Promise<number> {
   let io = rawIo;
-  // Read the file as the user named it, so problems point at the path they typed.
-  const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
+  // Problems name the file relative to the working directory; the report holds no absolute path.
+  const overrides = overridesOf(opts);
+  const scenario = await readScenario(path.resolve(io.cwd, file), { env: io.env, shownAs: shownPath(io.cwd, file), ...(overrides ? { overrides } : {}) });
+  scenario.file = reportPath(io.cwd, file);
   addExpectations(scenario, opts.expect ?? []);
   if (opts.cheap) applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
@@ -71,18 +78,12 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
   const warnings: string[] = [...(scenario.warnings ?? [])];
   for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
 
-  // The output directory first: a run whose results could not be written must not start.
+  // Every output first: a run whose results could not be written must not start. Nothing is created yet.
   const outDir = path.resolve(io.cwd, opts.out ?? path.join('reports', `${slug(scenario.name)}-${stamp(new Date())}`));
-  try {
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.accessSync(outDir, fs.constants.W_OK);
-  } catch (err) {
-    throw usageError(`cannot write the output directory ${outDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, [
-      { path: '--out', message: 'expected a directory dsprobe can create and write', hint: 'pass --out DIR with a writable path' },
-    ]);
-  }
-  // Every other output too, before anything is sent.
-  if (opts.junit) checkOutputFile(path.resolve(io.cwd, opts.junit), '--junit', true);
+  const outputs: OutputPath[] = [{ flag: '--out', path: outDir, kind: 'dir' }];
+  if (opts.junit) outputs.push({ flag: '--junit', path: path.resolve(io.cwd, opts.junit), kind: 'file' });
+  const outProblems = checkOutputs(outputs, { overwrite: Boolean(opts.overwrite), shown: (p) => shownPath(io.cwd, p) });
+  if (outProblems.length) throw usageError(`cannot write ${outProblems.length} output(s); nothing was sent`, outProblems);
   const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
   if (summaryFile) checkOutputFile(path.resolve(io.cwd, summaryFile), 'GITHUB_STEP_SUMMARY', false);
 
@@ -116,6 +117,8 @@ async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<
     models: scenario.models.map((m) => ({ name: m.name, weight: m.weight })),
     pricing: scenario.pricing,
   };
+  // The folder is made only now, after the confirmation and the pre-flight: a refused run leaves none behind.
+  makeOutputDir(outDir);
   const samplesPath = path.join(outDir, 'samples.ndjson');
   // A failed write stops the run as failed (exit 3); the report names the file without its local folder.
   const samples = openSamplesFile(samplesPath, header, {

@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
 import { DsprobeError, EXIT, formatProblems } from '../../errors.js';
-import { parseScenario, formatDuration, readScenarioText, shortList, type Scenario } from '../../scenario/index.js';
+import { parseScenario, formatDuration, loadMeaning, readScenarioText, shortList, type Scenario } from '../../scenario/index.js';
+import { addOverrideOptions, overridesOf, type OverrideOptions } from '../overrides.js';
+import { shownPath } from '../paths.js';
 
 /** One line describing a valid scenario. */
 export function scenarioSummary(s: Scenario): string {
@@ -29,8 +31,9 @@ export function scenarioSummary(s: Scenario): string {
   return `${s.name}: ${load}; ${s.models.length} model(s): ${models}; ${s.target.protocol} → ${target}${extra.length ? '; ' + extra.join(', ') : ''}`;
 }
 
-async function validateFiles(files: string[], io: CliIO): Promise<number> {
+async function validateFiles(files: string[], opts: OverrideOptions, io: CliIO): Promise<number> {
   let code: number = EXIT.OK;
+  const overrides = overridesOf(opts);
   for (const file of files) {
     let text: string;
     try {
@@ -43,14 +46,15 @@ async function validateFiles(files: string[], io: CliIO): Promise<number> {
       code = EXIT.USAGE;
       continue;
     }
-    const { scenario, problems, warnings } = parseScenario(text, file, { env: io.env });
+    const shown = shownPath(io.cwd, file);
+    const { scenario, problems, warnings } = parseScenario(text, shown, { env: io.env, ...(overrides ? { overrides } : {}) });
     for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     if (!scenario) {
-      io.stderr.write(`${file}: ${problems.length} problem(s)\n${formatProblems(shortList(problems))}\n`);
+      io.stderr.write(`${shown}: ${problems.length} problem(s)\n${formatProblems(shortList(problems))}\n`);
       code = EXIT.USAGE;
       continue;
     }
-    io.stdout.write(`ok ${file}: ${scenarioSummary(scenario)}\n`);
+    io.stdout.write(`ok ${shown}: ${scenarioSummary(scenario)}\n  ${loadMeaning(scenario.load, scenario.models)}\n`);
   }
   return code;
 }
@@ -58,12 +62,13 @@ async function validateFiles(files: string[], io: CliIO): Promise<number> {
 export const validateCommand: CliCommand = {
   name: 'validate',
   register(program: Command, io: CliIO, setExit) {
-    program
+    const cmd = program
       .command('validate')
       .description('check scenario files without sending anything (every problem with file:line:col and a hint)')
-      .argument('<scenario...>', 'scenario YAML file(s)')
-      .action(async (files: string[]) => {
-        setExit(await validateFiles(files, io));
+      .argument('<scenario...>', 'scenario YAML file(s)');
+    addOverrideOptions(cmd)
+      .action(async (files: string[], opts: OverrideOptions) => {
+        setExit(await validateFiles(files, opts, io));
       });
   },
 };

@@ -23,7 +23,7 @@ import { buildReport, type BuildContext } from '../../report/build.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
-import { estimateCheap } from '../../cost/cheap.js';
+import { estimateCheap } from '../../plan/cheap-cost.js';
 import { formatUsd } from '../../cost/cost.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { projectedUsdPerDay, warmStarts, watchRecords, type WatchRecord } from '../../report/watch.js';
