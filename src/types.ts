@@ -567,3 +567,10 @@ export interface Price {
   input_cache_miss: number;
   output: number;
 }
+
+/**
+ * A model's need (scenario `models.X.need`): requests in flight at once, or a planned request rate (per second)
+ * that the report turns into in flight by Little's law (rate × mean latency measured at that load). On the ground
+ * floor so measure/ can read it without importing scenario/.
+ */
+export type NeedSpec = { inflight: number } | { rate_per_s: number };

@@ -7,8 +7,7 @@
  * level under the cap that carries the rate (level ≥ rate × mean latency at that level); its p99 latency
  * gives `need_p99`, the in flight a slow spell needs.
  */
-import type { CapEstimate, Headroom, HeadroomVerdict, StepReport } from '../types.js';
-import type { NeedSpec } from '../scenario/types.js';
+import type { CapEstimate, Headroom, HeadroomVerdict, NeedSpec, StepReport } from '../types.js';
 import { mergeEncoded } from './hist.js';
 
 /** Below this share of the cap to spare, a need that fits is `tight` (the `headroom(MODEL) >= 20%` default). */

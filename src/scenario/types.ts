@@ -19,11 +19,8 @@ export interface ModelSpec {
   need?: NeedSpec;
 }
 
-/**
- * A model's need: requests in flight at once, or a planned request rate (per second) that the report turns
- * into in flight by Little's law (rate × mean latency measured at that load).
- */
-export type NeedSpec = { inflight: number } | { rate_per_s: number };
+import type { NeedSpec } from '../types.js';
+export type { NeedSpec };
 
 export interface UserIdStrategy {
   /** none: no user_id; fixed: always `value`; rotating: `${prefix}${i % count}`. */
