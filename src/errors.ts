@@ -61,3 +61,15 @@ export class DsprobeError extends Error {
 export function usageError(message: string, problems: Problem[] = []): DsprobeError {
   return new DsprobeError('DSP_USAGE', message, EXIT.USAGE, problems);
 }
+
+/** Problems in file order (line, then column); unpositioned ones last, in the order found. */
+export function byPosition(problems: Problem[]): Problem[] {
+  const key = (p: Problem) => {
+    const m = /:(\d+):(\d+)$/.exec(p.where ?? '');
+    return m ? Number(m[1]) * 1e6 + Number(m[2]) : Infinity;
+  };
+  return problems
+    .map((p, i) => ({ p, i, k: key(p) }))
+    .sort((a, b) => a.k - b.k || a.i - b.i)
+    .map((x) => x.p);
+}

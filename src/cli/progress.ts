@@ -3,7 +3,7 @@
  * (CI logs). Polls the run's live view; never on the request hot path.
  */
 import cliProgress from 'cli-progress';
-import type { RunView } from '../run/runner.js';
+import type { ModelRun, RunView } from '../run/runner.js';
 import type { LoopMonitor } from '../run/loop.js';
 import type { CliIO } from './io.js';
 
@@ -19,6 +19,19 @@ interface Line {
   rate429: string;
   ttft: string;
   elapsed: string;
+  /** `running`, or once the model's search decided: `done: cap 2500 (draining 451)`. */
+  state: string;
+}
+
+/** What a model is doing: still searching, or decided and draining what it still has in flight. */
+export function stateOf(m: Pick<ModelRun, 'ended' | 'decided'>, inflight: number): string {
+  if (m.ended === 'running' && !m.decided) return 'running';
+  const draining = inflight > 0 ? ` (draining ${inflight})` : '';
+  const d = m.decided;
+  if (!d) return `done${draining}`;
+  if (d.status === 'found') return `done: cap ${d.cap}${draining}`;
+  if (d.status === 'not_reached') return `done: no cap up to the max${draining}`;
+  return `done: unclear${draining}`;
 }
 
 function lines(view: RunView): Line[] {
@@ -35,6 +48,7 @@ function lines(view: RunView): Line[] {
       rate429: `${(rate * 100).toFixed(1)}%`,
       ttft: live && live.ttft_p50_ms ? `${live.ttft_p50_ms.toFixed(0)}/${live.ttft_p99_ms.toFixed(0)}ms` : '-',
       elapsed,
+      state: stateOf(m, m.driver.inflight),
     };
   });
 }
@@ -46,7 +60,7 @@ export function startProgress(view: RunView, io: CliIO, loop: LoopMonitor, opts:
     const multi = new cliProgress.MultiBar(
       {
         format:
-          '{model} |{bar}| level {level} | in flight {inflight}/{level} (held {admitted}) | 429 {rate429} | ttft p50/p99 {ttft} | {elapsed}',
+          '{model} |{bar}| level {level} | in flight {inflight}/{level} (held {admitted}) | 429 {rate429} | ttft p50/p99 {ttft} | {elapsed} | {state}',
         hideCursor: true,
         clearOnComplete: false,
         stream: io.stderr as unknown as NodeJS.WritableStream,
@@ -79,14 +93,26 @@ export function startProgress(view: RunView, io: CliIO, loop: LoopMonitor, opts:
     const lag = loop.snapshot().delay_p99_ms;
     for (const l of lines(view)) {
       io.stderr.write(
-        `[${l.elapsed}] ${l.model} level=${l.level} inflight=${l.inflight} held=${l.admitted} 429=${l.rate429} ttft_p50/p99=${l.ttft} loop_p99=${lag.toFixed(0)}ms\n`,
+        l.state === 'running'
+          ? `[${l.elapsed}] ${l.model} level=${l.level} inflight=${l.inflight} held=${l.admitted} 429=${l.rate429} ttft_p50/p99=${l.ttft} loop_p99=${lag.toFixed(0)}ms\n`
+          : `[${l.elapsed}] ${l.model} ${l.state} ttft_p50/p99=${l.ttft} loop_p99=${lag.toFixed(0)}ms\n`,
       );
     }
   };
   const t = setInterval(print, 5000);
+  // A model whose search is done says so at once (CI logs), not at the next periodic line.
+  const said = new Set<string>();
+  const watch = setInterval(() => {
+    for (const l of lines(view)) {
+      if (l.state === 'running' || said.has(l.model)) continue;
+      said.add(l.model);
+      io.stderr.write(`[${l.elapsed}] ${l.model} ${l.state}\n`);
+    }
+  }, 250);
   return {
     stop() {
       clearInterval(t);
+      clearInterval(watch);
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * What tokens cost: usage totals per model times the pricing table.
  */
-import type { Price } from '../scenario/types.js';
+import type { Price } from '../types.js';
 import type { TokenTotals } from '../types.js';
 
 /** A run's (or a plan's) cost, USD. */

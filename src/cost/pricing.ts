@@ -2,7 +2,7 @@
  * Prices, USD per million tokens (DEEPSEEK-API.md, "Pricing per million tokens"). Scenarios override them
  * with `pricing:`; reports state which table was used.
  */
-import type { Price } from '../scenario/types.js';
+import type { Price } from '../types.js';
 
 /** DeepSeek's published prices. */
 export const DEFAULT_PRICING: Readonly<Record<string, Price>> = {

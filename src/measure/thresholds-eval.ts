@@ -5,7 +5,8 @@
  */
 import type { Report, StepReport, ThresholdResult } from '../types.js';
 import { mergeEncoded } from './hist.js';
-import type { Comparison, ThresholdAst } from './thresholds-parse.js';
+import type { Comparison, PercentileName, ThresholdAst } from './thresholds-parse.js';
+import { measureRehearsal, needsRehearsal, policySteps } from './thresholds-rate.js';
 
 /** Outcome classes counted by error_rate: failures that are neither 429s nor aborts dsprobe caused itself. */
 const ERROR_OUTCOMES = ['client_error', 'server_error', 'timeout', 'network', 'protocol'] as const;
@@ -39,6 +40,7 @@ export function formatValue(v: number, unit: ThresholdAst['unit']): string {
     return `${Math.round(v / 10) / 100}s`;
   }
   if (unit === 'fraction') return `${Math.round(v * 10000) / 100}%`;
+  if (unit === 'per_s') return `${Math.round(v * 100) / 100}/s`;
   return String(Math.round(v * 100) / 100);
 }
 
@@ -52,6 +54,16 @@ interface Measured {
 }
 
 function measure(ast: ThresholdAst, report: Report): Measured {
+  // Rate mode: application-level metrics and per-policy forms are measured on the rehearsal.
+  if (needsRehearsal(ast) || (report.rehearsal && ast.metric === 'success_rate')) return measureRehearsal(ast, report);
+  if (ast.metric === 'success_rate') {
+    // Outside rate mode: successes / requests as the application sees them (every request is one attempt).
+    if (ast.policy !== undefined) return { actual: null, note: 'policy == NAME only applies in rate mode (load.mode: rate)' };
+    const steps = report.models.filter((m) => ast.model === undefined || m.model === ast.model).flatMap((m) => m.steps).filter((s) => inScope(s, ast));
+    const requests = steps.reduce((a, s) => a + s.requests, 0);
+    if (requests === 0) return { actual: null, note: 'no requests' };
+    return { actual: steps.reduce((a, s) => a + s.ok, 0) / requests };
+  }
   const models = ast.model === undefined ? report.models : report.models.filter((m) => m.model === ast.model);
   if (ast.model !== undefined && models.length === 0) {
     return { actual: null, note: `model ${ast.model} is not in this report (models: ${report.models.map((m) => m.model).join(', ') || 'none'})` };
@@ -66,7 +78,18 @@ function measure(ast: ThresholdAst, report: Report): Measured {
       ? { actual: cap.estimate, note: `cap status is ${cap.status}` }
       : { actual: null, note: `no cap estimate (status ${cap.status})` };
   }
-  const steps = models.flatMap((m) => m.steps).filter((s) => inScope(s, ast));
+  if (ast.metric === 'headroom') {
+    const m = models[0]!;
+    const h = m.headroom;
+    if (!h) return { actual: null, note: `no need given for ${m.model}: add models.${m.model}.need to the scenario` };
+    if (h.headroom_fraction === null) return { actual: null, note: h.reason };
+    return h.cap_lower_bound ? { actual: h.headroom_fraction, note: 'cap not reached: headroom is a lower bound' } : { actual: h.headroom_fraction };
+  }
+  // Rate mode: the steps of the policy judged (one per model and policy).
+  const ps = policySteps(ast, report);
+  if ('error' in ps) return { actual: null, note: ps.error };
+  const withNote = (m: Measured): Measured => (ps.note && m.actual !== null ? { ...m, note: [ps.note, m.note].filter(Boolean).join('; ') } : m);
+  const steps = models.flatMap((m) => m.steps).filter((s) => inScope(s, ast) && ps.keep(s));
   const scopeText = ast.scope ? ` at inflight ${ast.scope.op} ${ast.scope.value}` : '';
   if (ast.metric === 'rate_429' || ast.metric === 'error_rate') {
     let requests = 0;
@@ -76,22 +99,22 @@ function measure(ast: ThresholdAst, report: Report): Measured {
       hits += ast.metric === 'rate_429' ? s.rate_limited : ERROR_OUTCOMES.reduce((n, o) => n + (s.outcomes[o] ?? 0), 0);
     }
     if (requests === 0) return { actual: null, note: `no requests${scopeText}` };
-    return { actual: hits / requests };
+    return withNote({ actual: hits / requests });
   }
   // Percentiles over the merged histograms of the steps in scope.
-  const field = ast.field!;
+  const field = ast.field as keyof Report['models'][number]['steps'][number]['histograms'];
   const encoded = steps.map((s) => s.histograms?.[field] ?? '');
   if (steps.length > 0 && encoded.some((e) => e !== '')) {
     const h = mergeEncoded(encoded);
     if (h.totalCount === 0) return { actual: null, note: `no ${field} data${scopeText}` };
     const us = ast.metric === 'max' ? h.maxValue : ast.metric === 'mean' ? h.mean : h.getValueAtPercentile(PCT[ast.metric]!);
-    return { actual: Math.round(us) / 1000 };
+    return withNote({ actual: Math.round(us) / 1000 });
   }
   // No histograms (a hand-made or trimmed report): fall back to the steps' own percentiles.
   const key = `${field}_ms` as 'ttft_ms' | 'latency_ms' | 'keepalive_wait_ms' | 'tpot_ms';
   const withData = steps.filter((s) => s[key] && s[key].count > 0);
   if (withData.length === 0) return { actual: null, note: `no ${field} data${scopeText}` };
-  const m = ast.metric;
+  const m = ast.metric as PercentileName;
   if (withData.length === 1) return { actual: withData[0]![key][m] };
   return {
     actual: Math.max(...withData.map((s) => s[key][m])),

@@ -3,9 +3,9 @@
  * Report (thresholds-eval.ts), plus the checks run before anything is sent.
  */
 import type { Problem } from '../errors.js';
-import type { Scenario, ThresholdSpec } from '../scenario/types.js';
+import type { ThresholdSpec } from '../types.js';
 import type { Report, ThresholdResult } from '../types.js';
-import { nearest } from '../scenario/nearest.js';
+import { nearest } from '../nearest.js';
 import { parseThreshold, type ThresholdAst, type ThresholdParseError } from './thresholds-parse.js';
 import { evaluateAst, toResult } from './thresholds-eval.js';
 
@@ -53,7 +53,7 @@ function modelError(ast: ThresholdAst, models: readonly string[]): ThresholdPars
  * Before a run: every threshold parses and names only models of the scenario. Returns every problem
  * (empty when all is well). `where` is the spec's source plus the column, when the source is a position.
  */
-export function checkThresholdsEarly(specs: readonly ThresholdSpec[], scenario: Pick<Scenario, 'models'>): Problem[] {
+export function checkThresholdsEarly(specs: readonly ThresholdSpec[], scenario: { readonly models: readonly { readonly name: string }[] }): Problem[] {
   const models = scenario.models.map((m) => m.name);
   const problems: Problem[] = [];
   specs.forEach((spec, i) => {

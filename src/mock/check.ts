@@ -64,7 +64,13 @@ export class Checker {
   /** A rate in [0, 1], or a percentage string like `5%`. */
   rate(v: unknown, path: Path): number | undefined {
     if (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*%\s*$/.test(v)) v = Number(v.trim().slice(0, -1).trim()) / 100;
-    return this.number(v, path, { min: 0, max: 1 });
+    else if (typeof v === 'string') return this.add(path, `expected a rate (a fraction 0..1 or a percentage), got ${describe(v)}`, 'write 0.05 or 5%');
+    // The same hints as scenario rates: a bare 5 is most likely meant as 5%.
+    const hint = typeof v === 'number' && v > 1 && v <= 100 ? `did you mean ${v}%? (a bare number is a fraction: 0.05 = 5%)` : 'write 0.05 or 5%';
+    const before = this.problems.length;
+    const n = this.number(v, path, { min: 0, max: 1 });
+    if (this.problems.length > before && !this.problems[this.problems.length - 1]!.hint) this.problems[this.problems.length - 1]!.hint = hint;
+    return n;
   }
 
   /** A string (non-empty unless allowEmpty). */

@@ -3,12 +3,12 @@
  * and what the mock runs on (MockConfig, every default filled in, every duration in nominal milliseconds).
  * "Nominal" means before time_scale: the mock waits `nominal × time_scale` real milliseconds.
  */
-import { DOCUMENTED_CAPS } from '../scenario/models.js';
+import { DOCUMENTED_CAPS } from '../models.js';
 
 /** A duration as written: `10s`, `500ms`, `2m`, `250us`, or a number of seconds. */
 export type DurationInput = number | string;
 
-/** The mock enforces DeepSeek's documented per-account caps (one table: scenario/models.ts). */
+/** The mock enforces DeepSeek's documented per-account caps (one table: src/models.ts). */
 export const DEFAULT_CAPS: Readonly<Record<string, number>> = DOCUMENTED_CAPS;
 
 /** Cap for a model that is served but has no cap configured anywhere, requests in flight. */

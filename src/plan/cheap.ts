@@ -23,12 +23,6 @@ const FAST_MS_PER_TOKEN = 10;
  */
 export const CHEAP_SETTLE_MS = 300;
 
-/**
- * Longest wait, when a decided level is cut, for requests whose answer has not arrived yet (ms): usually one
- * round trip; their statuses are recorded, and the admitted ones are counted (the server bills them).
- */
-export const CHEAP_GRACE_MS = 500;
-
 /** True when the scenario's search uses cheap probes. */
 export function isCheap(s: Scenario): boolean {
   return s.probe?.mode === 'cheap' && s.load.mode === 'search';

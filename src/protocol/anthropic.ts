@@ -7,6 +7,7 @@ import { asObj, fault, tokenEvent, type ChatParams, type Dialect, type ResponseF
 import { DeltaTemplates } from './fast-delta.js';
 import { errorOf } from './server-error.js';
 import { anthropicUsage, mergeAnthropicUsage, type AnthropicUsageFields } from './usage.js';
+import { ANTHROPIC_MIN_THINKING_BUDGET } from '../models.js';
 
 const TEXT_MARK = '"delta":{"type":"text_delta","text":"';
 const THINKING_MARK = '"delta":{"type":"thinking_delta","thinking":"';
@@ -14,8 +15,14 @@ const THINKING_MARK = '"delta":{"type":"thinking_delta","thinking":"';
 /** The `anthropic-version` header value sent. */
 export const ANTHROPIC_VERSION = '2023-06-01';
 
-/** Anthropic requires budget_tokens >= 1024; DeepSeek ignores the budget. */
-const THINKING_BUDGET = 1024;
+/**
+ * The thinking budget sent: the API's minimum (1024), but always below max_tokens, which the API requires too.
+ * With max_tokens <= 1024 no budget meets both rules; below max_tokens wins (DeepSeek ignores the budget) and
+ * scenario validation warns.
+ */
+export function thinkingBudget(maxTokens: number): number {
+  return Math.max(0, Math.min(ANTHROPIC_MIN_THINKING_BUDGET, maxTokens - 1));
+}
 
 function hasText(v: unknown): boolean {
   return typeof v === 'string' && v.length > 0;
@@ -110,8 +117,9 @@ export const anthropicDialect: Dialect = {
       stream: p.stream,
     };
     if (p.system.length > 0) b.system = p.system;
-    b.thinking = p.thinking ? { type: 'enabled', budget_tokens: THINKING_BUDGET } : { type: 'disabled' };
-    if (p.temperature !== undefined) b.temperature = p.temperature;
+    b.thinking = p.thinking ? { type: 'enabled', budget_tokens: thinkingBudget(p.max_tokens) } : { type: 'disabled' };
+    // With thinking the messages API accepts only temperature 1: another value is not sent (validation warns).
+    if (p.temperature !== undefined && !(p.thinking && p.temperature !== 1)) b.temperature = p.temperature;
     if (p.user_id !== undefined) b.metadata = { user_id: p.user_id };
     return JSON.stringify(b);
   },

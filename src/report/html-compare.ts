@@ -7,6 +7,7 @@ import type { Comparison, CompareGroup, LevelCell } from './compare.js';
 import { escapeHtml as e } from './html-escape.js';
 import { pageShell } from './html.js';
 import { fmtInt, fmtMs, fmtPct, fmtSigned } from './html-sections.js';
+import { modelColor } from './html-palette.js';
 
 const COMPARE_CSS = `
 td.reg, span.reg { color: #d1242f; font-weight: 700; }
@@ -60,6 +61,8 @@ function chartData(c: Comparison) {
   return c.groups.map((g) => ({
     title: g.title,
     labels: g.caps.map((k) => k.label),
+    caps: g.caps.map((k) => k.estimate),
+    colors: g.caps.map((_, i) => modelColor(i)),
     x: g.levels.map((l) => l.inflight),
     rate: g.caps.map((_, i) => g.levels.map((l) => (l.cells[i] ? Math.round((l.cells[i] as LevelCell).rate_429 * 1000) / 10 : null))),
     p99: g.caps.map((_, i) => g.levels.map((l) => (l.cells[i]?.latency_count ? (l.cells[i] as LevelCell).latency_p99 : null))),
@@ -69,7 +72,31 @@ function chartData(c: Comparison) {
 const COMPARE_JS = String.raw`
 (function () {
   var D = JSON.parse(document.getElementById('dsprobe-data').textContent);
-  var COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#8250df', '#bf8700', '#0a7ea4'];
+  // Each subject's cap as a dashed line in its colour, labelled.
+  function capLines(g) {
+    return { hooks: { draw: [function (u) {
+      var ctx = u.ctx, b = u.bbox, dpr = devicePixelRatio || 1;
+      ctx.save();
+      ctx.font = Math.round(11 * dpr) + 'px system-ui, sans-serif';
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'top';
+      g.caps.forEach(function (cap, i) {
+        if (cap == null) return;
+        var x = u.valToPos(cap, 'x', true);
+        if (x < b.left || x > b.left + b.width) return;
+        ctx.strokeStyle = g.colors[i];
+        ctx.fillStyle = g.colors[i];
+        ctx.lineWidth = 1.5 * dpr;
+        ctx.setLineDash([6 * dpr, 4 * dpr]);
+        ctx.beginPath(); ctx.moveTo(x, b.top); ctx.lineTo(x, b.top + b.height); ctx.stroke();
+        var t = g.labels[i] + ' cap ' + cap.toLocaleString('en-US');
+        var w = ctx.measureText(t).width;
+        ctx.fillText(t, x + 4 * dpr + w > b.left + b.width ? x - 4 * dpr - w : x + 4 * dpr, b.top + 4 * dpr + i * 14 * dpr);
+      });
+      ctx.restore();
+    }] } };
+  }
+  function vfmt(f) { return function (u, v, si, idx) { return idx == null || v == null ? '' : f(v); }; }
   D.forEach(function (g, gi) {
     var box = document.getElementById('cmp-chart-' + gi);
     if (!box || g.x.length === 0) return;
@@ -90,9 +117,10 @@ const COMPARE_JS = String.raw`
         width: Math.max(240, card.clientWidth - 24), height: 220,
         scales: { x: { time: false } },
         axes: [{ label: 'requests in flight' }, { size: 60 }],
-        series: [{ label: 'in-flight' }].concat(g.labels.map(function (l, i) {
-          return { label: l, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true, points: { show: true, size: 5 } };
+        series: [{ label: 'in flight', value: vfmt(function (v) { return v.toLocaleString('en-US'); }) }].concat(g.labels.map(function (l, i) {
+          return { label: l, stroke: g.colors[i], width: 2, spanGaps: true, points: { show: true, size: 5 }, value: vfmt(function (v) { return String(Math.round(v * 10) / 10); }) };
         })),
+        plugins: [capLines(g)],
       }, [g.x].concat(spec[1]), card);
       u.root.setAttribute('data-dsprobe-chart', '1');
     });
@@ -112,9 +140,10 @@ export function renderCompareHtml(c: Comparison): string {
     .map((g, i) => `<h2>${e(g.title)}</h2>${capTable(c, g)}<div id="cmp-chart-${i}" class="model-grid"></div>${levelTable(c, g)}`)
     .join('\n');
   const body = `<header><h1>${e(title)}</h1><p class="meta">Baseline: ${e(c.baseline)} · compared: ${c.labels.map(e).join(', ')}</p></header>
+${(c.warnings ?? []).map((w) => `<div class="banner"><strong>Not like for like:</strong> ${e(w)}</div>`).join('\n')}
 ${regs}
 ${groups}
-<p class="muted">Noise: a p99 is flagged when it rose more than ${c.noise.p99_rel * 100}% and more than max(${c.noise.p99_abs_ms} ms, HDR precision ${c.noise.hdr_rel * 100}%), with at least ${c.noise.min_samples} samples on each side; a 429 rate when it rose more than ${c.noise.rate_429_abs * 100} percentage points at the same level; a cap on any drop.</p>`;
+<p class="muted">Noise: only levels under the cap with at least ${c.noise.min_samples} admitted requests on each side are judged. A p99 is flagged when its ${c.noise.z}-sigma order-statistic confidence interval (from the HDR histogram) clears the baseline's by more than max(${c.noise.p99_abs_ms} ms, HDR precision ${c.noise.hdr_rel * 100}%) and it rose more than ${c.noise.p99_rel * 100}%; a 429 rate when it rose more than ${c.noise.rate_429_abs * 100} percentage points at the same level; a cap on any drop.</p>`;
   return `${pageShell(title, body, chartData(c), COMPARE_CSS)}<script>${COMPARE_JS}</script>
 </body>
 </html>

@@ -3,13 +3,15 @@
  * run at the same in-flight level into one point (charts, compare). Counts add; histograms merge exactly
  * (HDR, same layout); percentiles are recomputed from the merged histograms, never averaged.
  */
-import { OUTCOMES, type CapEstimate, type ErrorGroup, type HistogramSet, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type TimelinePoint, type TokenTotals } from '../types.js';
+import { OUTCOMES, type CapEstimate, type ErrorGroup, type HistogramSet, type ModelReport, type Outcome, type Percentiles, type Report, type RunStatus, type StepReport, type TokenTotals } from '../types.js';
 import { addTotals, emptyTokens } from '../measure/recorder.js';
 import { encodeHistogram, mergeEncoded, percentilesMs, type Histogram } from '../measure/hist.js';
 import { estimateCap } from '../measure/cap.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds } from '../measure/thresholds.js';
 import type { ThresholdSpec } from '../scenario/types.js';
+import { attachHeadroom } from './headroom.js';
+import { accountCap, mergeTimelinesByClock, startOffsets } from './merge-account.js';
 
 /**
  * How steps combine: `shards` ran at the same time on different machines (in-flight and rates add);
@@ -149,41 +151,9 @@ export function recomputeCap(steps: readonly StepReport[], prior: CapEstimate | 
 
 const STATUS_RANK: RunStatus[] = ['completed', 'interrupted', 'budget_exceeded', 'aborted_by_threshold', 'failed'];
 
-/** Combines timelines of shards: points fall in buckets of the coarsest shard interval; in-flight adds. */
-function mergeTimelines(shards: readonly Report[]): TimelinePoint[] {
-  const spacing = (tl: readonly TimelinePoint[]) => {
-    const ts = [...new Set(tl.map((p) => p.t_ms))].sort((a, b) => a - b);
-    return ts.length > 1 ? ((ts[ts.length - 1] as number) - (ts[0] as number)) / (ts.length - 1) : 1000;
-  };
-  const bucketMs = Math.max(1, Math.round(Math.max(...shards.map((r) => spacing(r.timeline)))));
-  // Per bucket and model: each shard's last point in the bucket, then summed across shards.
-  const last = new Map<string, TimelinePoint>();
-  const counts = new Map<string, { rate_limited: number; completed: number }>();
-  shards.forEach((r, i) => {
-    for (const p of r.timeline) {
-      const b = Math.ceil(p.t_ms / bucketMs);
-      const k = `${b}\u0000${p.model}\u0000${i}`;
-      const have = last.get(k);
-      if (!have || have.t_ms <= p.t_ms) last.set(k, p);
-      const c = counts.get(k) ?? { rate_limited: 0, completed: 0 };
-      c.rate_limited += p.rate_limited;
-      c.completed += p.completed;
-      counts.set(k, c);
-    }
-  });
-  const out = new Map<string, TimelinePoint>();
-  for (const [k, p] of last) {
-    const [b, model] = k.split('\u0000') as [string, string];
-    const key = `${b}\u0000${model}`;
-    const c = counts.get(k) as { rate_limited: number; completed: number };
-    const o = out.get(key) ?? { t_ms: Number(b) * bucketMs, model, inflight: 0, target: 0, rate_limited: 0, completed: 0 };
-    o.inflight += p.inflight;
-    o.target += p.target;
-    o.rate_limited += c.rate_limited;
-    o.completed += c.completed;
-    out.set(key, o);
-  }
-  return [...out.values()].sort((a, b) => a.t_ms - b.t_ms || a.model.localeCompare(b.model));
+/** The worst of the shards' loop delays; unknown (null) when any shard's is unknown, since it could be worse. */
+function worstDelay(list: readonly (number | null)[]): number | null {
+  return list.some((v) => v == null) ? null : Math.max(...(list as number[]));
 }
 
 /** Each distinct threshold of the shards, in first-seen order (one scenario: normally the same list). */
@@ -217,7 +187,14 @@ export function mergeReports(shards: Report[]): Report {
   const warnings = new Set<string>();
   const modelNames = [...new Set(shards.flatMap((r) => r.models.map((m) => m.model)))];
   const models: ModelReport[] = modelNames.map((name) => {
-    const parts = shards.map((r) => r.models.find((m) => m.model === name)).filter((m): m is ModelReport => !!m);
+    // Steps keep their own shard's clock until placed on the shared one by the shard's wall-clock start.
+    const offsets = startOffsets(shards);
+    const parts = shards
+      .map((r, i) => {
+        const m = r.models.find((x) => x.model === name);
+        return m && { ...m, steps: m.steps.map((st) => ({ ...st, start_ms: st.start_ms + (offsets[i] as number) })) };
+      })
+      .filter((m): m is ModelReport => !!m);
     if (parts.length < shards.length) warnings.add(`${name}: present in ${parts.length} of ${shards.length} shards.`);
     const byIndex = new Map<number, StepReport[]>();
     parts.forEach((p, pi) => {
@@ -246,7 +223,8 @@ export function mergeReports(shards: Report[]): Report {
       usd: round(sum(parts.map((p) => p.spend.usd)), 6),
       seconds: Math.max(...parts.map((p) => p.spend.seconds)),
     };
-    return { model: name, weight: parts[0]?.weight ?? 1, cap: recomputeCap(steps, parts[0]?.cap), steps, spend };
+    // Shards share one account: its cap comes from their merged in-flight timeline on one clock.
+    return { model: name, weight: parts[0]?.weight ?? 1, cap: accountCap(shards, name, recomputeCap(steps, parts[0]?.cap)), steps, spend };
   });
   const worst = shards.map((r) => r.status).sort((a, b) => STATUS_RANK.indexOf(b) - STATUS_RANK.indexOf(a))[0] ?? 'completed';
   const loopWarnings = shards.map((r, i) => (r.loop.warning ? `shard ${i + 1}: ${r.loop.warning}` : null)).filter((w): w is string => !!w);
@@ -260,7 +238,7 @@ export function mergeReports(shards: Report[]): Report {
     duration_ms: Math.max(...shards.map((r) => r.duration_ms)),
     target: { ...first.target, keys: Math.max(...shards.map((r) => r.target.keys)) },
     models,
-    timeline: mergeTimelines(shards),
+    timeline: mergeTimelinesByClock(shards),
     thresholds: [],
     cost: {
       usd: round(sum(shards.map((r) => r.cost.usd)), 6),
@@ -271,14 +249,18 @@ export function mergeReports(shards: Report[]): Report {
     },
     // Each shard had its own event loop: the worst one bounds how far latency figures can be trusted.
     loop: {
-      delay_p50_ms: Math.max(...shards.map((r) => r.loop.delay_p50_ms)),
-      delay_p99_ms: Math.max(...shards.map((r) => r.loop.delay_p99_ms)),
-      delay_max_ms: Math.max(...shards.map((r) => r.loop.delay_max_ms)),
+      delay_p50_ms: worstDelay(shards.map((r) => r.loop.delay_p50_ms)),
+      delay_p99_ms: worstDelay(shards.map((r) => r.loop.delay_p99_ms)),
+      delay_max_ms: worstDelay(shards.map((r) => r.loop.delay_max_ms)),
       warning: loopWarnings.length ? loopWarnings.join('; ') : null,
     },
     warnings: [...warnings],
     shards: nShards,
   };
+  // Per-second percentiles of shards cannot be merged exactly (each bucket keeps only a small histogram of its
+  // own shard): the merged report holds no series rather than one shard's.
+  delete merged.series;
+  attachHeadroom(merged.models, merged.scenario);
   // Thresholds are judged again on the merged data (merged histograms, summed counts), not per shard.
   merged.thresholds = evaluateThresholds(thresholdSpecs(shards), merged);
   return merged;

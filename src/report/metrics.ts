@@ -8,7 +8,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CapEstimate, LoopHealth, Sample } from '../types.js';
-import { OWN_ABORTS } from '../measure/recorder.js';
+import { isOwnAbort } from '../measure/recorder.js';
 
 /** Histogram buckets, seconds: 10 ms to 10 min (a keep-alive wait can reach DeepSeek's 10-minute limit). */
 export const LATENCY_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
@@ -71,7 +71,7 @@ export class LiveMetrics {
     this.requests.inc({ model, outcome: s.outcome });
     if (s.status === 429) this.limited.inc({ model });
     if (usd > 0) this.cost.inc({ model }, usd);
-    const ownAbort = s.outcome === 'aborted' && OWN_ABORTS.has(s.detail ?? '');
+    const ownAbort = isOwnAbort(s);
     if ((s.outcome === 'ok' || ownAbort) && s.first_token_us !== undefined) this.ttft.observe({ model }, (s.first_token_us - s.sent_us) / 1e6);
     if (s.outcome === 'ok') this.latency.observe({ model }, (s.end_us - s.sent_us) / 1e6);
     if (s.keepalives > 0 && s.first_keepalive_us !== undefined && s.first_data_us !== undefined) {
@@ -98,9 +98,10 @@ export class LiveMetrics {
 
   /** dsprobe's own loop delay. */
   loop(l: LoopHealth): void {
-    this.loopDelay.set({ quantile: '0.5' }, l.delay_p50_ms / 1000);
-    this.loopDelay.set({ quantile: '0.99' }, l.delay_p99_ms / 1000);
-    this.loopDelay.set({ quantile: '1' }, l.delay_max_ms / 1000);
+    // Rebuilt reports carry no loop figures (null): nothing is exported for them rather than a false zero.
+    if (l.delay_p50_ms !== null) this.loopDelay.set({ quantile: '0.5' }, l.delay_p50_ms / 1000);
+    if (l.delay_p99_ms !== null) this.loopDelay.set({ quantile: '0.99' }, l.delay_p99_ms / 1000);
+    if (l.delay_max_ms !== null) this.loopDelay.set({ quantile: '1' }, l.delay_max_ms / 1000);
   }
 
   /** A watch probe finished. */

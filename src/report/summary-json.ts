@@ -66,5 +66,23 @@ export function renderJsonSummary(report: Report): object {
     })),
     cost: { usd: report.cost.usd, requests: report.cost.requests, admitted: report.cost.admitted, tokens: report.cost.tokens },
     warnings: report.warnings,
+    // Rate mode: each policy's headline figures and the recommendation.
+    ...(report.rehearsal
+      ? {
+          rehearsal: {
+            recommendation: report.rehearsal.recommendation,
+            policies: report.rehearsal.policies.map((p) => ({
+              name: p.name,
+              offered_rps: p.total.offered_rps,
+              goodput_rps: p.total.goodput_rps,
+              success_rate: p.total.success_rate,
+              rate_429: p.total.rate_429,
+              amplification: p.total.amplification,
+              app_latency_p99_ms: p.total.app_latency_ms.p99,
+              shed_by_reason: p.total.shed_by_reason,
+            })),
+          },
+        }
+      : {}),
   };
 }

@@ -2,7 +2,7 @@
  * Live cost: what one request cost from the usage the server reported, priced per model.
  */
 import type { Sample } from '../types.js';
-import type { Price } from '../scenario/types.js';
+import type { Price } from '../types.js';
 import { usdOf } from '../cost/cost.js';
 
 /** USD cost of one sample (0 when the server reported no usage or the model has no price). */

@@ -35,6 +35,8 @@ export interface DriverDeps {
    * (cheap probes calibrate it): a cut request's usage estimate then uses the server's own count.
    */
   promptUsage?: () => { prompt: number; hit: number } | null;
+  /** Grace for a retiring request to receive its status line, µs (default RETIRE_GRACE_US). */
+  retireGraceUs?: number;
 }
 
 /**
@@ -54,9 +56,29 @@ export const LAUNCH_BATCH = 64;
 interface Open {
   ctl: AbortController;
   admitted: boolean;
+  /** The status line arrived (whatever it said): from then on an abort keeps that status. */
+  answered: boolean;
   /** Why dsprobe aborted it, when it did. */
   ownAbort?: string;
+  /** dsprobe wants it gone (step down, stop) but waits for its status first: cut once answered, or at the grace end. */
+  retiring?: string;
+  /** Cut by dsprobe before the status line arrived. */
+  cutUnanswered?: boolean;
+  keyIndex: number;
+  userId: string;
+  /** Its first token already fed the live TTFT. */
+  ttftLive?: boolean;
 }
+
+/**
+ * How long a request being retired (step down, stop) may wait for its status line before dsprobe cuts it
+ * unanswered. A capped server answers (200 or 429) within a round trip; only a request stuck behind a queue that
+ * sends nothing (a proxy's queue) waits the whole grace, and is then recorded as cut "before any answer".
+ */
+export const RETIRE_GRACE_US = 1_000_000;
+
+/** Suffix of `detail` for requests dsprobe cut before any status line arrived (e.g. `step_down_before_any_answer`). */
+export const BEFORE_ANY_ANSWER = '_before_any_answer';
 
 /** One model's closed-loop executor. */
 export class ModelDriver {
@@ -74,6 +96,9 @@ export class ModelDriver {
   private refillPending = false;
   private refillIntendedUs = 0;
   private idle: (() => void) | null = null;
+  /** Admitted-and-open requests per key index and per user_id (for the per-key / per-user peaks). */
+  private readonly openKey = new Map<number, number>();
+  private readonly openUser = new Map<string, number>();
   /** Lifetime counters for the timeline. */
   completed = 0;
   limited = 0;
@@ -107,12 +132,15 @@ export class ModelDriver {
     if (prev) prev.endUs = now;
     const rec = new StepRecorder(this.model, this.steps.length, level, now, this.inflightCount);
     rec.admitted(this.admittedOpen);
+    // Per-key / per-user peaks start from what is already open (the server counts those too).
+    for (const [k, n] of this.openKey) if (n > 0) rec.openPeaks(k, n, '\u0000', 0);
+    for (const [u, n] of this.openUser) if (n > 0) rec.openPeaks(-1, 0, u, n);
     this.steps.push(rec);
     this.deps.onStep?.(this.model, rec.index, level, now);
     this.stepLimited = 0;
     this.target = level;
     this.refill(now);
-    if (this.inflightCount > level) this.abortNewest(this.inflightCount - level, 'step_down');
+    if (this.inflightCount > level) this.retireNewest(this.inflightCount - level, 'step_down', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     return rec;
   }
 
@@ -135,17 +163,14 @@ export class ModelDriver {
    * keeps running, so the next step launches its whole level afresh. Cheap probes cut a decided level this way:
    * answers that already arrived are recorded as always, nothing more is paid for.
    */
-  async cut(reason: string, graceUs = 0): Promise<void> {
-    this.target = 0;
-    // First let the requests whose answer is on its way get it (up to `graceUs`): a status that reaches dsprobe
-    // is recorded as that status, and an admitted request is one the server bills, so it must be counted.
-    const deadline = this.deps.clock.nowUs() + graceUs;
-    while (this.inflightCount > this.admittedOpen && this.deps.clock.nowUs() < deadline) await this.waitForChange(deadline);
+  async cutAll(reason: string): Promise<void> {
     if (this.inflightCount === 0) return;
     const all = new Promise<void>((resolve) => {
       this.idle = resolve;
     });
-    this.abortNewest(this.inflightCount, reason);
+    this.target = 0;
+    // Retired like a step down: an answer already on its way is still read (every answer counts).
+    this.retireNewest(this.inflightCount, reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     await all;
   }
 
@@ -168,7 +193,8 @@ export class ModelDriver {
       const all = new Promise<void>((resolve) => {
         this.idle = resolve;
       });
-      this.abortNewest(this.inflightCount, reason);
+      // An interrupt cuts at once; otherwise what is still open gets the grace to show its status first.
+      this.retireNewest(this.inflightCount, reason, signal?.aborted ? 0 : (this.deps.retireGraceUs ?? RETIRE_GRACE_US));
       await all;
     }
     const cur = this.current;
@@ -202,16 +228,43 @@ export class ModelDriver {
     });
   }
 
-  private abortNewest(n: number, reason: string): void {
+  /**
+   * Retires the newest `n` open requests without losing an answer: one whose status line arrived is cut at once
+   * (it keeps its status: an admitted 200 becomes `aborted` with status 200, a 429 or error is left to finish, as
+   * its body is short), one still unanswered is cut the moment its status arrives, and one that stays unanswered
+   * for `graceUs` is cut and recorded as aborted before any answer. Until then it stays in flight, so nothing
+   * new is launched in its place.
+   */
+  private retireNewest(n: number, reason: string, graceUs: number): void {
     const ids = [...this.open.keys()].sort((a, b) => b - a);
+    const waiting: Open[] = [];
     for (const id of ids) {
       if (n <= 0) break;
       const o = this.open.get(id);
-      if (!o || o.ownAbort) continue;
-      o.ownAbort = reason;
-      o.ctl.abort();
+      if (!o || o.ownAbort || o.retiring) continue;
       n--;
+      o.retiring = reason;
+      if (o.answered) {
+        if (o.admitted) this.cut(o);
+      } else if (graceUs <= 0) {
+        o.cutUnanswered = true;
+        this.cut(o);
+      } else waiting.push(o);
     }
+    if (!waiting.length) return;
+    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(() => {
+      for (const o of waiting) {
+        if (o.answered || o.ownAbort) continue;
+        o.cutUnanswered = true;
+        this.cut(o);
+      }
+    });
+  }
+
+  private cut(o: Open): void {
+    if (o.ownAbort) return;
+    o.ownAbort = o.retiring ?? 'stopped';
+    o.ctl.abort();
   }
 
   private launch(intendedUs: number): void {
@@ -223,32 +276,60 @@ export class ModelDriver {
     const now = clock.nowUs();
     rec.inflight(now, this.inflightCount);
     const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + this.deps.timeoutUs };
-    const o: Open = { ctl: new AbortController(), admitted: false };
+    const o: Open = { ctl: new AbortController(), admitted: false, answered: false, keyIndex: base.key_index, userId: base.user_id ?? '' };
     this.open.set(id, o);
+    rec.sent(o.keyIndex, o.userId);
     prober
       .send(req, o.ctl.signal, {
-        onHeaders: (_r, status) => {
+        onHeaders: (_r, status, atUs) => {
+          o.answered = true;
           if (status !== 429 && status < 400) {
             o.admitted = true;
             this.admittedOpen++;
-            this.current?.admitted(this.admittedOpen);
+            const cur = this.current;
+            cur?.admitted(this.admittedOpen);
+            // Fresh evidence: a request sent in this step admitted while the server held the whole level.
+            if (rec === cur) cur.freshAdmission(this.admittedOpen, atUs);
+            this.openBy(o, +1);
+            // A retiring request answered at last: cut it now that its status is known (after this callback).
+            if (o.retiring) queueMicrotask(() => this.cut(o));
             this.wake?.();
           }
         },
+        onFirstToken: (_r, atUs, sentUs) => {
+          o.ttftLive = true;
+          rec.firstToken(atUs - sentUs);
+        },
       })
       .then((s) => this.finish(id, o, rec, s, base.system.length + base.prompt.length));
+  }
+
+  private openBy(o: Open, d: number): void {
+    const k = (this.openKey.get(o.keyIndex) ?? 0) + d;
+    this.openKey.set(o.keyIndex, k);
+    const u = (this.openUser.get(o.userId) ?? 0) + d;
+    this.openUser.set(o.userId, u);
+    if (d > 0) this.current?.openPeaks(o.keyIndex, k, o.userId, u);
   }
 
   private finish(id: number, o: Open, rec: StepRecorder, s: Sample, promptChars: number): void {
     this.open.delete(id);
     if (!s.usage && o.admitted) estimateUsage(s, promptChars, this.deps.promptUsage?.());
     this.inflightCount--;
-    if (o.admitted) this.admittedOpen--;
-    if (o.ownAbort && s.outcome === 'aborted') s.detail = o.ownAbort;
+    if (o.admitted) {
+      this.admittedOpen--;
+      this.openBy(o, -1);
+    }
+    if (o.ownAbort && s.outcome === 'aborted') {
+      // Precise about what was known: cut with its status (kept in s.status), or before any answer at all.
+      const unanswered = s.status === undefined;
+      s.detail = unanswered ? o.ownAbort + BEFORE_ANY_ANSWER : o.ownAbort;
+      if (unanswered) s.error = `dsprobe cut it (${o.ownAbort}) before any answer arrived`;
+    }
     const now = this.deps.clock.nowUs();
     const cur = this.current;
     if (cur) cur.inflight(now, this.inflightCount);
-    rec.add(s);
+    rec.add(s, o.ttftLive);
     this.completed++;
     if (s.outcome === 'rate_limited') {
       this.limited++;

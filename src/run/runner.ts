@@ -8,7 +8,10 @@ import type { Scenario, ModelSpec } from '../scenario/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Random } from '../time/random.js';
 import type { Prober } from '../transport/prober.js';
-import { ModelDriver } from './driver.js';
+import { NO_CONNECTION_DETAILS } from '../transport/classify.js';
+import { ModelDriver, type RequestFactory } from './driver.js';
+import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
+import type { Waiter } from '../time/pace.js';
 import type { LevelResult } from '../plan/search.js';
 import { rampSteps } from '../plan/ramp.js';
 import { makePromptFactory } from '../protocol/prompt.js';
@@ -18,9 +21,12 @@ import { userIdFor } from './user-id.js';
 import { priceOf } from './budget.js';
 import { nextWarmStep, type WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
-import { CHEAP_GRACE_MS, CHEAP_SETTLE_MS } from '../plan/cheap.js';
+import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
 
-/** This many requests failing to connect, with nothing else seen first, means the target is unreachable. */
+/**
+ * This many requests failing to connect (no connection made: NO_CONNECTION_DETAILS), with nothing else seen
+ * first, means the target is unreachable. A reset or a cut after a connection is a mid-response outcome.
+ */
 export const UNREACHABLE_AFTER = 10;
 
 export interface RunDeps {
@@ -39,6 +45,8 @@ export interface RunDeps {
   onLevel?: (model: string, level: LevelResult) => void;
   /** Timeline sampling interval, µs (default 500 ms). */
   timelineEveryUs?: number;
+  /** Rate mode: how to wait for the next arrival (default: precise pacing on the clock; tests pass clock.sleepUntil). */
+  wait?: Waiter;
   /** Per model, what an earlier search found: the search checks it and its neighbour first (`dsprobe watch`). */
   warm?: Readonly<Record<string, WarmStart>>;
 }
@@ -51,6 +59,8 @@ export interface ModelRun {
   unclear: boolean;
   /** Why this model's run ended. */
   ended: string;
+  /** Set once this model's search decided (the progress display shows it while the model drains). */
+  decided?: { status: 'found' | 'not_reached' | 'unclear'; cap: number | null };
 }
 
 export interface RunResult {
@@ -63,6 +73,8 @@ export interface RunResult {
   tokens: TokenTotals;
   usd: number;
   requests: number;
+  /** Rate mode: every policy's run over the arrival schedule. */
+  rehearsal?: OpenLoopResult;
 }
 
 /** A live view of a run, for progress displays. */
@@ -125,7 +137,7 @@ export async function runScenario(
   const onSample = (smp: Sample) => {
     requests++;
     // Nothing but connection failures from the very start: the target is unreachable, stop at once (exit 3).
-    if (smp.outcome !== 'network' && smp.outcome !== 'aborted') networkOnly = false;
+    if (smp.outcome !== 'aborted' && (smp.outcome !== 'network' || !NO_CONNECTION_DETAILS.has(smp.detail ?? ''))) networkOnly = false;
     if (smp.outcome === 'network' && /EMFILE|ENFILE/.test(smp.error ?? '')) {
       stopRun('failed', 'ran out of file descriptors: raise the limit (`ulimit -n 65536`, or LimitNOFILE= in a systemd unit) or lower the in-flight target');
     }
@@ -145,17 +157,7 @@ export async function runScenario(
     if (b.max_tokens !== undefined && total > b.max_tokens) stopRun('budget_exceeded', `used ${total} tokens > budget ${b.max_tokens}`);
   };
 
-  const runs: ModelRun[] = s.models.map((spec) => {
-    const driver = new ModelDriver({
-      model: spec.name,
-      clock,
-      prober: deps.prober,
-      timeoutUs,
-      nextId: () => nextId++,
-      onSample,
-      onStep: deps.onStep,
-      promptUsage: () => promptUsage.get(spec.name) ?? null,
-      makeRequest: (id, step, target, inflightAtSend) => {
+  const requestFactory = (spec: ModelSpec): RequestFactory => (id, step, target, inflightAtSend) => {
         const keyIndex = id % Math.max(1, deps.keys.length);
         const shape = shapes.get(spec.name);
         if (cheap && shape !== 'full') {
@@ -191,7 +193,18 @@ export async function runScenario(
           reasoning_effort: s.request.reasoning_effort,
           temperature: s.request.temperature,
         };
-      },
+      };
+  const runs: ModelRun[] = s.models.map((spec) => {
+    const driver = new ModelDriver({
+      model: spec.name,
+      clock,
+      prober: deps.prober,
+      timeoutUs,
+      nextId: () => nextId++,
+      onSample,
+      onStep: deps.onStep,
+      promptUsage: () => promptUsage.get(spec.name) ?? null,
+      makeRequest: requestFactory(spec),
     });
     return { spec, driver, levels: [], unclear: false, ended: 'running' };
   });
@@ -222,8 +235,16 @@ export async function runScenario(
     { stop: stopRun },
   );
 
+  let rehearsal: OpenLoopResult | undefined;
   try {
-    await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal, { shapes, promptUsage }) : rampModel(s, r, deps, internal.signal))));
+    if (s.load.mode === 'rate') {
+      // Open loop: the drivers only hold each policy's attempt statistics (one step per policy).
+      const stepsOf = (model: string) => runs.find((r) => r.spec.name === model)!.driver.steps;
+      rehearsal = await runOpenLoop(s, s.models, { clock, random: deps.random, prober: deps.prober, makeRequest: requestFactory, nextId: () => nextId++, timeoutUs, onSample, onStep: deps.onStep, stepsOf, wait: deps.wait }, internal.signal);
+      for (const r of runs) r.ended = status === 'completed' ? 'every policy ran the schedule' : 'stopped';
+    } else {
+      await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal, { shapes, promptUsage }) : rampModel(s, r, deps, internal.signal))));
+    }
   } finally {
     clearInterval(ticker);
     // Let what is open finish briefly (its latency is worth having), then cut it: a probe leaves nothing running.
@@ -233,7 +254,7 @@ export async function runScenario(
     sampleTimeline();
     deps.signal?.removeEventListener('abort', onOuterAbort);
   }
-  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests };
+  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests, ...(rehearsal ? { rehearsal } : {}) };
 }
 
 /** The adaptive search for one model: hold each level only until it is decided. */
@@ -253,6 +274,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       r.unclear = d.status === 'unclear';
       r.ended = d.why;
       if (s.measure_at?.length && d.status === 'found' && d.low !== null) await measureAt(s, r, deps, signal, d.low, cheap);
+      r.decided = { status: d.status, cap: d.low };
       // This model is done: drain and cut its requests now, not when the slowest model finishes.
       await r.driver.stop(holdUs, 'search_done', signal);
       return;
@@ -265,7 +287,8 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
         rec.endedBy = 'decided_429';
         break;
       }
-      if (r.driver.admitted >= d.level) {
+      // Fresh evidence only: a request sent at this level admitted while the server held the whole level.
+      if (rec.freshHeldAt !== null) {
         rec.endedBy = 'decided_held';
         break;
       }
@@ -283,22 +306,26 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     const result: LevelResult = {
       level: d.level,
       drew429,
-      // Seen held by the server, or kept in flight by the client for the whole hold without a 429 (the same rule
-      // as estimateCap's, so the live search and the report agree).
+      // Held by fresh admissions, or (no admission signal: non-streaming answers) kept in flight by the client for
+      // the whole hold with new requests sent and no 429: the same rule as estimateCap's, so both agree.
       confirmed: levelHeld({
         peak_admitted: rec.peakAdmittedCount,
         target_inflight: d.level,
         achieved_inflight: rec.achievedAt(deps.clock.nowUs()),
         rate_limited: drew429 ? 1 : 0,
+        fresh_held: rec.freshHeldAt !== null,
+        fresh_peak_admitted: rec.freshPeakAdmitted,
+        sent: rec.sentRequests,
       }),
-      peakAdmitted: rec.peakAdmittedCount,
+      peakAdmitted: rec.freshPeakAdmitted,
       recheck: d.recheck,
+      t_us: deps.clock.nowUs(),
     };
     r.levels.push(result);
     deps.onLevel?.(r.spec.name, result);
     // Cheap probes: the level is decided, so nothing more of it is worth paying for.
     if (isCheapRun) {
-      await r.driver.cut('level_decided', CHEAP_GRACE_MS * 1000);
+      await r.driver.cutAll('level_decided');
       await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
     }
   }
@@ -328,7 +355,7 @@ async function calibrate(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortS
     await r.driver.waitForChange(deadline, signal);
   }
   cheap.shapes.set(model, 'cheap');
-  await r.driver.cut('calibrated');
+  await r.driver.cutAll('calibrated');
   await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
 }
 
@@ -337,7 +364,7 @@ async function calibrate(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortS
  * request shape (steps marked `ended_by: measure`, so the report prices them apart from the search).
  */
 async function measureAt(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, low: number, cheap: CheapState): Promise<void> {
-  await r.driver.cut('search_done');
+  await r.driver.cutAll('search_done');
   cheap.shapes.set(r.spec.name, 'full');
   for (const f of s.measure_at ?? []) {
     if (signal.aborted) return;

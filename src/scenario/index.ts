@@ -2,26 +2,36 @@
  * Scenario files: YAML in, a validated Scenario out, with every problem at once (file:line:col, what was
  * expected, a hint). See docs/scenario.md.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { usageError, type Problem } from '../errors.js';
+import { DsprobeError, byPosition, usageError, type Problem } from '../errors.js';
 import { check } from './check.js';
 import { normalise, type NormaliseCtx } from './normalise.js';
 import { scenarioSpec, NAME_PATTERN } from './spec.js';
 import type { Scenario } from './types.js';
+import { applyOverrides, type ScenarioOverrides } from './overrides.js';
 
 export type * from './types.js';
-export { parseDuration, formatDuration } from './duration.js';
-export { expandEnv, expandHeaders, DEFAULTS } from './normalise.js';
+export { parseDuration, formatDuration } from '../time/duration.js';
+export { expandEnv, expandHeaders, headerSecrets, DEFAULTS } from './normalise.js';
 export { redactScenario } from './redact.js';
+export { MAX_SCENARIO_BYTES, MAX_DURATION_MS, MAX_LIST_ITEMS, MAX_LEVEL, MAX_STEPS } from './limits.js';
+import { MAX_SCENARIO_BYTES, looksBinary } from './limits.js';
+export { applyNeed, parseNeedText, parseRate, needOf, needText } from './need.js';
 export { scenarioJsonSchema } from './json-schema.js';
-export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from './models.js';
+export { loadMeaning } from './mode-keys.js';
+export { parseSetOption, type ScenarioOverride, type ScenarioOverrides } from './overrides.js';
+export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from '../models.js';
 
 /** Options of parseScenario / readScenario. */
 export interface ScenarioOptions {
   /** Environment for `${VAR}` in target.url (defaults to none: references are reported as unset). */
   env?: Record<string, string | undefined>;
+  /** Command-line overrides, applied before validation (scenario/overrides.ts). */
+  overrides?: ScenarioOverrides;
+  /** The file name messages and `scenario.file` show (default: the path read); reports hold no absolute paths. */
+  shownAs?: string;
 }
 
 /** A name from a file name: `scenarios/My Test.yaml` -> `My-Test`. */
@@ -65,6 +75,10 @@ export function parseScenario(
   for (const w of doc.warnings) warnings.push(`${file}: YAML: ${w.message.split('\n')[0]}`);
   if (problems.length) return { problems, warnings };
 
+  if (opts.overrides) {
+    problems.push(...applyOverrides(doc, opts.overrides));
+    if (problems.length) return { problems, warnings };
+  }
   const ctx: NormaliseCtx = { file, doc, lines, problems, warnings, env: opts.env ?? {} };
   const raw = check(doc.contents, scenarioSpec, [], ctx) as Record<string, unknown> | undefined;
   if (raw === undefined) return { problems, warnings };
@@ -72,18 +86,6 @@ export function parseScenario(
   scenario.file = file;
   if (warnings.length) scenario.warnings = [...warnings];
   return problems.length ? { problems: byPosition(problems), warnings } : { scenario, problems, warnings };
-}
-
-/** Problems in file order (line, then column); unpositioned ones last, in the order found. */
-function byPosition(problems: Problem[]): Problem[] {
-  const key = (p: Problem) => {
-    const m = /:(\d+):(\d+)$/.exec(p.where ?? '');
-    return m ? Number(m[1]) * 1e6 + Number(m[2]) : Infinity;
-  };
-  return problems
-    .map((p, i) => ({ p, i, k: key(p) }))
-    .sort((a, b) => a.k - b.k || a.i - b.i)
-    .map((x) => x.p);
 }
 
 function yamlHint(code: string, message: string): string {
@@ -110,17 +112,48 @@ function yamlHint(code: string, message: string): string {
  * listing every problem. Warnings are returned on `scenario.warnings`.
  */
 export async function readScenario(file: string, opts: ScenarioOptions = {}): Promise<Scenario> {
+  const text = await readScenarioText(file, opts.shownAs);
+  const { scenario, problems } = parseScenario(text, opts.shownAs ?? file, opts);
+  if (!scenario) throw usageError(`scenario has ${problems.length} problem(s)`, shortList(problems));
+  return scenario;
+}
+
+/**
+ * Reads a scenario file's text, refusing (usage error, exit 2, one problem) a file that cannot be read, one
+ * larger than MAX_SCENARIO_BYTES (without reading it) and a binary file.
+ */
+export async function readScenarioText(file: string, shownAs: string = file): Promise<string> {
   let text: string;
   try {
+    // The size first: a huge file is refused without being read.
+    if ((await stat(file)).size > MAX_SCENARIO_BYTES) {
+      throw usageError(`scenario ${shownAs} is larger than ${MAX_SCENARIO_BYTES} bytes`, [
+        { path: '', where: shownAs, message: `expected a scenario of at most ${MAX_SCENARIO_BYTES} bytes`, hint: 'a scenario is a few lines of YAML: is this the right file?' },
+      ]);
+    }
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof DsprobeError) throw e;
     const code = (e as { code?: string }).code;
     const msg = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read it (${code ?? 'error'})`;
-    throw usageError(`cannot read scenario ${file}: ${msg}`, [
-      { path: '', where: file, message: msg, hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
+    const shown = shownAs;
+    throw usageError(`cannot read scenario ${shown}: ${msg}`, [
+      { path: '', where: shown, message: msg, hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
     ]);
   }
-  const { scenario, problems } = parseScenario(text, file, opts);
-  if (!scenario) throw usageError(`scenario has ${problems.length} problem(s)`, problems);
-  return scenario;
+  if (looksBinary(text)) {
+    throw usageError(`scenario ${shownAs} is not a text file`, [
+      { path: '', where: `${shownAs}:1:1`, message: 'expected YAML text (found binary data)', hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
+    ]);
+  }
+  return text;
+}
+
+/** At most this many problems are printed (a file that is not a scenario at all must not flood the terminal). */
+export const MAX_PROBLEMS_SHOWN = 20;
+
+/** The first MAX_PROBLEMS_SHOWN problems, then one line saying how many more there are. */
+export function shortList(problems: Problem[]): Problem[] {
+  if (problems.length <= MAX_PROBLEMS_SHOWN) return problems;
+  return [...problems.slice(0, MAX_PROBLEMS_SHOWN), { path: '', message: `... and ${problems.length - MAX_PROBLEMS_SHOWN} more problem(s) not shown`, hint: 'fix the first ones and validate again' }];
 }

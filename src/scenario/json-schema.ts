@@ -1,10 +1,12 @@
 /**
  * The scenario JSON Schema (draft 2020-12), generated from the same field descriptions the validator uses
  * (spec.ts). Published as schema/scenario.schema.json; a test keeps the file equal to this value.
- * Editors pick it up with `# yaml-language-server: $schema=../schema/scenario.schema.json`.
+ * Editors pick it up with `# yaml-language-server: $schema=../schema/scenario.schema.json`, or, from a
+ * scenario copied anywhere, with the published id (SCENARIO_SCHEMA_ID, docs/scenario.md "Editor completion").
  */
 import type { Field } from './fields.js';
-import { DURATION_PATTERN } from './duration.js';
+import { VERSION } from '../version.js';
+import { DURATION_PATTERN } from '../time/duration.js';
 import { scenarioSpec } from './spec.js';
 
 type Json = Record<string, unknown>;
@@ -52,9 +54,16 @@ export function toJsonSchema(f: Field): Json {
   }
 }
 
+/**
+ * Where the schema is published: the copy inside the npm package of this very version, served by unpkg.
+ * Versioned, so a scenario written for one version keeps the schema it was checked against.
+ */
+export const SCENARIO_SCHEMA_ID = `https://unpkg.com/dsprobe@${VERSION}/schema/scenario.schema.json`;
+
 /** The published schema of scenario files. */
 export const scenarioJsonSchema: Json = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: SCENARIO_SCHEMA_ID,
   title: 'dsprobe scenario',
   ...toJsonSchema(scenarioSpec),
 };

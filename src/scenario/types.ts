@@ -2,6 +2,7 @@
  * The normalised scenario: what readScenario() returns once a YAML file validated.
  * Every duration is in milliseconds; every default is filled in, so later stages never guess.
  */
+import type { Price, ThresholdSpec } from '../types.js';
 
 export type Protocol = 'openai' | 'anthropic';
 
@@ -14,7 +15,12 @@ export interface ModelSpec {
   inflight?: number;
   /** Per-model upper bound for search/ramp; default load.max. */
   max?: number;
+  /** What this model must carry at launch (`need:`); the report weighs the cap against it. */
+  need?: NeedSpec;
 }
+
+import type { NeedSpec } from '../types.js';
+export type { NeedSpec };
 
 export interface UserIdStrategy {
   /** none: no user_id; fixed: always `value`; rotating: `${prefix}${i % count}`. */
@@ -37,6 +43,8 @@ export interface RequestSpec {
   /** Absolute per-request deadline from send, ms. Keep-alives never extend it. */
   timeout_ms: number;
   temperature?: number;
+  /** Largest 2xx non-stream body read, bytes (also bounds one SSE line / event, at most 4 MiB). Unset: 16 MiB. */
+  max_body?: number;
 }
 
 export interface Stage {
@@ -45,7 +53,7 @@ export interface Stage {
 }
 
 export interface LoadSpec {
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   /** First in-flight level (per model in search mode; total in ramp mode). */
   start: number;
   /** Highest in-flight level tried. */
@@ -62,6 +70,61 @@ export interface LoadSpec {
   growth: number;
   /** Search mode: re-check the boundary once found, to tell a cliff from noise. Default true. */
   recheck: boolean;
+  /** Rate mode: the open-loop arrival schedule and its guard (docs/policies.md). */
+  rate?: RateLoad;
+}
+
+/** One stage of an open-loop arrival schedule. */
+export interface RateStage {
+  /** Arrivals per second (over all models; split by weight). */
+  rate: number;
+  hold_ms: number;
+}
+
+/** Rate mode (`load.mode: rate`): arrivals on a seeded schedule, independent of answers. */
+export interface RateLoad {
+  arrival: 'poisson' | 'constant';
+  /** `rate` + `duration` is one stage. */
+  stages: RateStage[];
+  /** Sum of the stages' holds, ms. */
+  duration_ms: number;
+  /** Attempts on the wire at most; an attempt past it is dropped and counted. */
+  max_inflight: number;
+  /** After the last arrival, how long open requests may finish before they are cut, ms. */
+  drain_ms: number;
+}
+
+/** Retries of a client policy. */
+export interface RetrySpec {
+  /** Statuses retried. */
+  on: number[];
+  /** Attempts in all, the first included. */
+  max_attempts: number;
+  base_ms: number;
+  factor: number;
+  max_ms: number;
+  jitter: 'full' | 'equal' | 'none';
+  honor_retry_after: boolean;
+}
+
+/** A circuit breaker of a client policy. */
+export interface BreakerSpec {
+  window_ms: number;
+  /** Share of the window's attempts that drew 429/5xx at which it opens, 0..1. */
+  open_when: number;
+  min_attempts: number;
+  cool_off_ms: number;
+  canaries: number;
+}
+
+/** One client policy rehearsed in rate mode. Every part is optional: `{}` (the policy `none`) sends raw. */
+export interface PolicySpec {
+  name: string;
+  pool?: number;
+  /** Shed after waiting this long in the client's queue, ms (only with a pool). */
+  queue_timeout_ms?: number;
+  retry?: RetrySpec;
+  breaker?: BreakerSpec;
 }
 
 export interface StopRules {
@@ -71,25 +134,16 @@ export interface StopRules {
   max_error_rate?: number;
 }
 
-/** One threshold as written (`expect:` in YAML or `--expect`), parsed later by measure/thresholds. */
-export interface ThresholdSpec {
-  expression: string;
-  abort_on_fail: boolean;
-  /** Where it was written, for error messages: `file:line:col` or `--expect`. */
-  source?: string;
-}
+/** One threshold as written: a plain type on the ground floor (src/types.ts), so measure/ needs no scenario import. */
+export type { ThresholdSpec } from '../types.js';
 
 export interface Budget {
   max_usd?: number;
   max_tokens?: number;
 }
 
-/** USD per million tokens. */
-export interface Price {
-  input_cache_hit: number;
-  input_cache_miss: number;
-  output: number;
-}
+/** USD per million tokens: a plain type on the ground floor (src/types.ts), so cost/ needs no scenario import. */
+export type { Price } from '../types.js';
 
 /** How the cap search shapes its requests (docs/watch.md, "Cheap probes"). */
 export interface ProbeSpec {
@@ -133,6 +187,8 @@ export interface Scenario {
   /** Inline mock options (only when target.url is `mock`); validated by the mock's own config parser. */
   mock?: Record<string, unknown>;
   seed: number;
+  /** Rate mode: the client policies rehearsed, in order (one named `none` when the scenario gives none). */
+  policies?: PolicySpec[];
   /** Warnings found while reading the scenario (retired model ids, ignored keys); never blocking. */
   warnings?: string[];
 }

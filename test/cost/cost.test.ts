@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { costOf, usdOf, formatUsd, DEFAULT_PRICING, mergePricing, estimatePlan, worstSearchLevels, assumedLatencyMs, renderPlanText } from '../../src/cost/index.js';
+import { costOf, usdOf, formatUsd, DEFAULT_PRICING, mergePricing } from '../../src/cost/index.js';
+import { estimatePlan, worstSearchLevels, assumedLatencyMs } from '../../src/plan/estimate.js';
+import { renderPlanText } from '../../src/plan/plan-text.js';
 import { parseScenario, type Scenario } from '../../src/scenario/index.js';
 
 const t = (prompt: number, completion: number, cache_hit = 0, cache_miss = 0) => ({ prompt, completion, cache_hit, cache_miss, reasoning: 0 });

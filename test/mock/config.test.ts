@@ -53,6 +53,7 @@ describe('parseMockConfig', () => {
     expect(by['mock.queue_timeout_mode']).toMatchObject({ hint: 'did you mean `cut`?' });
     expect(by['mock.faults[0].kind']).toMatchObject({ hint: 'did you mean `disconnect`?' });
     expect(by['mock.faults[1].rate']!.message).toBe('must be <= 1 (got 2)');
+    expect(by['mock.faults[1].rate']!.hint).toBe('did you mean 2%? (a bare number is a fraction: 0.05 = 5%)');
     expect(by['mock.latency.inter_tokn']).toMatchObject({ hint: 'did you mean `inter_token`?' });
     expect(by['mock.accounts[1].keys[0]']!.message).toBe('this key already belongs to account "a"');
     expect(problems).toHaveLength(9);

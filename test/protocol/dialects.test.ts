@@ -107,11 +107,13 @@ describe('Anthropic dialect', () => {
       messages: [{ role: 'user', content: 'hello' }],
       stream: true,
       system: 'SYS',
-      thinking: { type: 'enabled', budget_tokens: 1024 },
-      temperature: 0.5,
+      // Valid for the messages API: the budget below max_tokens; no temperature but 1 with thinking (issue 14).
+      thinking: { type: 'enabled', budget_tokens: 49 },
       metadata: { user_id: 'u_1' },
     });
     expect(JSON.parse(anthropicDialect.body({ ...params, thinking: false })).thinking).toEqual({ type: 'disabled' });
+    expect(JSON.parse(anthropicDialect.body({ ...params, thinking: false })).temperature).toBe(0.5);
+    expect(JSON.parse(anthropicDialect.body({ ...params, max_tokens: 4000 })).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
     expect(anthropicDialect.headers('k')).toMatchObject({ 'x-api-key': 'k', 'anthropic-version': '2023-06-01' });
     expect(anthropicDialect.path).toBe('/v1/messages');
   });

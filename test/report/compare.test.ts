@@ -52,7 +52,15 @@ describe('compareReports', () => {
     const c = compareReports([{ label: 'run', report: base }]);
     expect(c.mode).toBe('models');
     expect(c.labels).toEqual(['deepseek-v4-flash', 'deepseek-v4-pro']);
-    expect(c.groups[0]!.levels.map((l) => l.inflight)).toEqual([50, 100, 200, 400, 800]);
+    // Each model's own range, up to and past its own cap: Flash to 3,200 though Pro stopped at 800.
+    const levels = c.groups[0]!.levels.map((l) => l.inflight);
+    const flashLevels = [...new Set(base.models[0]!.steps.map((s) => s.target_inflight))];
+    const proLevels = [...new Set(base.models[1]!.steps.map((s) => s.target_inflight))];
+    expect(levels).toEqual([...new Set([...flashLevels, ...proLevels])].sort((a, b) => a - b));
+    expect(Math.max(...levels)).toBeGreaterThan(2500);
+    // A level only one model held has a cell for that model alone.
+    const at2500 = c.groups[0]!.levels.find((l) => l.inflight === 2500)!;
+    expect(at2500.cells.map((x) => x !== null)).toEqual([true, false]);
     expect(c.regressions).toEqual([]);
   });
 

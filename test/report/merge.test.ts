@@ -74,6 +74,26 @@ describe('mergeReports', () => {
     expect(peak).toBe(Math.max(...single.timeline.filter((p) => p.model === 'deepseek-v4-flash').map((p) => p.target)));
   });
 
+  it('shards of one account: the other shards are the other traffic; late shards are placed by their start time', () => {
+    const merged = mergeReports(shards);
+    const flash = merged.models[0]!.cap;
+    // Started together: the summed steps give the cap, and the evidence names the other traffic.
+    expect(flash.estimate).toBe(2500);
+    expect(flash.evidence.join(' ')).toMatch(/shard 1 held [\d,]+ when the 429s began; the other traffic on the account was the other shards \(shard 2 [\d,]+\)/);
+    expect(flash.evidence.join(' ')).toContain('steps ran together');
+    // Shard 2 started 6 s late: steps of one index did not run together, so the timeline decides, on one clock.
+    const late = structuredClone(shards);
+    late[1]!.started_at = new Date(Date.parse(late[1]!.started_at) + 6000).toISOString();
+    const m2 = mergeReports(late);
+    const c2 = m2.models[0]!.cap;
+    expect(c2.evidence.join(' ')).toMatch(/started up to 6 s apart.*cap comes from the merged timeline, not from adding up per-shard steps/);
+    expect(c2.evidence[0]).toMatch(/Account cap from the merged in-flight timeline \(2 shards placed on one clock/);
+    // The merged timeline runs 6 s longer than one shard's, and its steps start on the shared clock.
+    const last = (r: typeof m2) => Math.max(...r.timeline.map((p) => p.t_ms));
+    expect(last(m2) - last(merged)).toBeGreaterThanOrEqual(5000);
+    expect(c2.low).not.toBeNull();
+  });
+
   it('refuses shards of different scenarios or different steps, as usage errors', () => {
     const other = structuredClone(shards[1]!);
     other.name = 'another-scenario';

@@ -47,7 +47,9 @@ describe('validate and plan, in-process', () => {
     expect(r.code).toBe(0);
     expect(r.out).toBe(
       'ok scenarios/quickstart.yaml: quickstart: search 100..4000 (×2, ±1), hold 8s; 2 model(s): deepseek-v4-flash, deepseek-v4-pro; openai → the mock\n' +
-        'ok scenarios/ramp.yaml: ramp-example: ramp 20..120 step 10, hold 2s; 2 model(s): deepseek-v4-flash ×3, deepseek-v4-pro ×1; openai → the mock\n',
+        '  search: load.start and load.max are per model (each model searches its own cap from start up to max; models.X.inflight / models.X.max override them for one model)\n' +
+        'ok scenarios/ramp.yaml: ramp-example: ramp 20..120 step 10, hold 2s; 2 model(s): deepseek-v4-flash ×3, deepseek-v4-pro ×1; openai → the mock\n' +
+        '  ramp: load.start, load.step and load.max are the total in flight, split across the models by weight (3:1)\n',
     );
     expect(r.err).toBe('');
   });
@@ -83,7 +85,16 @@ describe('validate and plan, in-process', () => {
     const plan = JSON.parse(j.out);
     expect(plan.latency_ms).toBe(1000);
     expect(plan.steps).toHaveLength(11);
-    expect(plan.worst_case.requests).toBe(2 * (20 + 30 + 40 + 50 + 60 + 70 + 80 + 90 + 100 + 110 + 120));
+    expect(plan.schema).toBe('dsprobe.plan/v1');
+    // The target is the mock: its caps (60 / 20) bound what is admitted; the rest draw 429s, which cost nothing.
+    expect(plan.mock_caps).toEqual({ 'deepseek-v4-flash': 60, 'deepseek-v4-pro': 20 });
+    const caps = plan.mock_caps as Record<string, number>;
+    const admitted = (plan.steps as { models: { model: string; inflight: number }[] }[]).flatMap((st) => st.models.map((m) => 2 * Math.min(m.inflight, caps[m.model]!)));
+    expect(plan.worst_case.requests).toBe(admitted.reduce((a, b) => a + b, 0));
+    expect(plan.worst_case.requests).toBeLessThan(2 * (20 + 30 + 40 + 50 + 60 + 70 + 80 + 90 + 100 + 110 + 120));
+    expect(plan.steps[10].models[0]).toMatchObject({ model: 'deepseek-v4-flash', inflight: 90, requests: 120 });
+    // Rounded figures: no float noise in --json.
+    for (const m of plan.per_model) expect(String(m.usd)).toMatch(/^\d+(\.\d{1,4})?$/);
   });
 
   it('plan: a bad scenario exits 2; a bad --latency too', async () => {

@@ -10,6 +10,8 @@ import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
 import { loadAny } from '../../report/rebuild.js';
 import { compareReports, renderCompareHtml, renderCompareText } from '../../report/compare.js';
+import { assertOutputFiles } from '../outputs.js';
+import { shownPath } from '../paths.js';
 
 interface CompareOptions {
   html?: string;
@@ -35,10 +37,12 @@ export const compareCommand: CliCommand = {
       .option('--json', 'print the comparison as JSON instead of a table')
       .option('--fail-on-regression', `exit ${EXIT.THRESHOLDS_FAILED} when a regression is flagged`)
       .action((inputs: string[], opts: CompareOptions) => {
+        assertOutputFiles(io.cwd, [['--html', opts.html]]);
         const loaded = inputs.map((p) => loadAny(resolve(io.cwd, p)));
         const names = labels(loaded.map((l) => l.from.path));
         const c = compareReports(loaded.map((l, i) => ({ label: names[i] as string, report: l.report })));
         io.stdout.write(opts.json ? JSON.stringify(c, null, 2) + '\n' : renderCompareText(c));
+        if (opts.json) for (const w of c.warnings) io.stderr.write(`warning: ${w}\n`);
         if (opts.html) {
           const out = resolve(io.cwd, opts.html);
           try {
@@ -46,7 +50,7 @@ export const compareCommand: CliCommand = {
           } catch (err) {
             throw usageError(`${out}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
           }
-          io.stderr.write(`comparison: ${out}\n`);
+          io.stderr.write(`comparison: ${shownPath(io.cwd, out)}\n`);
         }
         setExit(opts.failOnRegression && c.regressions.length ? EXIT.THRESHOLDS_FAILED : EXIT.OK);
       });

@@ -11,6 +11,8 @@ import { EXIT, usageError } from '../../errors.js';
 import { loadAny } from '../../report/rebuild.js';
 import { mergeReports } from '../../report/merge.js';
 import { renderHtml } from '../../report/html.js';
+import { assertOutputFiles } from '../outputs.js';
+import { shownPath } from '../paths.js';
 
 interface MergeOptions {
   out: string;
@@ -28,6 +30,7 @@ export const mergeCommand: CliCommand = {
       .option('--html <file>', 'also write the merged HTML report')
       .action((inputs: string[], opts: MergeOptions) => {
         if (inputs.length < 2) throw usageError('merge: give at least two shard reports', [{ path: '', message: `got ${inputs.length}`, hint: 'dsprobe merge shard-0/report.json shard-1/report.json -o merged.json' }]);
+        assertOutputFiles(io.cwd, [['-o', opts.out], ['--html', opts.html]]);
         const shards = inputs.map((p) => loadAny(resolve(io.cwd, p)).report);
         const merged = mergeReports(shards);
         const write = (file: string, text: string) => {
@@ -37,7 +40,7 @@ export const mergeCommand: CliCommand = {
           } catch (err) {
             throw usageError(`${out}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
           }
-          io.stdout.write(out + '\n');
+          io.stdout.write(shownPath(io.cwd, out) + '\n');
         };
         write(opts.out, JSON.stringify(merged, null, 2) + '\n');
         if (opts.html) write(opts.html, renderHtml(merged));

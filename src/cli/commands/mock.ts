@@ -6,8 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { EXIT, usageError, type Problem } from '../../errors.js';
-import { parseMockConfig, startInProcess } from '../../mock/index.js';
+import { EXIT, byPosition, usageError, type Problem } from '../../errors.js';
+import { parseMockConfig, startInProcess, type ScheduleConfig } from '../../mock/index.js';
+import { DOCUMENTED_CAPS, resolveModelName } from '../../models.js';
+import { nearest } from '../../nearest.js';
 import type { CliIO } from '../io.js';
 import type { CliCommand } from './types.js';
 
@@ -50,7 +52,11 @@ async function serve(flags: MockFlags, io: CliIO): Promise<void> {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw usageError(`cannot read --config ${flags.config}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      const what = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read it (${code ?? (err as Error).message})`;
+      throw usageError(`cannot read --config ${flags.config}: ${what}`, [
+        { path: '--config', message: `${flags.config}: ${what}`, hint: 'give the path of a mock config YAML file (every key: docs/mock.md), or leave --config out for the defaults' },
+      ]);
     }
     const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc });
@@ -60,7 +66,15 @@ async function serve(flags: MockFlags, io: CliIO): Promise<void> {
         doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0]!, where: at(flags.config!, lc, e.pos[0]) })),
       );
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (err) {
+      // yaml refuses an alias bomb here ("Excessive alias count"): a problem in the file, not a bug.
+      throw usageError(`${flags.config}: cannot expand the YAML (${String((err as Error)?.message ?? err).split('\n')[0]})`, [
+        { path: '', where: flags.config, message: 'too many or nested aliases (*name)', hint: 'write the values out instead of repeating aliases' },
+      ]);
+    }
     if (value !== null && value !== undefined) {
       if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`${flags.config}: expected a mapping of mock settings`);
       raw = value as Record<string, unknown>;
@@ -72,10 +86,26 @@ async function serve(flags: MockFlags, io: CliIO): Promise<void> {
   if (flags.seed !== undefined) raw.seed = flagNumber(flags.seed, '--seed', problems, { integer: true, min: 0 });
   if (flags.cap.length) {
     const caps = { ...((raw.caps as Record<string, unknown> | undefined) ?? {}) };
+    // Known ids: DeepSeek's, and any the config serves (`models:` or `caps:`). A typo must not quietly serve a
+    // new model while the real one keeps its default cap.
+    const known = [...new Set([...Object.keys(DOCUMENTED_CAPS), ...(Array.isArray(raw.models) ? raw.models.map(String) : []), ...Object.keys(caps)])];
     for (const c of flags.cap) {
       const m = /^([^=\s]+)=(\d+)$/.exec(c.trim());
-      if (!m) problems.push({ path: '--cap', message: `expected MODEL=N, got "${c}"`, hint: 'e.g. --cap deepseek-v4-flash=7' });
-      else caps[m[1]!] = Number(m[2]);
+      if (!m) {
+        problems.push({ path: '--cap', message: `expected MODEL=N, got "${c}"`, hint: 'e.g. --cap deepseek-v4-flash=7' });
+        continue;
+      }
+      const id = resolveModelName(m[1]!, known);
+      if (!known.includes(id)) {
+        const near = nearest(id, known);
+        problems.push({
+          path: '--cap',
+          message: `unknown model id \`${id}\``,
+          hint: `${near ? `did you mean \`${near}\`? ` : ''}known ids: ${known.join(', ')}; to serve another model, list it under \`models:\` in --config`,
+        });
+        continue;
+      }
+      caps[id] = Number(m[2]);
     }
     raw.caps = caps;
   }
@@ -84,7 +114,7 @@ async function serve(flags: MockFlags, io: CliIO): Promise<void> {
   const parsed = parseMockConfig(raw);
   if (parsed.problems.length) {
     if (file !== undefined) locate(parsed.problems, text, flags.config!);
-    throw usageError(`invalid mock config${flags.config ? ' in ' + flags.config : ''}`, parsed.problems);
+    throw usageError(`invalid mock config${flags.config ? ' in ' + flags.config : ''}`, byPosition(parsed.problems));
   }
   const cfg = parsed.config;
   const handle = await startInProcess(cfg);
@@ -92,11 +122,28 @@ async function serve(flags: MockFlags, io: CliIO): Promise<void> {
   const caps = cfg.models.map((m) => `${m}=${cfg.caps[m] ?? 'default'}`).join(', ');
   const auth = cfg.strict_auth ? 'only configured keys are accepted' : 'any API key is accepted (account "default")';
   io.stderr.write(`dsprobe mock: caps ${caps}; time_scale ${cfg.time_scale}; ${auth}. Ctrl-C to stop.\n`);
+  for (const line of scheduleLines(cfg.schedules)) io.stderr.write(`dsprobe mock: schedule: ${line}\n`);
   await new Promise<void>((done) => {
     if (io.signal.aborted) return done();
     io.signal.addEventListener('abort', () => done(), { once: true });
   });
   await handle.close();
+}
+
+/** One line per cap schedule, for the banner: what moves, and how (times nominal, before time_scale). */
+export function scheduleLines(schedules: readonly ScheduleConfig[]): string[] {
+  const secs = (ms: number) => `${+(ms / 1000).toFixed(3)}s`;
+  return schedules.map((s) => {
+    const who = [s.model ?? 'every model', s.account ? `account ${s.account}` : ''].filter(Boolean).join(', ');
+    switch (s.kind) {
+      case 'steps':
+        return `${who}: steps ${s.steps.map((x) => `${x.cap} from ${secs(x.at_ms)}`).join(', ')}${s.repeat_ms !== undefined ? `, repeating every ${secs(s.repeat_ms)}` : ''}`;
+      case 'sine':
+        return `${who}: sine between ${s.min} and ${s.max}, period ${secs(s.period_ms)}`;
+      case 'balance':
+        return `${who}: by balance, ${s.tiers.map((t) => `${t.cap} below $${t.below}`).join(', ')}`;
+    }
+  });
 }
 
 function flagNumber(v: string, flag: string, problems: Problem[], o: { integer?: boolean; min?: number; max?: number }): number | undefined {

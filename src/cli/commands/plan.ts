@@ -8,15 +8,18 @@ import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
 import { readScenario } from '../../scenario/index.js';
-import { estimatePlan, renderPlanText } from '../../cost/index.js';
-import { estimateCheap, renderCheapText } from '../../cost/cheap.js';
+import { estimatePlan, roundPlan } from '../../plan/estimate.js';
+import { renderPlanText } from '../../plan/plan-text.js';
+import { addOverrideOptions, overridesOf, type OverrideOptions } from '../overrides.js';
+import { shownPath } from '../paths.js';
+import { estimateCheap, renderCheapText } from '../../plan/cheap-cost.js';
 
 interface PlanOptions {
   json?: boolean;
   latency?: string;
 }
 
-async function planAction(file: string, opts: PlanOptions, io: CliIO): Promise<number> {
+async function planAction(file: string, opts: PlanOptions & OverrideOptions, io: CliIO): Promise<number> {
   let latency: number | undefined;
   if (opts.latency !== undefined) {
     latency = Number(opts.latency);
@@ -26,12 +29,13 @@ async function planAction(file: string, opts: PlanOptions, io: CliIO): Promise<n
       ]);
     }
   }
-  const s = await readScenario(path.resolve(io.cwd, file), { env: io.env });
+  const overrides = overridesOf(opts);
+  const s = await readScenario(path.resolve(io.cwd, file), { env: io.env, shownAs: shownPath(io.cwd, file), ...(overrides ? { overrides } : {}) });
   for (const w of s.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
   const plan = estimatePlan(s, latency === undefined ? {} : { latency_ms: latency });
   // Search mode: the search's expected cost apart from the measurement at the workload (probe: cheap, measure_at).
   const split = s.load.mode === 'search' ? estimateCheap(s, latency === undefined ? {} : { latency_ms: latency }) : null;
-  if (opts.json) io.stdout.write(JSON.stringify(split ? { ...plan, search_split: split } : plan, null, 2) + '\n');
+  if (opts.json) io.stdout.write(JSON.stringify(split ? { ...roundPlan(plan), search_split: split } : roundPlan(plan), null, 2) + '\n');
   else io.stdout.write(renderPlanText(s, plan) + (split ? renderCheapText(split) : ''));
   return EXIT.OK;
 }
@@ -39,13 +43,14 @@ async function planAction(file: string, opts: PlanOptions, io: CliIO): Promise<n
 export const planCommand: CliCommand = {
   name: 'plan',
   register(program: Command, io: CliIO, setExit) {
-    program
+    const cmd = program
       .command('plan')
       .description('print the steps and the worst-case requests, tokens, dollars and duration of a scenario')
       .argument('<scenario>', 'scenario YAML file')
       .option('--json', 'print the plan as JSON')
-      .option('--latency <ms>', 'assumed per-request latency in ms (default 500 + 10 per max_token)')
-      .action(async (file: string, opts: PlanOptions) => {
+      .option('--latency <ms>', 'assumed per-request latency in ms (default 500 + 10 per max_token)');
+    addOverrideOptions(cmd)
+      .action(async (file: string, opts: PlanOptions & OverrideOptions) => {
         setExit(await planAction(file, opts, io));
       });
   },

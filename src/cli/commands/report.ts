@@ -1,7 +1,9 @@
 /**
  * `dsprobe report INPUT [--html FILE] [--json FILE]`: re-renders a report.json, or rebuilds the whole report
- * from samples.ndjson, or takes a run directory. Without --html/--json it writes report.html beside the input
- * (and, from samples, report.json too unless one is already there).
+ * from samples.ndjson, or takes a run directory. A report.json input gives report.html beside it (or --html).
+ * A rebuild always writes a matching pair, report.json and report.html from the same rebuilt report: beside the
+ * samples (as rebuilt-report.json/.html when a report.json is already there, which is never overwritten
+ * silently), or at --json / --html, the missing one of the pair beside the given one. Its warnings are printed.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +13,8 @@ import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
 import { loadAny } from '../../report/rebuild.js';
 import { renderHtml } from '../../report/html.js';
+import { assertOutputFiles } from '../outputs.js';
+import { shownPath } from '../paths.js';
 
 interface ReportOptions {
   html?: string;
@@ -35,14 +39,25 @@ export const reportCommand: CliCommand = {
       .option('--html <file>', 'write the HTML report here (default: report.html beside the input)')
       .option('--json <file>', 'write the (re)built report.json here')
       .action((input: string, opts: ReportOptions) => {
+        assertOutputFiles(io.cwd, [['--html', opts.html], ['--json', opts.json]]);
         const { report, from } = loadAny(resolve(io.cwd, input));
+        // A torn last line (a crash, a kill) is tolerated, and said.
+        if (from.kind === 'samples') for (const w of report.warnings) if (w.includes('were skipped')) io.stderr.write(`warning: ${w}\n`);
         const dir = dirname(from.path);
         const written: string[] = [];
         let htmlPath = opts.html ? resolve(io.cwd, opts.html) : undefined;
         let jsonPath = opts.json ? resolve(io.cwd, opts.json) : undefined;
-        if (!htmlPath && !jsonPath) {
+        if (from.kind === 'samples') {
+          // A rebuild writes both files of one report, so the HTML never disagrees with the JSON beside it.
+          if (!htmlPath && !jsonPath) {
+            const base = existsSync(join(dir, 'report.json')) ? 'rebuilt-report' : 'report';
+            htmlPath = join(dir, `${base}.html`);
+            jsonPath = join(dir, `${base}.json`);
+          }
+          htmlPath ??= (jsonPath as string).replace(/(\.json)?$/i, '.html');
+          jsonPath ??= htmlPath.replace(/(\.html?)?$/i, '.json');
+        } else if (!htmlPath && !jsonPath) {
           htmlPath = join(dir, 'report.html');
-          if (from.kind === 'samples' && !existsSync(join(dir, 'report.json'))) jsonPath = join(dir, 'report.json');
         }
         if (jsonPath) {
           write(jsonPath, JSON.stringify(report, null, 2) + '\n');
@@ -52,9 +67,10 @@ export const reportCommand: CliCommand = {
           write(htmlPath, renderHtml(report));
           written.push(htmlPath);
         }
-        const what = from.kind === 'samples' ? `rebuilt from ${from.path}` : `from ${from.path}`;
-        io.stdout.write(`${written.join('\n')}\n`);
+        const what = from.kind === 'samples' ? `rebuilt from ${shownPath(io.cwd, from.path)}` : `from ${shownPath(io.cwd, from.path)}`;
+        io.stdout.write(`${written.map((w) => shownPath(io.cwd, w)).join('\n')}\n`);
         io.stderr.write(`dsprobe report: ${report.models.length} model(s) ${what}\n`);
+        for (const w of report.warnings) io.stderr.write(`warning: ${w}\n`);
         setExit(EXIT.OK);
       });
   },

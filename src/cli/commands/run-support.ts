@@ -15,8 +15,12 @@ import { renderHtml } from '../../report/html.js';
 import { renderJUnit } from '../../report/junit.js';
 import { renderMarkdownSummary } from '../../report/markdown.js';
 import { renderJsonSummary } from '../../report/summary-json.js';
-import { estimatePlan, renderPlanText } from '../../cost/index.js';
+import { estimatePlan } from '../../plan/estimate.js';
+import { renderPlanText } from '../../plan/plan-text.js';
 import { runPreflight } from '../preflight.js';
+import { appendFileChecked, writeFileAtomic } from '../files.js';
+import type { Scrubber } from '../../secrets.js';
+import { shownPath } from '../paths.js';
 
 /** Options of `dsprobe run`. */
 export interface RunOptions {
@@ -28,6 +32,7 @@ export interface RunOptions {
   quiet?: boolean;
   html?: boolean;
   cheap?: boolean;
+  overwrite?: boolean;
   metrics?: string;
 }
 
@@ -77,6 +82,7 @@ export async function prepareRealTarget(
   headers: Record<string, string>,
   opts: RunOptions,
   io: CliIO,
+  scrubber?: Scrubber,
   /** What to show before the question instead of the run's plan (`watch` shows its cost per day). */
   planText?: string,
 ): Promise<{ exit: number | null; warnings: string[] }> {
@@ -92,10 +98,10 @@ export async function prepareRealTarget(
       return { exit: EXIT.RUN_FAILED, warnings: [] };
     }
   }
-  const pre = await runPreflight(s, baseUrl, keys, headers, io.signal);
+  const pre = await runPreflight(s, baseUrl, keys, headers, io.signal, scrubber);
   for (const line of pre.lines) io.stderr.write(`pre-flight: ${line}\n`);
   if (pre.fatal) {
-    throw new DsprobeError('DSP_PREFLIGHT', pre.fatal, EXIT.RUN_FAILED);
+    throw new DsprobeError('DSP_PREFLIGHT', scrubber ? scrubber.scrub(pre.fatal) : pre.fatal, EXIT.RUN_FAILED);
   }
   return { exit: null, warnings: pre.warnings };
 }
@@ -103,20 +109,22 @@ export async function prepareRealTarget(
 /** Writes report.json, report.html, JUnit, the step summary and the terminal summary; returns the exit code. */
 export function finishRun(report: Report, s: Scenario, outDir: string, opts: RunOptions, io: CliIO): number {
   report.thresholds = evaluateThresholds(s.expect, report);
-  fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-  if (opts.html !== false) fs.writeFileSync(path.join(outDir, 'report.html'), renderHtml(report));
-  if (opts.junit) fs.writeFileSync(path.resolve(io.cwd, opts.junit), renderJUnit(report));
+  // Atomic writes (temp file + rename): a full disk leaves the previous file or none, never a truncated one.
+  writeFileAtomic(path.join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  if (opts.html !== false) writeFileAtomic(path.join(outDir, 'report.html'), renderHtml(report));
+  if (opts.junit) writeFileAtomic(path.resolve(io.cwd, opts.junit), renderJUnit(report));
   const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
-  if (summaryFile) fs.appendFileSync(summaryFile, renderMarkdownSummary(report) + '\n');
+  if (summaryFile) appendFileChecked(path.resolve(io.cwd, summaryFile), renderMarkdownSummary(report) + '\n');
 
   const text = colourise(renderText(report), Boolean(opts.json ? io.stderr.isTTY : io.stdout.isTTY) && !io.env['NO_COLOR']);
   if (opts.json) {
     io.stderr.write(text);
-    io.stdout.write(JSON.stringify({ ...renderJsonSummary(report), out_dir: outDir }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ ...renderJsonSummary(report), out_dir: shownPath(io.cwd, outDir) }, null, 2) + '\n');
   } else {
     io.stdout.write(text);
   }
-  io.stderr.write(`reports: ${path.join(outDir, 'report.json')}${opts.html !== false ? `, ${path.join(outDir, 'report.html')}` : ''}, ${path.join(outDir, 'samples.ndjson')}\n`);
+  const shown = (name: string) => shownPath(io.cwd, path.join(outDir, name));
+  io.stderr.write(`reports: ${shown('report.json')}${opts.html !== false ? `, ${shown('report.html')}` : ''}, ${shown('samples.ndjson')}\n`);
   return exitCodeOf(report);
 }
 

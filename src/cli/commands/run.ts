@@ -7,8 +7,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
-import { readScenario, redactScenario, expandHeaders } from '../../scenario/index.js';
-import { usageError } from '../../errors.js';
+import { readScenario, redactScenario, expandHeaders, headerSecrets } from '../../scenario/index.js';
+import { EXIT, usageError } from '../../errors.js';
 import { monotonicClock } from '../../time/clock.js';
 import { seededRandom } from '../../time/random.js';
 import { runScenario, type RunView, type RunControl } from '../../run/runner.js';
@@ -21,36 +21,49 @@ import { fdWarning } from '../fd-limit.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
+import { makeScrubber } from '../../secrets.js';
+import { scrubbedIO } from '../io.js';
+import { checkOutputFile, writeError, writeFailureMessage } from '../files.js';
+import { startHeapGuard } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { SeriesRecorder } from '../../measure/series.js';
+import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
+import { checkOutputs, makeOutputDir, type OutputPath } from '../outputs.js';
+import { reportPath, shownPath } from '../paths.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
   register(program: Command, io: CliIO, setExit) {
-    program
+    const cmd = program
       .command('run')
       .description('run a scenario: ramp in-flight requests or search for each model\'s cap; write reports')
       .argument('<scenario>', 'scenario YAML file')
       .option('-o, --out <dir>', 'output directory (default reports/<name>-<timestamp>/)')
-      .option('-e, --expect <expr...>', 'threshold(s) to check, e.g. "cap(deepseek-v4-flash) >= 2000"')
+      .option('--overwrite', 'write into an --out directory that already holds files')
+      .option('-e, --expect <expr>', 'a threshold to check, e.g. "cap(deepseek-v4-flash) >= 2000" (repeatable)', collect)
       .option('--junit <file>', 'write JUnit XML, one test case per threshold')
       .option('--json', 'print a JSON summary on stdout (progress and tables go to stderr)')
       .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
       .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
-      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
-      .action(async (file: string, opts: RunOptions) => {
+      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided');
+    addOverrideOptions(cmd)
+      .action(async (file: string, opts: RunOptions & OverrideOptions) => {
         setExit(await runAction(file, opts, io));
       });
   },
 };
 
-async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<number> {
-  // Read the file as the user named it, so problems point at the path they typed.
-  const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
+async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo: CliIO): Promise<number> {
+  let io = rawIo;
+  // Problems name the file relative to the working directory; the report holds no absolute path.
+  const overrides = overridesOf(opts);
+  const scenario = await readScenario(path.resolve(io.cwd, file), { env: io.env, shownAs: shownPath(io.cwd, file), ...(overrides ? { overrides } : {}) });
+  scenario.file = reportPath(io.cwd, file);
   addExpectations(scenario, opts.expect ?? []);
   if (opts.cheap) applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
@@ -58,30 +71,34 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   if (headers.missing.length) {
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   }
+  // Every configured secret is scrubbed from everything printed or written from here on (server text too).
+  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env)]);
+  if (scrubber.size > 0) io = scrubbedIO(io, scrubber.scrub);
   const isMock = scenario.target.url === 'mock';
   const warnings: string[] = [...(scenario.warnings ?? [])];
   for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
 
-  // The output directory first: a run whose results could not be written must not start.
+  // Every output first: a run whose results could not be written must not start. Nothing is created yet.
   const outDir = path.resolve(io.cwd, opts.out ?? path.join('reports', `${slug(scenario.name)}-${stamp(new Date())}`));
-  try {
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.accessSync(outDir, fs.constants.W_OK);
-  } catch (err) {
-    throw usageError(`cannot write the output directory ${outDir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, [
-      { path: '--out', message: 'expected a directory dsprobe can create and write', hint: 'pass --out DIR with a writable path' },
-    ]);
-  }
+  const outputs: OutputPath[] = [{ flag: '--out', path: outDir, kind: 'dir' }];
+  if (opts.junit) outputs.push({ flag: '--junit', path: path.resolve(io.cwd, opts.junit), kind: 'file' });
+  const outProblems = checkOutputs(outputs, { overwrite: Boolean(opts.overwrite), shown: (p) => shownPath(io.cwd, p) });
+  if (outProblems.length) throw usageError(`cannot write ${outProblems.length} output(s); nothing was sent`, outProblems);
+  const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+  if (summaryFile) checkOutputFile(path.resolve(io.cwd, summaryFile), 'GITHUB_STEP_SUMMARY', false);
 
+  // Set once the run starts; a dying mock or a failed write stops the run through it.
+  let control: RunControl | null = null;
   let mock: MockHandle | null = null;
   let baseUrl: string;
   if (isMock) {
     const cfg = { ...(scenario.mock ?? {}), seed: (scenario.mock?.['seed'] as number | undefined) ?? scenario.seed };
     mock = await startMock(cfg, { isolate: true });
+    mock.onExit?.((code) => control?.stop('failed', `the built-in mock exited during the run (code ${code ?? 'signal'})`));
     baseUrl = scenario.target.protocol === 'anthropic' ? `${mock.url}/anthropic` : mock.url;
   } else {
     baseUrl = scenario.target.url.replace(/\/+$/, '');
-    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, opts, io);
+    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, opts, io, scrubber);
     if (pre.exit !== null) return pre.exit;
     warnings.push(...pre.warnings);
   }
@@ -100,12 +117,22 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     models: scenario.models.map((m) => ({ name: m.name, weight: m.weight })),
     pricing: scenario.pricing,
   };
-  const samples = openSamplesFile(path.join(outDir, 'samples.ndjson'), header);
+  // The folder is made only now, after the confirmation and the pre-flight: a refused run leaves none behind.
+  makeOutputDir(outDir);
+  const samplesPath = path.join(outDir, 'samples.ndjson');
+  // A failed write stops the run as failed (exit 3); the report names the file without its local folder.
+  const samples = openSamplesFile(samplesPath, header, {
+    scrub: scrubber.size > 0 ? scrubber.scrub : undefined,
+    onError: (err) => control?.stop('failed', writeFailureMessage('samples.ndjson', err)),
+  });
+  if (samples.failed !== undefined) {
+    await mock?.close();
+    throw writeError(samplesPath, samples.failed);
+  }
   const clock = monotonicClock();
-  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock });
+  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber });
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
-  let control: RunControl | null = null;
   let lastView: RunView | null = null;
   const maxLevel = Math.max(scenario.load.max, ...scenario.models.map((m) => m.max ?? 0));
   const fdWarn = fdWarning(maxLevel * scenario.models.length);
@@ -114,6 +141,10 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     io.stderr.write(`warning: ${fdWarn}\n`);
   }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
+  const stopHeapGuard = startHeapGuard((why) => {
+    samples.flush();
+    control?.stop('failed', why);
+  });
   let metricsServer: MetricsServer | null = null;
   const live = opts.metrics ? new LiveMetrics() : null;
   const feed = metricsFeed(live, scenario, loop);
@@ -126,6 +157,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     });
     io.stderr.write(`metrics: ${metricsServer.url}\n`);
   }
+  const series = new SeriesRecorder();
 
   try {
     const result = await runScenario(
@@ -140,6 +172,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
         onSample: (s) => {
           samples.write(s);
           feed.onSample(s);
+          series.add(s);
         },
         onStep: (model, step, target, t_us) => samples.record({ kind: 'step', model, step, target, t_us }),
         onLevel: (model) => {
@@ -161,14 +194,20 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     (progress as { stop(): void } | null)?.stop();
     samples.close();
     if (mock) io.stderr.write(`${await mockBillingLine(mock)}\n`);
-    const report = buildReport(ctxOf(loop.stop()), result);
+    const report = scrubber.scrubValue(buildReport(ctxOf(loop.stop()), result));
     feed.report(report);
-    return finishRun(report, scenario, outDir, opts, io);
+    const code = finishRun(report, scenario, outDir, opts, io);
+    if (samples.failed !== undefined) {
+      io.stderr.write(`dsprobe: ${writeFailureMessage(samplesPath, samples.failed)}\n`);
+      return EXIT.RUN_FAILED;
+    }
+    return code;
   } catch (err) {
     (progress as { stop(): void } | null)?.stop();
     samples.close();
     throw err;
   } finally {
+    stopHeapGuard();
     feed.stop();
     await metricsServer?.close();
     await prober.close();
@@ -186,6 +225,8 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       loop: l,
       warnings,
       pricing: scenario.pricing,
+      expect: scenario.expect,
+      series: series.result(scenario.models.map((m) => m.name)),
     };
   }
 }

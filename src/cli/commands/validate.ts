@@ -2,19 +2,22 @@
  * `dsprobe validate FILE...`: checks scenarios without sending anything. Prints `ok` and a one-line summary
  * per file, or every problem (file:line:col, what was expected, a hint) and exits 2.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
-import { EXIT, formatProblems } from '../../errors.js';
-import { parseScenario, formatDuration, type Scenario } from '../../scenario/index.js';
+import { DsprobeError, EXIT, formatProblems } from '../../errors.js';
+import { parseScenario, formatDuration, loadMeaning, readScenarioText, shortList, type Scenario } from '../../scenario/index.js';
+import { addOverrideOptions, overridesOf, type OverrideOptions } from '../overrides.js';
+import { shownPath } from '../paths.js';
 
 /** One line describing a valid scenario. */
 export function scenarioSummary(s: Scenario): string {
   const models = s.models.map((m) => `${m.name}${m.inflight !== undefined ? ` @${m.inflight}` : s.load.mode === 'ramp' && s.models.length > 1 ? ` ×${m.weight}` : ''}`).join(', ');
   const load =
-    s.load.mode === 'search'
+    s.load.mode === 'rate' && s.load.rate
+      ? `rate ${s.load.rate.arrival} ${s.load.rate.stages.map((x) => `${x.rate}/s for ${formatDuration(x.hold_ms)}`).join(', then ')}; ${s.policies?.length ?? 1} polic${(s.policies?.length ?? 1) === 1 ? 'y' : 'ies'}: ${(s.policies ?? [{ name: 'none' }]).map((p) => p.name).join(', ')}`
+      : s.load.mode === 'search'
       ? `search ${s.load.start}..${s.load.max} (×${s.load.growth}, ±${s.load.precision}), hold ${formatDuration(s.load.hold_ms)}`
       : s.load.stages
         ? `ramp ${s.load.stages.length} stage(s) up to ${s.load.max}`
@@ -28,26 +31,30 @@ export function scenarioSummary(s: Scenario): string {
   return `${s.name}: ${load}; ${s.models.length} model(s): ${models}; ${s.target.protocol} → ${target}${extra.length ? '; ' + extra.join(', ') : ''}`;
 }
 
-async function validateFiles(files: string[], io: CliIO): Promise<number> {
+async function validateFiles(files: string[], opts: OverrideOptions, io: CliIO): Promise<number> {
   let code: number = EXIT.OK;
+  const overrides = overridesOf(opts);
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(path.resolve(io.cwd, file), 'utf8');
+      text = await readScenarioText(path.resolve(io.cwd, file));
     } catch (e) {
-      const c = (e as { code?: string }).code;
-      io.stderr.write(`${file}: cannot read it (${c === 'ENOENT' ? 'no such file' : (c ?? 'error')})\n  hint: give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml\n`);
+      if (!(e instanceof DsprobeError)) throw e;
+      const p = e.problems[0];
+      const what = /no such file/.test(e.message) ? 'cannot read it (no such file)' : (p?.message ?? e.message);
+      io.stderr.write(`${file}: ${what}\n  hint: ${p?.hint ?? 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml'}\n`);
       code = EXIT.USAGE;
       continue;
     }
-    const { scenario, problems, warnings } = parseScenario(text, file, { env: io.env });
+    const shown = shownPath(io.cwd, file);
+    const { scenario, problems, warnings } = parseScenario(text, shown, { env: io.env, ...(overrides ? { overrides } : {}) });
     for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     if (!scenario) {
-      io.stderr.write(`${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n`);
+      io.stderr.write(`${shown}: ${problems.length} problem(s)\n${formatProblems(shortList(problems))}\n`);
       code = EXIT.USAGE;
       continue;
     }
-    io.stdout.write(`ok ${file}: ${scenarioSummary(scenario)}\n`);
+    io.stdout.write(`ok ${shown}: ${scenarioSummary(scenario)}\n  ${loadMeaning(scenario.load, scenario.models)}\n`);
   }
   return code;
 }
@@ -55,12 +62,13 @@ async function validateFiles(files: string[], io: CliIO): Promise<number> {
 export const validateCommand: CliCommand = {
   name: 'validate',
   register(program: Command, io: CliIO, setExit) {
-    program
+    const cmd = program
       .command('validate')
       .description('check scenario files without sending anything (every problem with file:line:col and a hint)')
-      .argument('<scenario...>', 'scenario YAML file(s)')
-      .action(async (files: string[]) => {
-        setExit(await validateFiles(files, io));
+      .argument('<scenario...>', 'scenario YAML file(s)');
+    addOverrideOptions(cmd)
+      .action(async (files: string[], opts: OverrideOptions) => {
+        setExit(await validateFiles(files, opts, io));
       });
   },
 };

@@ -10,7 +10,9 @@ import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
-import { readScenario, redactScenario, expandHeaders } from '../../scenario/index.js';
+import { readScenario, redactScenario, expandHeaders, headerSecrets } from '../../scenario/index.js';
+import { makeScrubber } from '../../secrets.js';
+import { scrubbedIO } from '../io.js';
 import { parseDuration, formatDuration } from '../../scenario/duration.js';
 import type { Scenario } from '../../scenario/types.js';
 import { monotonicClock } from '../../time/clock.js';
@@ -21,7 +23,7 @@ import { buildReport, type BuildContext } from '../../report/build.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
-import { estimateCheap } from '../../cost/cheap.js';
+import { estimateCheap } from '../../plan/cheap-cost.js';
 import { formatUsd } from '../../cost/cost.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { projectedUsdPerDay, warmStarts, watchRecords, type WatchRecord } from '../../report/watch.js';
@@ -91,6 +93,9 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
   applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
   const headers = expandHeaders(scenario.target.headers, io.env);
+  // Every configured secret is scrubbed from whatever watch prints or writes (server text included).
+  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env)]);
+  if (scrubber.size > 0) io = scrubbedIO(io, scrubber.scrub);
   if (headers.missing.length) throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   for (const w of scenario.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
   const isMock = scenario.target.url === 'mock';
@@ -122,12 +127,12 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
   } else {
     baseUrl = scenario.target.url.replace(/\/+$/, '');
     // One confirmation for the whole watch, with the projected cost per day (the run's confirmation code).
-    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, { yes: Boolean(opts.yes) }, io, costLine);
+    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, { yes: Boolean(opts.yes) }, io, scrubber, costLine);
     if (pre.exit !== null) return pre.exit;
   }
 
   const clock = monotonicClock();
-  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock });
+  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber });
   const loop = startLoopMonitor();
   const live = opts.metrics ? new LiveMetrics() : null;
   let metricsServer: MetricsServer | null = null;

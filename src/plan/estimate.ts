@@ -14,8 +14,13 @@
  *   longest model's.
  */
 import type { Price, Scenario } from '../scenario/types.js';
-import { documentedCap } from '../scenario/models.js';
-import { rampSteps } from '../plan/ramp.js';
+import { documentedCap } from '../models.js';
+import { rampSteps } from './ramp.js';
+import { parseMockConfig } from '../mock/index.js';
+import { FALLBACK_CAP } from '../mock/config.js';
+
+/** The schema id of `dsprobe plan --json`. */
+export const PLAN_SCHEMA = 'dsprobe.plan/v1';
 
 /** One model's part of a planned step. */
 export interface PlanModelStep {
@@ -44,14 +49,18 @@ export interface PlanTotals {
 
 /** What `dsprobe plan` prints (and `--json` emits). */
 export interface PlanEstimate {
+  /** `dsprobe.plan/v1`. */
+  schema: typeof PLAN_SCHEMA;
   name: string;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: string;
   steps: PlanStep[];
   per_model: (PlanTotals & { model: string; levels: number; max_inflight: number; priced: boolean })[];
   worst_case: PlanTotals;
   /** The per-request latency assumed, ms. */
   latency_ms: number;
+  /** With the built-in mock as the target: the caps it enforces, per model (the plan's levels stop there). */
+  mock_caps?: Record<string, number>;
   budget: { max_usd?: number; max_tokens?: number; limits_spend: boolean };
   assumptions: string[];
   warnings: string[];
@@ -96,15 +105,57 @@ export function worstSearchLevels(start: number, max: number, growth: number, pr
   return out;
 }
 
-function perRequest(s: Scenario, price: Price | undefined): { tokens: number; usd: number } {
-  const tokens = s.request.prompt_tokens + s.request.max_tokens;
+function perRequest(s: Scenario, price: Price | undefined, output = s.request.max_tokens): { tokens: number; usd: number } {
+  const tokens = s.request.prompt_tokens + output;
   if (!price) return { tokens, usd: 0 };
-  return { tokens, usd: (s.request.prompt_tokens * price.input_cache_miss + s.request.max_tokens * price.output) / 1e6 };
+  return { tokens, usd: (s.request.prompt_tokens * price.input_cache_miss + output * price.output) / 1e6 };
+}
+
+/** What the built-in mock will do, from the scenario's `mock:` block: its caps, its latency, its output length. */
+interface MockView {
+  caps: Record<string, number>;
+  /** Mean request duration at no load, real ms (time_scale applied). No load is the fast, expensive case. */
+  latency_ms: number;
+  /** Mean output tokens a request gets (answer, plus reasoning when thinking), at most max_tokens. */
+  output_tokens: number;
+}
+
+function mockView(s: Scenario): MockView | null {
+  if (s.target.url !== 'mock') return null;
+  const { config } = parseMockConfig(s.mock ?? {});
+  const l = config.latency;
+  const mean = (r: { min: number; max: number }) => (r.min + r.max) / 2;
+  const output = Math.min(s.request.max_tokens, mean(l.answer_tokens) + (s.request.thinking ? mean(l.reasoning_tokens) : 0));
+  const nominal = l.prefill_overhead_ms + l.prefill_per_token_ms * s.request.prompt_tokens + l.inter_token_ms * output;
+  const caps: Record<string, number> = {};
+  for (const m of s.models) caps[m.name] = config.caps[m.name] ?? FALLBACK_CAP;
+  return { caps, latency_ms: Math.max(1, nominal * config.time_scale), output_tokens: Math.round(output) };
+}
+
+/**
+ * The levels a search visits on the mock, whose cap is known: the climb up to the first level over the cap (or
+ * the max), then the cap and one above it (the level the server held on the 429 level, and its neighbour), then
+ * the two re-checks. What the mock's search really does, when requests stay open long enough to be seen held.
+ */
+export function mockSearchLevels(start: number, max: number, growth: number, recheck: boolean, cap: number): { level: number; phase: PlanModelStep['phase'] }[] {
+  const out: { level: number; phase: PlanModelStep['phase'] }[] = [];
+  let level = Math.min(start, max);
+  for (;;) {
+    out.push({ level, phase: 'climb' });
+    if (level > cap || level >= max) break;
+    level = Math.min(max, Math.max(level + 1, Math.round(level * growth)));
+  }
+  if (level > cap) {
+    if (level !== cap + 1) out.push({ level: cap, phase: 'guess' }, { level: cap + 1, phase: 'guess' });
+    if (recheck) out.push({ level: cap, phase: 'recheck' }, { level: cap + 1, phase: 'recheck' });
+  }
+  return out;
 }
 
 /** The worst-case plan of a scenario: steps, requests, tokens, dollars and duration. Pure. */
 export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): PlanEstimate {
-  const latency = opts.latency_ms ?? assumedLatencyMs(s.request.max_tokens);
+  const mock = mockView(s);
+  const latency = opts.latency_ms ?? mock?.latency_ms ?? assumedLatencyMs(s.request.max_tokens);
   const warnings: string[] = [];
   const seqs = new Map<string, { level: number; phase: PlanModelStep['phase']; hold_ms: number }[]>();
 
@@ -115,6 +166,20 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
         seqs.get(t.model)!.push({ level: t.inflight, phase: 'ramp', hold_ms: t.hold_ms });
       }
     }
+  } else if (s.load.mode === 'rate' && s.load.rate) {
+    // Open loop: Little's law gives the in-flight level of each stage (rate × latency); every policy runs the
+    // whole schedule, and every arrival may use all of its policy's attempts.
+    const totalWeight = s.models.reduce((a, m) => a + m.weight, 0) || 1;
+    for (const m of s.models) {
+      const seq: { level: number; phase: PlanModelStep['phase']; hold_ms: number }[] = [];
+      for (const p of s.policies ?? [{ name: 'none' }]) {
+        for (const st of s.load.rate.stages) {
+          const perSecond = (st.rate * m.weight) / totalWeight;
+          seq.push({ level: Math.max(1, Math.ceil((perSecond * latency) / 1000)) * (p.retry?.max_attempts ?? 1), phase: 'ramp', hold_ms: st.hold_ms });
+        }
+      }
+      seqs.set(m.name, seq);
+    }
   } else {
     for (const m of s.models) {
       let max = m.max ?? s.load.max;
@@ -124,7 +189,9 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
         if (capped < max) max = capped;
       }
       const start = m.inflight ?? s.load.start;
-      const levels = worstSearchLevels(start, max, s.load.growth, s.load.precision, s.load.recheck);
+      const levels = mock
+        ? mockSearchLevels(start, max, s.load.growth, s.load.recheck, mock.caps[m.name]!)
+        : worstSearchLevels(start, max, s.load.growth, s.load.precision, s.load.recheck);
       seqs.set(m.name, levels.map((l) => ({ ...l, hold_ms: s.load.hold_ms })));
     }
   }
@@ -135,10 +202,12 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
     const seq = seqs.get(m.name) ?? [];
     const price = s.pricing[m.name];
     if (!price) warnings.push(`no price for ${m.name}: its dollars count as 0 (add it under pricing:)`);
-    const each = perRequest(s, price);
+    const each = perRequest(s, price, mock?.output_tokens);
+    // Over the mock's cap only the cap is admitted: the rest draw 429s, which cost nothing.
+    const admitted = (level: number) => (mock ? Math.min(level, mock.caps[m.name]!) : level);
     const totals = { model: m.name, levels: seq.length, max_inflight: 0, priced: !!price, requests: 0, tokens: 0, usd: 0, duration_ms: 0 };
     seq.forEach((x, i) => {
-      const requests = x.level * Math.max(1, Math.ceil(x.hold_ms / latency));
+      const requests = admitted(x.level) * Math.max(1, Math.ceil(x.hold_ms / latency));
       const entry: PlanModelStep = { model: m.name, phase: x.phase, inflight: x.level, requests, tokens: requests * each.tokens, usd: requests * each.usd };
       if (!steps[i]) steps[i] = { index: i, hold_ms: x.hold_ms, models: [] };
       steps[i]!.models.push(entry);
@@ -165,9 +234,15 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
   if (b.max_tokens !== undefined) budget.max_tokens = b.max_tokens;
 
   const assumptions = [
-    `each admitted request uses ${s.request.prompt_tokens} prompt tokens (all billed as cache misses) and the full max_tokens of ${s.request.max_tokens} output tokens`,
-    `each request takes ${Math.round(latency)} ms${opts.latency_ms === undefined ? ' (0.5 s + 10 ms per output token: a fast server, the expensive case; override with --latency)' : ''}, and a finished slot is refilled at once`,
-    s.load.mode === 'search'
+    mock
+      ? `each admitted request uses ${s.request.prompt_tokens} prompt tokens (all billed as cache misses) and ${mock.output_tokens} output tokens (the mock's mean answer${s.request.thinking ? ' and reasoning' : ''}, at most max_tokens ${s.request.max_tokens})`
+      : `each admitted request uses ${s.request.prompt_tokens} prompt tokens (all billed as cache misses) and the full max_tokens of ${s.request.max_tokens} output tokens`,
+    `each request takes ${Math.round(latency)} ms${opts.latency_ms !== undefined ? '' : mock ? " (the mock's latency model at no load, time_scale applied; override with --latency)" : ' (0.5 s + 10 ms per output token: a fast server, the expensive case; override with --latency)'}, and a finished slot is refilled at once`,
+    s.load.mode === 'rate'
+      ? 'rate: every arrival of every policy admitted and, with retries, using all its attempts (the in-flight level shown is rate × latency × attempts)'
+      : mock && s.load.mode === 'search'
+      ? `search on the mock: its caps are known (${Object.entries(mock.caps).map(([k, v]) => `${k} ${v}`).join(', ')}): climb ×${s.load.growth} to the first level over the cap, then the cap and one above it${s.load.recheck ? ', then the two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s; over the cap only the cap is admitted (429s cost nothing)`
+      : s.load.mode === 'search'
       ? `search: climb ×${s.load.growth} from the start to the max, the cap just under the max, two guessed levels, bisection to ±${s.load.precision}${s.load.recheck ? ', two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s and nothing rate-limited (a 429 costs nothing); the real search usually decides a level long before its hold ends`
       : 'ramp: every step held in full and nothing rate-limited',
   ];
@@ -177,6 +252,7 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
     assumptions.push(`safety_margin ${s.safety_margin}: each search stops at the documented cap × ${1 - s.safety_margin}`);
   }
   return {
+    schema: PLAN_SCHEMA,
     name: s.name,
     mode: s.load.mode,
     target: s.target.url,
@@ -184,6 +260,7 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
     per_model: perModel,
     worst_case: worst,
     latency_ms: latency,
+    ...(mock ? { mock_caps: mock.caps } : {}),
     budget,
     assumptions,
     warnings,
@@ -192,4 +269,21 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
 
 function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The plan for `--json`: the same object with every figure rounded (dollars to 1/10,000, milliseconds and
+ * counts to whole numbers), so it diffs cleanly and carries no float noise.
+ */
+export function roundPlan(p: PlanEstimate): PlanEstimate {
+  const usd = (n: number) => Math.round(n * 10_000) / 10_000;
+  const tot = <T extends PlanTotals>(t: T): T => ({ ...t, requests: Math.round(t.requests), tokens: Math.round(t.tokens), usd: usd(t.usd), duration_ms: Math.round(t.duration_ms) });
+  return {
+    ...p,
+    steps: p.steps.map((st) => ({ ...st, hold_ms: Math.round(st.hold_ms), models: st.models.map((m) => ({ ...m, requests: Math.round(m.requests), tokens: Math.round(m.tokens), usd: usd(m.usd) })) })),
+    per_model: p.per_model.map(tot),
+    worst_case: tot(p.worst_case),
+    latency_ms: Math.round(p.latency_ms),
+    budget: { ...p.budget, ...(p.budget.max_usd !== undefined ? { max_usd: usd(p.budget.max_usd) } : {}) },
+  };
 }

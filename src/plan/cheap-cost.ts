@@ -6,11 +6,11 @@
  * admitted requests (429s cost nothing), each its few prompt tokens plus the output streamed before the cut.
  */
 import type { Scenario } from '../scenario/types.js';
-import { documentedCap } from '../scenario/models.js';
-import { CHEAP_PROMPT, cheapMaxTokens, isCheap } from '../plan/cheap.js';
+import { documentedCap } from '../models.js';
+import { CHEAP_PROMPT, cheapMaxTokens, isCheap } from './cheap.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import { assumedLatencyMs } from './estimate.js';
-import { formatUsd } from './cost.js';
+import { formatUsd } from '../cost/cost.js';
 
 /** Prompt tokens assumed per cheap probe: its text plus a chat-template allowance (servers add role markers). */
 export const CHEAP_PROMPT_TOKENS = Math.ceil(CHEAP_PROMPT.length / CHARS_PER_TOKEN) + 4;

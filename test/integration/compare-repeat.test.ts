@@ -1,0 +1,86 @@
+/**
+ * Repeated identical runs never flag a regression: 10 short runs of one ramp against the real mock (each with
+ * its own seed, so latencies really differ), compared pairwise. A level over the cap is in every run and is
+ * not judged. And a run that really is slower is flagged, so the test is not passing by saying nothing.
+ * (The slower run's scenario differs in mock.latency, which the comparison names.)
+ */
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { dsprobe, readReport, tmpDir, writeScenario } from '../helpers/cli.js';
+import { compareReports, comparability } from '../../src/report/compare.js';
+import type { Report } from '../../src/types.js';
+
+const scenario = (seed: number, interToken = '4ms', hold24 = '1500ms') => `
+name: repeat
+target: { url: mock }
+models:
+  deepseek-v4-flash: {}
+request: { prompt_tokens: 50, max_tokens: 20, stream: true }
+load:
+  mode: ramp
+  stages: [{ inflight: 8, hold: 300ms }, { inflight: 16 }, { inflight: 24, hold: ${hold24} }, { inflight: 40, hold: 300ms }]
+  hold: 1s
+stop: { max_429_rate: 1 }
+mock:
+  caps: { deepseek-v4-flash: 30 }
+  latency: { prefill_overhead: 20ms, inter_token: ${interToken}, answer_tokens: 20, flush_interval: 0 }
+seed: ${seed}
+`;
+
+async function run(dir: string, seed: number, interToken?: string, hold24?: string): Promise<Report> {
+  const file = writeScenario(dir, `s${seed}.yaml`, scenario(seed, interToken, hold24));
+  const out = path.join(dir, `out${seed}`);
+  const r = await dsprobe(['run', file, '--out', out, '--quiet']);
+  expect(r.stderr).not.toMatch(/internal error/);
+  expect(r.code).toBe(0);
+  return readReport(out);
+}
+
+describe('compare: repeated mock runs', () => {
+  test('10 identical runs never flag, pairwise; a slower run does', async () => {
+    const dir = tmpDir();
+    const runs: Report[] = [];
+    for (let i = 1; i <= 10; i++) runs.push(await run(dir, i));
+    // Every run held a level over the cap of 30 (429s there) and levels under it with enough admitted samples.
+    for (const r of runs) {
+      const steps = r.models[0]!.steps;
+      expect(steps.find((s) => s.target_inflight === 40)!.rate_limited).toBeGreaterThan(0);
+      expect(steps.find((s) => s.target_inflight === 24)!.latency_ms.count).toBeGreaterThanOrEqual(40);
+    }
+    for (let a = 0; a < runs.length; a++) {
+      for (let b = 0; b < runs.length; b++) {
+        if (a === b) continue;
+        const c = compareReports([{ label: `run${a + 1}`, report: runs[a]! }, { label: `run${b + 1}`, report: runs[b]! }]);
+        expect(c.regressions).toEqual([]);
+        // The seed differs between repeats; that alone does not make them different scenarios. (On a busy
+        // machine the comparison may say latency is not judged: dsprobe's own loop was too slow to trust it.)
+        expect(c.warnings.filter((w) => !/^Latency is not judged/.test(w))).toEqual([]);
+      }
+    }
+    // Eight times slower tokens: flagged, at levels under the cap only. The loop figures are set healthy here,
+    // so that a busy test machine cannot switch the latency judgement off.
+    const slow = await run(dir, 99, '32ms', '4s');
+    const healthy = (r: Report): Report => ({ ...r, loop: { delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null } });
+    // The baseline with the most admitted requests at 24 (a p99 is judged from 100 a side).
+    const n24 = (r: Report) => r.models[0]!.steps.find((s) => s.target_inflight === 24)!.latency_ms.count;
+    const base = [...runs].sort((a, b) => n24(b) - n24(a))[0]!;
+    expect(n24(base)).toBeGreaterThanOrEqual(100);
+    expect(n24(slow)).toBeGreaterThanOrEqual(100);
+    const c = compareReports([{ label: 'base', report: healthy(base) }, { label: 'slow', report: healthy(slow) }]);
+    expect(c.regressions.some((r) => r.kind === 'p99_rose' && r.metric === 'E2E p99')).toBe(true);
+    for (const r of c.regressions) if (r.inflight !== null) expect(r.inflight).toBeLessThanOrEqual(30);
+    expect(c.warnings.join(' ')).toMatch(/different versions of scenario "repeat" \(.*mock.*\)/);
+  }, 180_000);
+
+  test('warns when runs used different scenarios or targets', () => {
+    const base = { name: 'a', target: { url: 'mock', protocol: 'openai', mock: true, keys: 1 }, scenario: { name: 'a', load: { max: 10 }, seed: 1 } } as unknown as Report;
+    const other = { ...base, name: 'b', target: { ...base.target, url: 'https://api.deepseek.com' } } as Report;
+    const edited = { ...base, scenario: { name: 'a', load: { max: 20 }, seed: 2 } } as Report;
+    const w = comparability([{ label: 'x', report: base }, { label: 'y', report: other }, { label: 'z', report: edited }]);
+    expect(w).toEqual([
+      'y ran scenario "b", x ran "a": different scenarios.',
+      'y ran against https://api.deepseek.com, x against mock: different targets.',
+      'z and x ran different versions of scenario "a" (load differ).',
+    ]);
+  });
+});
