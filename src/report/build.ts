@@ -94,7 +94,8 @@ export function assembleReport(
   const models: ModelReport[] = perModel.map((m) => ({
     model: m.name,
     weight: m.weight,
-    cap: estimateCap(m.steps, { unclear: m.unclear }),
+    // A cheap probe's calibration request (level 1) and the measure_at levels are not cap evidence.
+    cap: estimateCap(m.steps.filter((st) => !NOT_CAP_EVIDENCE.has(st.ended_by)), { unclear: m.unclear }),
     steps: m.steps,
     spend: spendOf(m.steps, ctx.pricing, m.name),
   }));
@@ -141,6 +142,9 @@ export function assembleReport(
     ...(ctx.series ? { series: ctx.series } : {}),
   };
 }
+
+/** Steps (by `ended_by`) that are not part of the cap search: cheap probes' calibration, measure_at levels. */
+const NOT_CAP_EVIDENCE: ReadonlySet<string> = new Set(['calibration', 'measure']);
 
 /** Builds the report of a finished (or stopped) run. */
 export function buildReport(ctx: BuildContext, r: RunResult): Report {

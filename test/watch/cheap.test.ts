@@ -50,7 +50,10 @@ describe('cheap probes (probe: cheap / --cheap)', () => {
     const r = await dsprobe(['run', file, '--out', out, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const report = readReport(out);
-    for (const m of report.models) {
+    // On a starved machine a search can end unclear; measure_at follows only a found cap, so judge those.
+    const found = report.models.filter((m) => m.cap.status === 'found');
+    expect(found.length).toBeGreaterThan(0);
+    for (const m of found) {
       const measured = m.steps.filter((s) => s.ended_by === 'measure');
       expect(measured.map((s) => s.target_inflight)).toEqual([Math.floor((m.cap.estimate ?? 0) / 2)]);
       // The workload's 1200-token prompts, not the probe's few tokens.
@@ -62,5 +65,5 @@ describe('cheap probes (probe: cheap / --cheap)', () => {
     expect(plan.stdout).toMatch(/cap search: ~\$[\d.]+ expected/);
     expect(plan.stdout).toMatch(/measurement at the workload \(measure_at\): \$[\d.]+ worst case/);
     fs.rmSync(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 });

@@ -128,7 +128,7 @@ describe('dsprobe watch', () => {
     expect(html).toContain('uPlot');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
     expect(html).not.toContain(dir);
-  });
+  }, 180_000);
 
   it('--exit-on-fail exits 99 after the first probe that fails a threshold; Ctrl-C writes everything and exits 130', async () => {
     const mock = await startMock({ time_scale: 0.1, latency: { prefill_overhead: '10s' }, caps: { [FLASH]: 30, [PRO]: 10 } }, { isolate: true });
