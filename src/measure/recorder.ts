@@ -190,6 +190,11 @@ export class StepRecorder {
     return this.peakAdmitted;
   }
 
+  /** The in-flight count last reported (rate mode's progress line reads it). */
+  get inflightNow(): number {
+    return this.lastInflight;
+  }
+
   /** Folds one finished request that was sent during this step. */
   add(s: Sample, firstTokenSeenLive = false): void {
     this.requests++;
