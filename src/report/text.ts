@@ -67,6 +67,12 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
   }
   out.push(table(caps));
   for (const m of r.models) for (const e of m.cap.evidence) out.push(`  ${m.model}: ${e}`);
+  const planned = r.models.filter((m) => m.headroom);
+  if (planned.length) {
+    out.push('');
+    out.push('headroom against the plan (need:):');
+    for (const m of planned) out.push(`  ${m.model}: ${m.headroom!.reason}`);
+  }
   if (r.thresholds.length) {
     out.push('');
     out.push('thresholds:');
