@@ -47,11 +47,14 @@ describe('series', () => {
   it('stays bounded on a long run: the width doubles and counts are kept', () => {
     const r = new SeriesRecorder();
     const n = MAX_BUCKETS * 3;
-    for (let i = 0; i < n; i++) r.add(sample('a', i + 0.5, 'ok'));
+    // Mostly 429s (no histogram to build), a success every 50 s: bounded in buckets, exact in counts.
+    for (let i = 0; i < n; i++) r.add(sample('a', i + 0.5, i % 50 === 0 ? 'ok' : 'rate_limited'));
     const s = r.result();
     r.destroy();
     expect(s.bucket_ms).toBe(4000);
     expect(s.models[0]!.t_s.length).toBeLessThanOrEqual(MAX_BUCKETS);
-    expect(s.models[0]!.ok.reduce((x, y) => x + y, 0)).toBe(n);
+    expect(s.models[0]!.ok.reduce((x, y) => x + y, 0)).toBe(n / 50);
+    expect(s.models[0]!.rate_limited.reduce((x, y) => x + y, 0)).toBe(n - n / 50);
+    expect(s.models[0]!.latency_p50_ms.filter((v) => v !== null).length).toBe(n / 50);
   });
 });
