@@ -73,6 +73,12 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
     out.push(table(rehearsalRows(r.rehearsal)));
     out.push(...rehearsalLines(r.rehearsal));
   }
+  const planned = r.models.filter((m) => m.headroom);
+  if (planned.length) {
+    out.push('');
+    out.push('headroom against the plan (need:):');
+    for (const m of planned) out.push(`  ${m.model}: ${m.headroom!.reason}`);
+  }
   if (r.thresholds.length) {
     out.push('');
     out.push('thresholds:');
