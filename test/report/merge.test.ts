@@ -11,13 +11,20 @@ import { evaluateThresholds } from '../../src/measure/thresholds.js';
 import type { Percentiles } from '../../src/types.js';
 
 /** HDR keeps 3 significant digits: two readings of one distribution agree within 0.1 %. */
-function closeHdr(a: Percentiles, b: Percentiles): void {
+function closeHdr(a: Percentiles, b: Percentiles, share = 0.001): void {
   expect(a.count).toBe(b.count);
   for (const k of ['p50', 'p90', 'p95', 'p99', 'max'] as const) {
-    expect(Math.abs(a[k] - b[k])).toBeLessThanOrEqual(Math.max(0.001, b[k] * 0.001));
+    expect(Math.abs(a[k] - b[k])).toBeLessThanOrEqual(Math.max(0.001, b[k] * share));
   }
-  expect(Math.abs(a.mean - b.mean)).toBeLessThanOrEqual(Math.max(0.001, b.mean * 0.001));
+  expect(Math.abs(a.mean - b.mean)).toBeLessThanOrEqual(Math.max(0.001, b.mean * share));
 }
+
+/**
+ * Keep-alive wait is estimated against the unqueued baseline of the requests each process saw (the median time to
+ * first data at the level): a shard's baseline comes from its own half of the requests, so merged waits agree with
+ * the single run's within the baseline's sampling noise (well under 1 % here), not HDR precision.
+ */
+const KEEPALIVE_SHARE = 0.01;
 
 describe('mergeReports', () => {
   const { report: single, shards } = generate({ shards: 2, seed: 7 });
@@ -48,7 +55,7 @@ describe('mergeReports', () => {
         expect(m.server_reported).toBe(s.server_reported);
         closeHdr(m.ttft_ms, s.ttft_ms);
         closeHdr(m.latency_ms, s.latency_ms);
-        closeHdr(m.keepalive_wait_ms, s.keepalive_wait_ms);
+        closeHdr(m.keepalive_wait_ms, s.keepalive_wait_ms, KEEPALIVE_SHARE);
         closeHdr(m.tpot_ms, s.tpot_ms);
         expect(m.errors.map((g) => [g.outcome, g.status, g.detail, g.count]).sort()).toEqual(
           s.errors.map((g) => [g.outcome, g.status, g.detail, g.count]).sort(),
