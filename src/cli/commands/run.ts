@@ -193,7 +193,11 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     );
     (progress as { stop(): void } | null)?.stop();
     samples.close();
-    if (mock) io.stderr.write(`${await mockBillingLine(mock)}\n`);
+    // The mock's own billing, when it is still there to ask (a mock that died mid-run is in the report instead).
+    if (mock) {
+      const line = await mockBillingLine(mock).catch(() => null);
+      if (line) io.stderr.write(`${line}\n`);
+    }
     const report = scrubber.scrubValue(buildReport(ctxOf(loop.stop()), result));
     feed.report(report);
     const code = finishRun(report, scenario, outDir, opts, io);
