@@ -18,6 +18,7 @@ import { clip, messageOfBody } from '../protocol/server-error.js';
 import { DeadlineSweep } from './deadlines.js';
 import { Exchange, redact } from './exchange.js';
 import { networkDetail, networkMessage } from './classify.js';
+import { WarmConnector } from './connector.js';
 
 /** How to reach the target. */
 export interface ProberOptions {
@@ -61,6 +62,30 @@ export interface Prober {
   send(req: ProbeRequest, signal?: AbortSignal, hooks?: ProbeHooks): Promise<Sample>;
   /** Aborts what is still in flight (settled as `aborted`) and closes all connections. */
   close(): Promise<void>;
+  /**
+   * Makes sure about `n` connections are open before a level's clock starts (bounded concurrency of connects),
+   * so TTFT never includes a connect storm. Resolves with the sockets newly opened.
+   */
+  warm?(n: number): Promise<number>;
+  /** What happened since the last call: connect durations, and each worker thread's loop delay. */
+  health?(): Promise<ProberHealth>;
+}
+
+/** One prober worker thread's event-loop delay over an interval (ms). */
+export interface ThreadLoop {
+  /** Worker index, from 1 (the main thread, 0, is watched by the run's own loop monitor). */
+  thread: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** A prober's own health since the last `health()` call. */
+export interface ProberHealth {
+  /** Durations (µs) of the TCP/TLS connects: connect time, a figure of its own, never hidden in TTFT. */
+  connect_us: number[];
+  /** Worker threads' loop delays (empty when requests run on the main thread). */
+  threads: ThreadLoop[];
 }
 
 /** The dialect for a protocol name. */
@@ -79,11 +104,14 @@ export function createProber(opts: ProberOptions): Prober {
   const dialect = dialectFor(opts.protocol);
   const path = basePath + dialect.path;
   const clock = opts.clock;
+  const connector = new WarmConnector(new URL(origin), clock);
+  const maxConnections = opts.maxConnections ?? 10_000;
   const pool = new Pool(origin, {
-    connections: opts.maxConnections ?? 10_000,
+    connections: maxConnections,
     pipelining: 1,
     headersTimeout: 0,
     bodyTimeout: 0,
+    connect: connector.connect,
   });
   const sweep = new DeadlineSweep(clock);
   const open = new Set<Exchange>();
@@ -127,7 +155,15 @@ export function createProber(opts: ProberOptions): Prober {
       closed = true;
       for (const x of [...open]) x.abortByCaller();
       sweep.close();
+      connector.close();
       await pool.destroy().catch(() => undefined);
+    },
+    warm(n) {
+      const want = Math.min(n, maxConnections) - pool.stats.connected - connector.stashed;
+      return closed ? Promise.resolve(0) : connector.warm(want);
+    },
+    health() {
+      return Promise.resolve({ connect_us: connector.drainConnectTimes(), threads: [] });
     },
   };
 }
