@@ -184,6 +184,25 @@ export interface StepReport {
   /** Highest concurrency figure quoted by the server in 429 messages during this step, if any. */
   server_reported: number | null;
   errors: ErrorGroup[];
+  /** dsprobe's own health during the step (absent in reports of older versions). */
+  client?: ClientReport;
+  /**
+   * dsprobe itself may have set the pace of this step (a thread's loop delay or the send lag over 20 ms): its
+   * latency figures include client lag, and its in-flight count never proves a level held (see docs).
+   */
+  client_bound?: boolean;
+}
+
+/** dsprobe's own saturation during one step. */
+export interface ClientReport {
+  /** Worst sampled event-loop delay p99 per thread, ms: [main thread, worker 1, worker 2, ...]. */
+  loop_p99_ms: number[];
+  /** Connections opened for this step (before its clock started) or during it. */
+  connects: number;
+  /** TCP/TLS connect time of those connections (kept out of TTFT), ms. */
+  connect_ms: Percentiles;
+  /** Why the step is client-bound, when it is. */
+  why?: string;
 }
 
 export type CapStatus = 'found' | 'not_reached' | 'unclear';

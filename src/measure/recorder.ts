@@ -4,6 +4,7 @@
  */
 import { OUTCOMES, type ErrorGroup, type Outcome, type Sample, type StepReport, type TokenTotals } from '../types.js';
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
+import { ClientRecorder } from './client.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
 export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped']);
@@ -43,6 +44,8 @@ export class StepRecorder {
   readonly startUs: number;
   endUs: number | null = null;
   endedBy = 'hold';
+  /** dsprobe's own health during the step (loop delay per thread, connects). */
+  readonly client = new ClientRecorder();
 
   private readonly ttft: Histogram = newHistogram();
   private readonly latency: Histogram = newHistogram();
@@ -95,6 +98,16 @@ export class StepRecorder {
     const end = this.endUs ?? nowUs;
     const area = this.area + this.lastInflight * Math.max(0, end - this.lastUs);
     return area / Math.max(1, end - this.startUs);
+  }
+
+  /** True when dsprobe's own lag so far could have set this step's pace (see measure/client.ts). */
+  clientBound(): boolean {
+    return this.client.report(percentilesMs(this.sendLag)).client_bound;
+  }
+
+  /** The step's send lag so far (ms). */
+  sendLagMs(): { p99: number } {
+    return percentilesMs(this.sendLag);
   }
 
   /** Most requests admitted and open at once so far in this step. */
@@ -219,6 +232,7 @@ export class StepRecorder {
       },
       server_reported: this.serverReported,
       errors: [...this.errors.values()].sort((a, b) => b.count - a.count),
+      ...this.client.report(percentilesMs(this.sendLag)),
     };
   }
 }

@@ -16,6 +16,7 @@ import { addTokens, emptyTokens } from '../measure/recorder.js';
 import { DOCUMENTED_CAPS, levelHeld } from '../measure/cap.js';
 import { userIdFor } from './user-id.js';
 import { priceOf } from './budget.js';
+import { startClientSampler, type ClientSampler } from './client-sampler.js';
 
 /** This many requests failing to connect, with nothing else seen first, means the target is unreachable. */
 export const UNREACHABLE_AFTER = 10;
@@ -183,6 +184,7 @@ export async function runScenario(
       last.limited = r.driver.limited;
     });
   };
+  const sampler = startClientSampler(deps.prober, () => runs.map((r) => r.driver.current));
   const ticker = setInterval(sampleTimeline, Math.max(10, Math.round(every / 1000)));
   ticker.unref?.();
   view?.(
@@ -191,9 +193,10 @@ export async function runScenario(
   );
 
   try {
-    await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal) : rampModel(s, r, deps, internal.signal))));
+    await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal, sampler) : rampModel(s, r, deps, internal.signal, sampler))));
   } finally {
     clearInterval(ticker);
+    sampler.stop();
     // Let what is open finish briefly (its latency is worth having), then cut it: a probe leaves nothing running.
     const drainUs = status === 'completed' ? s.load.hold_ms * 1000 : 0;
     const reason = status === 'completed' ? 'drain_timeout' : status === 'interrupted' ? 'interrupted' : 'stopped';
@@ -205,7 +208,7 @@ export async function runScenario(
 }
 
 /** The adaptive search for one model: hold each level only until it is decided. */
-async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal): Promise<void> {
+async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, sampler: ClientSampler): Promise<void> {
   let max = r.spec.max ?? s.load.max;
   const documented = DOCUMENTED_CAPS[r.spec.name];
   if (!deps.mock && s.safety_margin !== undefined && documented !== undefined) {
@@ -222,7 +225,9 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       await r.driver.stop(holdUs, 'search_done', signal);
       return;
     }
+    await warmFor(r, d.level, deps);
     const rec = r.driver.startStep(d.level);
+    void sampler.tick(rec);
     const deadline = deps.clock.nowUs() + holdUs;
     // Decide the level: a 429 (over), the server seen holding the whole level (clean), or the hold ran out.
     while (!signal.aborted) {
@@ -255,6 +260,8 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
         target_inflight: d.level,
         achieved_inflight: rec.achievedAt(deps.clock.nowUs()),
         rate_limited: drew429 ? 1 : 0,
+        client_bound: rec.clientBound(),
+        send_lag_ms: rec.sendLagMs(),
       }),
       peakAdmitted: rec.peakAdmittedCount,
       recheck: d.recheck,
@@ -264,14 +271,24 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
   }
 }
 
+/** Opens the connections a level adds before its clock starts (no connect storm inside its TTFT). */
+async function warmFor(r: ModelRun, level: number, deps: RunDeps): Promise<void> {
+  const more = level - r.driver.inflight;
+  if (more <= 0 || !deps.prober.warm) return;
+  r.driver.pause();
+  await deps.prober.warm(more);
+}
+
 /** Fixed steps: hold each for its full time; stop early when a stop rule fires. */
-async function rampModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal): Promise<void> {
+async function rampModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, sampler: ClientSampler): Promise<void> {
   const { clock } = deps;
   for (const step of rampSteps(s)) {
     const mine = step.find((x) => x.model === r.spec.name);
     if (!mine) continue;
     if (signal.aborted) return;
+    await warmFor(r, mine.inflight, deps);
     const rec = r.driver.startStep(mine.inflight);
+    void sampler.tick(rec);
     await clock.sleepUntil(clock.nowUs() + mine.hold_ms * 1000, signal);
     if (signal.aborted) {
       rec.endedBy = 'interrupted';

@@ -113,6 +113,8 @@ export interface Scenario {
   expect: ThresholdSpec[];
   budget: Budget;
   pricing: Record<string, Price>;
+  /** How dsprobe runs the load: `workers` threads (`auto`: cores minus one, resolved by the CLI). */
+  engine?: { workers: number | 'auto' };
   /** Search stops at documented cap × (1 - safety_margin) against real targets. 0..1. */
   safety_margin?: number;
   /** Inline mock options (only when target.url is `mock`); validated by the mock's own config parser. */

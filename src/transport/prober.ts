@@ -63,8 +63,9 @@ export interface Prober {
   /** Aborts what is still in flight (settled as `aborted`) and closes all connections. */
   close(): Promise<void>;
   /**
-   * Makes sure about `n` connections are open before a level's clock starts (bounded concurrency of connects),
-   * so TTFT never includes a connect storm. Resolves with the sockets newly opened.
+   * Makes sure about `n` idle connections are open (for `n` more requests) before a level's clock starts, with
+   * a bounded number of connects at once, so TTFT never includes a connect storm. Resolves with the sockets
+   * newly opened.
    */
   warm?(n: number): Promise<number>;
   /** What happened since the last call: connect durations, and each worker thread's loop delay. */
@@ -159,7 +160,7 @@ export function createProber(opts: ProberOptions): Prober {
       await pool.destroy().catch(() => undefined);
     },
     warm(n) {
-      const want = Math.min(n, maxConnections) - pool.stats.connected - connector.stashed;
+      const want = Math.min(n, maxConnections - pool.stats.connected) - pool.stats.free - connector.stashed;
       return closed ? Promise.resolve(0) : connector.warm(want);
     },
     health() {

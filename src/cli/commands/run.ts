@@ -18,10 +18,11 @@ import { renderText } from '../../report/text.js';
 import { openSamplesFile } from '../samples-file.js';
 import { startProgress } from '../progress.js';
 import { fdWarning } from '../fd-limit.js';
-import { createProber } from '../../transport/prober.js';
+import { createEngineProber } from '../../transport/workers/index.js';
+import { availableParallelism } from 'node:os';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
-import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, type RunOptions } from './run-support.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
@@ -37,6 +38,7 @@ export const runCommand: CliCommand = {
       .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
+      .option('-w, --workers <n>', 'threads that send and read requests: a count or `auto` (cores minus one; overrides engine.workers)')
       .action(async (file: string, opts: RunOptions) => {
         setExit(await runAction(file, opts, io));
       });
@@ -48,6 +50,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
   addExpectations(scenario, opts.expect ?? []);
   const keys = resolveKeys(scenario, io.env);
+  const workers = resolveWorkers(scenario, opts.workers, availableParallelism());
   const headers = expandHeaders(scenario.target.headers, io.env);
   if (headers.missing.length) {
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
@@ -96,7 +99,7 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
   };
   const samples = openSamplesFile(path.join(outDir, 'samples.ndjson'), header);
   const clock = monotonicClock();
-  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock });
+  const prober = createEngineProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, workers });
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
   let control: RunControl | null = null;
