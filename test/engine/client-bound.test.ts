@@ -1,0 +1,56 @@
+/**
+ * Client-bound verdicts: a step where dsprobe's own lag could have set the pace is marked, the summary says what
+ * to do, and a launch-backlogged step never proves a level held by the client's own in-flight count.
+ */
+import { describe, expect, test } from 'vitest';
+import { ClientRecorder, clientBoundWhy, CLIENT_LAG_LIMIT_MS } from '../../src/measure/client.js';
+import { levelHeld } from '../../src/measure/cap.js';
+import { clientBoundWarning } from '../../src/report/build.js';
+import { StepRecorder } from '../../src/measure/recorder.js';
+import type { ModelReport } from '../../src/types.js';
+
+const quiet = { count: 10, p50: 1, p90: 1, p95: 1, p99: 1, max: 1, mean: 1 };
+
+describe('client-bound steps', () => {
+  test('a thread over the loop-delay limit, or a send backlog, makes a step client-bound, and says which', () => {
+    expect(clientBoundWhy(CLIENT_LAG_LIMIT_MS, 0)).toBeNull();
+    expect(clientBoundWhy(35, 0)).toMatch(/event-loop delay p99 35\.0 ms/);
+    expect(clientBoundWhy(0, 80)).toMatch(/send lag p99 80\.0 ms/);
+    const c = new ClientRecorder();
+    c.loop(0, 3);
+    c.loop(2, 45); // worker 2 lagged; worker 1 never reported
+    c.loop(2, 10); // the worst interval is kept
+    c.connected([1500, 2500]);
+    const r = c.report(quiet);
+    expect(r.client_bound).toBe(true);
+    expect(r.client.loop_p99_ms).toEqual([3, 0, 45]);
+    expect(r.client.connects).toBe(2);
+    expect(r.client.connect_ms.count).toBe(2);
+    expect(r.client.why).toMatch(/45\.0 ms/);
+  });
+
+  test('the step report carries the verdict', () => {
+    const rec = new StepRecorder('m', 0, 10, 0, 0);
+    rec.client.loop(0, 60);
+    const rep = rec.report(1_000_000);
+    expect(rep.client_bound).toBe(true);
+    expect(rep.client?.why).toMatch(/60\.0 ms/);
+  });
+
+  test('a launch-backlogged step proves no level by the client count; the server\'s admissions still do', () => {
+    const base = { target_inflight: 100, achieved_inflight: 99.5, rate_limited: 0, peak_admitted: 0 };
+    expect(levelHeld(base)).toBe(true); // non-streaming: kept in flight for the whole hold
+    expect(levelHeld({ ...base, client_bound: true, send_lag_ms: { p99: 5 } })).toBe(true); // loop lag only
+    expect(levelHeld({ ...base, client_bound: true, send_lag_ms: { p99: 50 } })).toBe(false);
+    expect(levelHeld({ ...base, peak_admitted: 100, client_bound: true, send_lag_ms: { p99: 50 } })).toBe(true);
+  });
+
+  test('the summary names the client-bound levels and what to do', () => {
+    const step = (target: number, bound: boolean) => ({ target_inflight: target, client_bound: bound, client: { loop_p99_ms: [70], connects: 0, connect_ms: quiet, why: 'x (> 20 ms)' } });
+    const models = [{ model: 'flash', steps: [step(100, false), step(200, true)] }] as unknown as ModelReport[];
+    const w = clientBoundWarning(models) as string;
+    expect(w).toMatch(/1 level\(s\) were client-bound \(flash@200/);
+    expect(w).toMatch(/--workers/);
+    expect(clientBoundWarning([{ model: 'flash', steps: [step(100, false)] }] as unknown as ModelReport[])).toBeNull();
+  });
+});
