@@ -41,8 +41,9 @@ const startWindow = async () => {
   loop.enable();
 };
 const endWindow = async () => {
-  const t = clock.nowUs();
   const rec = view.models()[0].driver.current;
+  // A late timer (a lagging loop) must not read past the step's end.
+  const t = Math.min(clock.nowUs(), rec.endUs ?? Infinity);
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   const health = (await prober.health?.()) ?? { threads: [], connect_us: [] };
