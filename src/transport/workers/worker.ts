@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { monotonicClock } from '../../time/clock.js';
 import { createProber, type ProbeHooks, type ProbeRequest } from '../prober.js';
-import type { FromWorker, FromWorkerEvent, ToWorker, WorkerInit } from './protocol.js';
+import type { FromWorker, FromWorkerEvent, SendMsg, ToWorker, WorkerInit } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('dsprobe prober worker started outside a worker thread');
@@ -56,20 +56,54 @@ const hooksKa: ProbeHooks = {
 /** Abort handles of open requests, by id (the coordinator forwards its callers' aborts). */
 const ctls = new Map<number, AbortController>();
 
+/**
+ * Sends waiting to go out. A port delivers every queued message in one go, so without this a level of thousands
+ * would be dispatched in one long synchronous burst while open streams wait to be read (the coordinator's driver
+ * slices its launches for the same reason): at most SEND_SLICE per turn, the loop free in between.
+ */
+const SEND_SLICE = 64;
+let queue: SendMsg[] = [];
+let head = 0;
+let pumping = false;
+const pump = (): void => {
+  const end = Math.min(queue.length, head + SEND_SLICE);
+  for (; head < end; head++) {
+    const { req, ka, aborted } = queue[head] as SendMsg & { aborted?: boolean };
+    const ctl = new AbortController();
+    if (aborted) ctl.abort();
+    else ctls.set(req.id, ctl);
+    void prober.send(req, ctl.signal, ka ? hooksKa : hooks).then((s) => {
+      ctls.delete(s.id);
+      push({ t: 's', s });
+    });
+  }
+  if (head < queue.length) setImmediate(pump);
+  else {
+    queue = [];
+    head = 0;
+    pumping = false;
+  }
+};
+
 port.on('message', (m: ToWorker) => {
   switch (m.t) {
     case 'send':
-      for (const { req, ka } of m.batch) {
-        const ctl = new AbortController();
-        ctls.set(req.id, ctl);
-        void prober.send(req, ctl.signal, ka ? hooksKa : hooks).then((s) => {
-          ctls.delete(s.id);
-          push({ t: 's', s });
-        });
+      for (const x of m.batch) queue.push(x);
+      if (!pumping) {
+        pumping = true;
+        pump();
       }
       break;
     case 'abort':
-      for (const id of m.ids) ctls.get(id)?.abort();
+      for (const id of m.ids) {
+        const ctl = ctls.get(id);
+        if (ctl) ctl.abort();
+        else {
+          // Still queued here: it goes out with its signal already aborted (settled as aborted, never sent).
+          const i = queue.findIndex((x, k) => k >= head && x.req.id === id);
+          if (i >= 0) (queue[i] as SendMsg & { aborted?: boolean }).aborted = true;
+        }
+      }
       break;
     case 'connect':
       void (prober.warm?.(m.n) ?? Promise.resolve(0)).then((opened) => post({ t: 'connected', seq: m.seq, opened }));
