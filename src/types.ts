@@ -146,6 +146,13 @@ export interface StepReport {
   target_inflight: number;
   /** Time-weighted mean of in-flight requests during the step. */
   achieved_inflight: number;
+  /**
+   * Time-weighted mean in flight over the held part of the step only: from when in flight first reached the
+   * target to the step's end (absent when it never did). The ramp-up before it is `ramp_up_ms`.
+   */
+  held_inflight?: number;
+  /** From the step's start until in flight first reached the target, ms (the ramp-up, reported on its own). */
+  ramp_up_ms?: number;
   /** Highest in-flight count seen during the step. */
   peak_inflight: number;
   /**

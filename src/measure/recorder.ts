@@ -69,6 +69,8 @@ export class StepRecorder {
   private lastInflight: number;
   private peak: number;
   private peakAdmitted = 0;
+  private heldFromUs: number | null = null;
+  private heldArea0 = 0;
 
   constructor(model: string, index: number, target: number, startUs: number, inflightAtStart: number) {
     this.model = model;
@@ -86,6 +88,11 @@ export class StepRecorder {
     this.lastUs = nowUs;
     this.lastInflight = count;
     if (count > this.peak) this.peak = count;
+    // The held part of the level starts when in flight first reaches the target (before it: the ramp-up).
+    if (this.heldFromUs === null && count >= this.target) {
+      this.heldFromUs = nowUs;
+      this.heldArea0 = this.area;
+    }
   }
 
   /** Call whenever the model's admitted-and-open count changes. */
@@ -98,6 +105,15 @@ export class StepRecorder {
     const end = this.endUs ?? nowUs;
     const area = this.area + this.lastInflight * Math.max(0, end - this.lastUs);
     return area / Math.max(1, end - this.startUs);
+  }
+
+  /**
+   * Achieved in-flight over the held part of the step only (from when in flight first reached the target to the
+   * step's end), and the ramp-up before it. Absent when the target was never reached.
+   */
+  private heldPart(area: number, end: number): { held_inflight?: number; ramp_up_ms?: number } {
+    if (this.heldFromUs === null || end <= this.heldFromUs) return {};
+    return { held_inflight: round2((area - this.heldArea0) / (end - this.heldFromUs)), ramp_up_ms: round3((this.heldFromUs - this.startUs) / 1000) };
   }
 
   /** True when dsprobe's own lag so far could have set this step's pace (see measure/client.ts). */
@@ -202,6 +218,7 @@ export class StepRecorder {
       model: this.model,
       target_inflight: this.target,
       achieved_inflight: round2(area / durUs),
+      ...this.heldPart(area, end),
       peak_inflight: this.peak,
       peak_admitted: this.peakAdmitted,
       start_ms: round3(this.startUs / 1000),

@@ -53,4 +53,21 @@ describe('client-bound steps', () => {
     expect(w).toMatch(/--workers/);
     expect(clientBoundWarning([{ model: 'flash', steps: [step(100, false)] }] as unknown as ModelReport[])).toBeNull();
   });
+
+  test('held in-flight is measured over the held part only; the ramp-up is reported on its own', () => {
+    const rec = new StepRecorder('m', 0, 10, 0, 0);
+    // Ramp: 5 in flight for 1 s, then 10 (the target) from t = 1 s; one request short for 1 s of the 4 s held.
+    rec.inflight(0, 5);
+    rec.inflight(1_000_000, 10);
+    rec.inflight(2_000_000, 9);
+    rec.inflight(3_000_000, 10);
+    const rep = rec.report(5_000_000);
+    expect(rep.ramp_up_ms).toBe(1000);
+    expect(rep.held_inflight).toBe(9.75);
+    expect(rep.achieved_inflight).toBe(8.8);
+    // Never reached: no held figure at all.
+    const low = new StepRecorder('m', 1, 10, 0, 0);
+    low.inflight(0, 4);
+    expect(low.report(1_000_000).held_inflight).toBeUndefined();
+  });
 });
