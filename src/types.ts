@@ -195,7 +195,7 @@ export interface StepReport {
   client?: ClientReport;
   /**
    * dsprobe itself may have set the pace of this step (a thread's loop delay or the send lag over 20 ms): its
-   * latency figures include client lag, and its in-flight count never proves a level held (see docs).
+   * latency figures include client lag (see docs/report-schema.md).
    */
   client_bound?: boolean;
 }

@@ -4,7 +4,6 @@
  */
 import type { CapEstimate, StepReport } from '../types.js';
 import { DOCUMENTED_CAPS } from '../scenario/models.js';
-import { CLIENT_LAG_LIMIT_MS } from './client.js';
 
 export { DOCUMENTED_CAPS };
 
@@ -23,16 +22,9 @@ export interface CapOptions {
 export const HELD_SHARE = 0.98;
 
 /** True when a step is evidence that its whole level was held: seen admitted at once, or kept in flight throughout. */
-export function levelHeld(
-  s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited' | 'client_bound'> & {
-    send_lag_ms?: { p99: number };
-  },
-): boolean {
+export function levelHeld(s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited'>): boolean {
   if (s.rate_limited > 0) return false;
   if (s.peak_admitted >= s.target_inflight) return true;
-  // A client-bound step with a launch backlog (send lag over the limit) counted requests in flight that were not
-  // yet on the wire: its own count proves nothing, only the server's word (admissions seen, a 429) decides it.
-  if (s.client_bound && (s.send_lag_ms?.p99 ?? 0) > CLIENT_LAG_LIMIT_MS) return false;
   // Only when admissions are invisible (almost nothing seen admitted at once: non-streaming responses) does the
   // client's own in-flight count stand in. With streams, a low held count means the server never had the level
   // (requests in transit or connecting are in flight for the client but not yet counted by the server).

@@ -116,15 +116,7 @@ export class StepRecorder {
     return { held_inflight: round2((area - this.heldArea0) / (end - this.heldFromUs)), ramp_up_ms: round3((this.heldFromUs - this.startUs) / 1000) };
   }
 
-  /** True when dsprobe's own lag so far could have set this step's pace (see measure/client.ts). */
-  clientBound(): boolean {
-    return this.client.report(percentilesMs(this.sendLag)).client_bound;
-  }
 
-  /** The step's send lag so far (ms). */
-  sendLagMs(): { p99: number } {
-    return percentilesMs(this.sendLag);
-  }
 
   /** Most requests admitted and open at once so far in this step. */
   get peakAdmittedCount(): number {

@@ -293,7 +293,7 @@ export function clientBoundWarning(models: readonly ModelReport[]): string | nul
   const levels = bound.slice(0, 6).map((b) => `${b.m}@${b.s.target_inflight}`).join(', ');
   return (
     `${bound.length} level(s) were client-bound (${levels}${bound.length > 6 ? ', ...' : ''}; e.g. ${first.s.client?.why ?? 'dsprobe lagged'}): ` +
-    'their latency figures include dsprobe\'s own lag and their in-flight count proves no level held. ' +
+    'their latency figures include dsprobe\'s own lag, and a level held only by dsprobe\'s own count is weak evidence. ' +
     'Give dsprobe more threads (`--workers N`, up to the cores minus one), lower the in-flight target, or shard the load over machines (docs/sharding.md).'
   );
 }

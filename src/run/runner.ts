@@ -260,8 +260,6 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
         target_inflight: d.level,
         achieved_inflight: rec.achievedAt(deps.clock.nowUs()),
         rate_limited: drew429 ? 1 : 0,
-        client_bound: rec.clientBound(),
-        send_lag_ms: rec.sendLagMs(),
       }),
       peakAdmitted: rec.peakAdmittedCount,
       recheck: d.recheck,
