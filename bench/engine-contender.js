@@ -46,8 +46,10 @@ const endWindow = async () => {
   const t = Math.min(clock.nowUs(), rec.endUs ?? Infinity);
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
+  // Read the in-flight integral now: the recorder moves on while the workers answer.
+  const achieved = (areaAt(rec, t) - area0) / (t - windowStartUs);
   const health = (await prober.health?.()) ?? { threads: [], connect_us: [] };
-  held = { cpu: cpu.user + cpu.system, achieved: (areaAt(rec, t) - area0) / (t - windowStartUs), threads: health.threads };
+  held = { cpu: cpu.user + cpu.system, achieved, threads: health.threads };
 };
 
 await runScenario(scenario, {
