@@ -4,6 +4,7 @@
  */
 import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Sample, type StepReport, type TokenTotals } from '../types.js';
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
+import { ClientRecorder } from './client.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
 export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated', 'run_ended']);
@@ -63,6 +64,8 @@ export class StepRecorder {
   readonly startUs: number;
   endUs: number | null = null;
   endedBy = 'hold';
+  /** dsprobe's own health during the step (loop delay per thread, connects). */
+  readonly client = new ClientRecorder();
 
   private readonly ttft: Histogram = newHistogram();
   private readonly latency: Histogram = newHistogram();
@@ -100,6 +103,8 @@ export class StepRecorder {
   private lastInflight: number;
   private peak: number;
   private peakAdmitted = 0;
+  private heldFromUs: number | null = null;
+  private heldArea0 = 0;
 
   constructor(model: string, index: number, target: number, startUs: number, inflightAtStart: number) {
     this.model = model;
@@ -117,6 +122,11 @@ export class StepRecorder {
     this.lastUs = nowUs;
     this.lastInflight = count;
     if (count > this.peak) this.peak = count;
+    // The held part of the level starts when in flight first reaches the target (before it: the ramp-up).
+    if (this.heldFromUs === null && count >= this.target) {
+      this.heldFromUs = nowUs;
+      this.heldArea0 = this.area;
+    }
   }
 
   /** Call whenever the model's admitted-and-open count changes. */
@@ -184,6 +194,16 @@ export class StepRecorder {
     }
     return r;
   }
+  /**
+   * Achieved in-flight over the held part of the step only (from when in flight first reached the target to the
+   * step's end), and the ramp-up before it. Absent when the target was never reached.
+   */
+  private heldPart(area: number, end: number): { held_inflight?: number; ramp_up_ms?: number } {
+    if (this.heldFromUs === null || end <= this.heldFromUs) return {};
+    return { held_inflight: round2((area - this.heldArea0) / (end - this.heldFromUs)), ramp_up_ms: round3((this.heldFromUs - this.startUs) / 1000) };
+  }
+
+
 
   /** Most requests admitted and open at once so far in this step. */
   get peakAdmittedCount(): number {
@@ -336,6 +356,7 @@ export class StepRecorder {
       model: this.model,
       target_inflight: this.target,
       achieved_inflight: round2(area / durUs),
+      ...this.heldPart(area, end),
       peak_inflight: this.peak,
       peak_admitted: this.peakAdmitted,
       start_ms: round3(this.startUs / 1000),
@@ -378,6 +399,7 @@ export class StepRecorder {
       by_key: [...this.byKey.values()].sort((a, b) => Number(a.id) - Number(b.id)),
       by_user: [...this.byUser.values()].sort((a, b) => b.requests - a.requests).slice(0, MAX_USER_ROWS),
       errors: [...this.errors.values()].sort((a, b) => b.count - a.count),
+      ...this.client.report(percentilesMs(this.sendLag)),
     };
   }
 }

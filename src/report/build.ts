@@ -113,6 +113,8 @@ export function assembleReport(
   if (ctx.loop.warning) warnings.push(ctx.loop.warning);
   let measureUsd = 0;
   for (const m of models) measureUsd += spendOf(m.steps.filter((st) => st.ended_by === 'measure'), ctx.pricing, m.model).usd;
+  const bound = clientBoundWarning(models);
+  if (bound) warnings.push(bound);
   return {
     schema: 'dsprobe.report/v1',
     name: ctx.name,
@@ -306,3 +308,18 @@ export function downsampleTimeline(points: readonly TimelinePoint[], maxPerModel
 }
 
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/**
+ * The summary's word on client-bound levels: which, why, and what to do. Null when dsprobe never set the pace.
+ */
+export function clientBoundWarning(models: readonly ModelReport[]): string | null {
+  const bound = models.flatMap((m) => m.steps.filter((s) => s.client_bound).map((s) => ({ m: m.model, s })));
+  if (!bound.length) return null;
+  const first = bound[0] as { m: string; s: StepReport };
+  const levels = bound.slice(0, 6).map((b) => `${b.m}@${b.s.target_inflight}`).join(', ');
+  return (
+    `${bound.length} level(s) were client-bound (${levels}${bound.length > 6 ? ', ...' : ''}; e.g. ${first.s.client?.why ?? 'dsprobe lagged'}): ` +
+    'their latency figures include dsprobe\'s own lag, and a level held only by dsprobe\'s own count is weak evidence. ' +
+    'Give dsprobe more threads (`--workers N`, up to the cores minus one), lower the in-flight target, or shard the load over machines (docs/sharding.md).'
+  );
+}

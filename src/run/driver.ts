@@ -94,6 +94,7 @@ export class ModelDriver {
   private stepLimited = 0;
   private stopped = false;
   private refillPending = false;
+  private paused = false;
   private refillIntendedUs = 0;
   private idle: (() => void) | null = null;
   /** Admitted-and-open requests per key index and per user_id (for the per-key / per-user peaks). */
@@ -125,8 +126,17 @@ export class ModelDriver {
     return this.stepLimited;
   }
 
+  /**
+   * Stops replacing finished requests until the next startStep: a decided level sends nothing more while the
+   * next level's connections are opened (a request sent then would land on the next level's count).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
   /** Starts a new step at `level` in flight: launches the difference, or aborts the newest excess. */
   startStep(level: number): StepRecorder {
+    this.paused = false;
     const now = this.deps.clock.nowUs();
     const prev = this.current;
     if (prev) prev.endUs = now;
@@ -208,7 +218,7 @@ export class ModelDriver {
    */
   private refill(intendedUs: number): void {
     let launched = 0;
-    while (!this.stopped && this.inflightCount < this.target) {
+    while (!this.stopped && !this.paused && this.inflightCount < this.target) {
       if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill(intendedUs);
       this.launch(intendedUs);
     }
