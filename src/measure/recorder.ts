@@ -6,7 +6,7 @@ import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Sample, t
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
-export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped']);
+export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'refresh', 'search_done', 'drain_timeout', 'stopped']);
 
 /** True for an abort dsprobe did on purpose, with or without an answer (`step_down`, `step_down_before_any_answer`). */
 export function isOwnAbort(s: Pick<Sample, 'outcome' | 'detail'>): boolean {
@@ -122,11 +122,16 @@ export class StepRecorder {
 
   /** Call whenever the model's in-flight count changes (after the change). */
   inflight(nowUs: number, count: number): void {
-    this.area += this.lastInflight * (nowUs - this.lastUs);
-    this.lastUs = nowUs;
+    // After the step ended (the final drain is its own phase) nothing more is integrated.
+    const t = this.endUs !== null ? Math.min(nowUs, this.endUs) : nowUs;
+    this.area += this.lastInflight * Math.max(0, t - this.lastUs);
+    this.lastUs = Math.max(this.lastUs, t);
     this.lastInflight = count;
-    if (count > this.peak) this.peak = count;
+    if (this.endUs === null && count > this.peak) this.peak = count;
   }
+
+  /** The final drain after this (last) step ended: how long its requests took to finish or be cut, µs. */
+  drainUs: number | null = null;
 
   /** Call whenever the model's admitted-and-open count changes. */
   admitted(count: number): void {
@@ -357,6 +362,7 @@ export class StepRecorder {
         tpot: encodeHistogram(this.tpot),
       },
       server_reported: this.serverReported,
+      drain_ms: this.drainUs === null ? null : round3(this.drainUs / 1000),
       fresh_held: this.freshHeldUs !== null,
       fresh_peak_admitted: this.freshPeak,
       sent: Math.max(this.sentCount, n),

@@ -222,7 +222,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       await r.driver.stop(holdUs, 'search_done', signal);
       return;
     }
-    const rec = r.driver.startStep(d.level);
+    const rec = r.driver.startStep(d.level, true);
     const deadline = deps.clock.nowUs() + holdUs;
     // Decide the level: a 429 (over), the server seen holding the whole level (clean), or the hold ran out.
     while (!signal.aborted) {
