@@ -52,7 +52,7 @@ load: { mode: search, start: 6, max: 50, hold: 2s }
     for (const s of s503) expect((s.end_us - s.sent_us) / 1000).toBeGreaterThanOrEqual(QUEUE_MS - 5);
     expect(t.samples.some((s) => s.status === 429)).toBe(false);
     const cap = t.report.models[0]!.cap;
-    expect(cap.cause).toBe('queue_without_429');
+    expect(cap.cause, cap.evidence.join(' ')).toBe('queue_without_429');
     expect(cap.evidence.join(' ')).not.toMatch(/max_tokens/);
     expect(cap.evidence.join(' ')).toMatch(/queue/);
     // Steps add up, aborted included.
