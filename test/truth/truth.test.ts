@@ -4,6 +4,7 @@
  * and asserts, per request, that dsprobe's samples hold the server's status (every answer counts), and that the
  * report's figures and explanation match what the server did. Parameters differ from the issue's examples.
  */
+import fs from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startTruthServer, type TruthConfig, type TruthServer } from '../servers/deepseek-like.js';
 import { runAgainst, tally, type TruthRun } from '../servers/run.js';
@@ -48,16 +49,23 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function run(cfg: TruthConfig, sc: string): Promise<TruthRun> {
+/** With TRUTH_FIGURES=FILE, each case appends one JSON line of figures (truth beside what dsprobe reported). */
+async function run(cfg: TruthConfig, sc: string, truth = ''): Promise<TruthRun> {
   server = await startTruthServer(cfg);
   const t = await runAgainst(server, sc, ENV);
   expect(t.stderr).not.toMatch(/internal error/);
+  const out = process.env.TRUTH_FIGURES;
+  if (out) {
+    const c = t.report.models[0]!.cap;
+    const line = { case: expect.getState().currentTestName, truth, ...tally(t), status: c.status, estimate: c.estimate, low: c.low, high: c.high, edge: c.edge, band: c.band, moved: c.moved, moves: c.moves, cause: c.cause, queueing_began_at: c.queueing_began_at, server_reported: c.server_reported };
+    fs.appendFileSync(out, JSON.stringify(line) + '\n');
+  }
   return t;
 }
 
 describe('measurement truth against an independent DeepSeek-like server', () => {
   test('a static cap (DeepSeek 429 bodies): exact, cliff, every 429 recorded', async () => {
-    const t = await run({ cap: 43, tokens: TOKENS, gapMs: GAP }, scenario());
+    const t = await run({ cap: 43, tokens: TOKENS, gapMs: GAP }, scenario(), 'account cap 43');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     expect(cap).toMatchObject({ status: 'found', estimate: 43, low: 43, high: 44, edge: 'cliff', moved: false, cause: 'account_cap' });
@@ -65,7 +73,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
 
   for (const shape of ['gateway', 'anthropic'] as const) {
     test(`a static cap behind 429 bodies in ${shape} shape (no figure quoted): exact`, async () => {
-      const t = await run({ cap: 29, tokens: TOKENS, gapMs: GAP, shape429: shape }, scenario());
+      const t = await run({ cap: 29, tokens: TOKENS, gapMs: GAP, shape429: shape }, scenario(), `account cap 29, ${shape} 429 body`);
       expectEveryAnswer(t);
       expect(t.report.models[0]!.cap).toMatchObject({ status: 'found', estimate: 29, server_reported: null, edge: 'cliff' });
     }, 60_000);
@@ -73,7 +81,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
 
   test('a cap that drops by a third mid-run: the cap at the end, moved, with when and from/to', async () => {
     // 66 until 0.3 s after the first 429 (while the search narrows in), then 44.
-    const t = await run({ cap: ({ sinceTriggerMs: ms }) => (ms !== null && ms > 300 ? 44 : 66), tokens: TOKENS, gapMs: GAP }, scenario());
+    const t = await run({ cap: ({ sinceTriggerMs: ms }) => (ms !== null && ms > 300 ? 44 : 66), tokens: TOKENS, gapMs: GAP }, scenario(), 'cap 66, drops to 44 at 0.3 s after the first 429');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     if (process.env.TRUTH_DEBUG) console.log(JSON.stringify(cap.history), cap.evidence);
@@ -87,7 +95,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
   test('a cap that drops and rises again: both moves seen, the estimate is the cap at the end', async () => {
     let endCap = 0;
     const sched = (ms: number | null) => (ms !== null && ms > 1000 && ms < 3000 ? 38 : 57);
-    const t = await run({ cap: ({ sinceTriggerMs: ms }) => (endCap = sched(ms)), tokens: TOKENS, gapMs: GAP }, scenario());
+    const t = await run({ cap: ({ sinceTriggerMs: ms }) => (endCap = sched(ms)), tokens: TOKENS, gapMs: GAP }, scenario(), 'cap 57, 38 from 1.0 s to 3.0 s after the first 429, then 57');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     expect(cap.moved).toBe(true);
@@ -100,7 +108,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
   }, 60_000);
 
   test('a noisy edge (limit drawn from 45..55 per admission): a band, edge noisy, no exact edge the data contradicts', async () => {
-    const t = await run({ noise: { base: 50, spread: 5, seed: 11 }, tokens: TOKENS, gapMs: GAP }, scenario());
+    const t = await run({ noise: { base: 50, spread: 5, seed: 11 }, tokens: TOKENS, gapMs: GAP }, scenario(), 'limit drawn 45..55 per admission');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     // A short search may, by luck of the draws, never see two decisions disagree: then nothing in its data
@@ -123,7 +131,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
   }, 60_000);
 
   test('a per-user_id cap (3 user_ids, 8 each): named as per-user_id, not other traffic', async () => {
-    const t = await run({ cap: 1000, perUser: 8, tokens: TOKENS, gapMs: GAP }, scenario({ user: '{ strategy: rotating, count: 3, prefix: pu- }' }));
+    const t = await run({ cap: 1000, perUser: 8, tokens: TOKENS, gapMs: GAP }, scenario({ user: '{ strategy: rotating, count: 3, prefix: pu- }' }), 'per-user_id cap 8, 3 user_ids, account 1000');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     expect(cap.cause).toBe('per_user_id_cap');
@@ -137,7 +145,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
   }, 60_000);
 
   test('two keys of separate accounts (caps 12 and 21): named as separate caps per key', async () => {
-    const t = await run({ perKey: { 'sk-acct-a': 12, 'sk-acct-b': 21 }, tokens: TOKENS, gapMs: GAP }, scenario({ keys: '[TRUTH_A, TRUTH_B]' }));
+    const t = await run({ perKey: { 'sk-acct-a': 12, 'sk-acct-b': 21 }, tokens: TOKENS, gapMs: GAP }, scenario({ keys: '[TRUTH_A, TRUTH_B]' }), 'separate accounts: key 0 cap 12, key 1 cap 21');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     expect(cap.cause).toBe('per_key_caps');
@@ -149,7 +157,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
   }, 60_000);
 
   test('two keys of one account: one cap shared by both keys', async () => {
-    const t = await run({ cap: 34, tokens: TOKENS, gapMs: GAP }, scenario({ keys: '[TRUTH_A, TRUTH_B]' }));
+    const t = await run({ cap: 34, tokens: TOKENS, gapMs: GAP }, scenario({ keys: '[TRUTH_A, TRUTH_B]' }), 'one account cap 34, two keys');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     expect(cap).toMatchObject({ estimate: 34, cause: 'account_cap' });
@@ -157,7 +165,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
   }, 60_000);
 
   test('a queue without 429 (503 after a fixed 600 ms wait beyond 23 running): named as a queue, never "raise max_tokens"', async () => {
-    const t = await run({ queue503: { running: 23, waitMs: 600 }, tokens: 30, gapMs: GAP }, scenario({ max: 60, hold: '2s' }));
+    const t = await run({ queue503: { running: 23, waitMs: 600 }, tokens: 30, gapMs: GAP }, scenario({ max: 60, hold: '2s' }), '23 running, 503 after 600 ms, no 429');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     expect(cap.cause).toBe('queue_without_429');
@@ -171,7 +179,7 @@ describe('measurement truth against an independent DeepSeek-like server', () => 
     for (const firstKa of [0, 260]) {
       test(`a queue of fixed depth in front of a cap (${stream ? 'stream' : 'non-stream'}, first keep-alive after ${firstKa} ms): onset and per-request wait`, async () => {
         const running = 19;
-        const t = await run({ cap: 31, queue: { running, firstKeepaliveMs: firstKa, everyMs: 90 }, tokens: TOKENS, gapMs: GAP }, scenario({ stream }));
+        const t = await run({ cap: 31, queue: { running, firstKeepaliveMs: firstKa, everyMs: 90 }, tokens: TOKENS, gapMs: GAP }, scenario({ stream }), `cap 31, ${running} running, queue from ${running + 1}`);
         expectEveryAnswer(t);
         const cap = t.report.models[0]!.cap;
         expect(cap.estimate).toBe(31);
