@@ -266,7 +266,11 @@ export class ModelDriver {
       } else waiting.push(o);
     }
     if (!waiting.length) return;
-    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(() => {
+    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(async () => {
+      // A late timer (a busy loop) may fire before the socket reads that carry the status: let two I/O phases run
+      // first, so an answer already on the wire is read, not cut.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
       for (const o of waiting) {
         if (o.answered || o.ownAbort) continue;
         o.cutUnanswered = true;
