@@ -219,6 +219,8 @@ export interface StepReport {
   fresh_peak_admitted?: number;
   /** Requests sent in this step (counted at send; `requests` counts those that finished). */
   sent?: number;
+  /** On the last step: the final drain after the level ended (requests finishing or cut), ms; not in duration_ms. */
+  drain_ms?: number | null;
   /** The time this step's requests ran, first send to last end, ms: throughput is computed over it. */
   active_ms?: number;
   /** Server errors (5xx, queue-timeout bodies) and timeouts: how many, and the shortest and longest wait before them, ms. */

@@ -7,7 +7,7 @@ import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram 
 import { ClientRecorder } from './client.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
-export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated', 'run_ended']);
+export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'refresh', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated', 'run_ended']);
 
 /** True for an abort dsprobe did on purpose, with or without an answer (`step_down`, `step_down_before_any_answer`). */
 export function isOwnAbort(s: Pick<Sample, 'outcome' | 'detail'>): boolean {
@@ -22,11 +22,20 @@ export const MAX_USER_ROWS = 20;
 /**
  * Queued-wait estimate of one request that saw keep-alives (docs/report-schema.md, "Keep-alive wait"): its time to
  * first data minus the unqueued baseline (median time to first data of requests at the same level and model that
- * saw none), never less than the span from its send to its last keep-alive. µs.
+ * saw none), never less than the span from its send to its last keep-alive, and (when the server's keep-alive
+ * interval is known from two or more of them) never more than one interval past the last one: the queue would have
+ * sent another. µs.
  */
-export function keepaliveWaitUs(ttfdUs: number, lastKeepaliveSpanUs: number, baselineUs: number | null): number {
+export function keepaliveWaitUs(ttfdUs: number, lastKeepaliveSpanUs: number, baselineUs: number | null, intervalUs: number | null = null): number {
   const est = baselineUs === null ? lastKeepaliveSpanUs : ttfdUs - baselineUs;
-  return Math.max(lastKeepaliveSpanUs, est);
+  const upper = intervalUs === null ? Infinity : lastKeepaliveSpanUs + intervalUs;
+  return Math.min(upper, Math.max(lastKeepaliveSpanUs, est));
+}
+
+/** The server's keep-alive interval as one request saw it (µs), or null with fewer than two keep-alives. */
+export function keepaliveIntervalUs(s: Pick<Sample, 'keepalives' | 'first_keepalive_us' | 'last_keepalive_us'>): number | null {
+  if (s.keepalives < 2 || s.first_keepalive_us === undefined || s.last_keepalive_us === undefined) return null;
+  return (s.last_keepalive_us - s.first_keepalive_us) / (s.keepalives - 1);
 }
 
 /** Error groups kept per step (by outcome/status/detail); further distinct groups are only counted. */
@@ -86,7 +95,7 @@ export class StepRecorder {
   private freshPeak = 0;
   private freshHeldUs: number | null = null;
   /** Queued requests: [time to first data (or null), send to last keep-alive] in µs; unqueued TTFDs for the baseline. */
-  private readonly queuedSpans: [number | null, number][] = [];
+  private readonly queuedSpans: [number | null, number, number | null][] = [];
   private readonly unqueuedTtfd: number[] = [];
   private queuedTimedOut = 0;
   /** Failures that came after a wait (5xx other than mid-stream, timeouts): count and the span of their waits, µs. */
@@ -118,16 +127,21 @@ export class StepRecorder {
 
   /** Call whenever the model's in-flight count changes (after the change). */
   inflight(nowUs: number, count: number): void {
-    this.area += this.lastInflight * (nowUs - this.lastUs);
-    this.lastUs = nowUs;
+    // After the step ended (the final drain is its own phase) nothing more is integrated.
+    const t = this.endUs !== null ? Math.min(nowUs, this.endUs) : nowUs;
+    this.area += this.lastInflight * Math.max(0, t - this.lastUs);
+    this.lastUs = Math.max(this.lastUs, t);
     this.lastInflight = count;
-    if (count > this.peak) this.peak = count;
+    if (this.endUs === null && count > this.peak) this.peak = count;
     // The held part of the level starts when in flight first reaches the target (before it: the ramp-up).
     if (this.heldFromUs === null && count >= this.target) {
       this.heldFromUs = nowUs;
       this.heldArea0 = this.area;
     }
   }
+
+  /** The final drain after this (last) step ended: how long its requests took to finish or be cut, µs. */
+  drainUs: number | null = null;
 
   /** Call whenever the model's admitted-and-open count changes. */
   admitted(count: number): void {
@@ -272,11 +286,11 @@ export class StepRecorder {
     if (this.queueMinInflight === null || s.inflight_at_send < this.queueMinInflight) this.queueMinInflight = s.inflight_at_send;
     const lastKa = (s.last_keepalive_us ?? s.first_keepalive_us ?? s.sent_us) - s.sent_us;
     if (s.first_data_us !== undefined && s.outcome !== 'server_error') {
-      this.queuedSpans.push([s.first_data_us - s.sent_us, lastKa]);
+      this.queuedSpans.push([s.first_data_us - s.sent_us, lastKa, keepaliveIntervalUs(s)]);
     } else if (s.outcome === 'timeout' || s.outcome === 'network' || s.outcome === 'server_error') {
       // Timed out (or was closed) while still queued: its wait is at least its whole life.
       this.queuedTimedOut++;
-      this.queuedSpans.push([null, Math.max(lastKa, s.end_us - s.sent_us)]);
+      this.queuedSpans.push([null, Math.max(lastKa, s.end_us - s.sent_us), null]);
     }
   }
 
@@ -347,7 +361,7 @@ export class StepRecorder {
     const durS = activeUs / 1e6;
     const baseline = median(this.unqueuedTtfd);
     const kaWait = newHistogram();
-    for (const [ttfd, lastKa] of this.queuedSpans) recordUs(kaWait, Math.max(1, ttfd === null ? lastKa : keepaliveWaitUs(ttfd, lastKa, baseline)));
+    for (const [ttfd, lastKa, iv] of this.queuedSpans) recordUs(kaWait, Math.max(1, ttfd === null ? lastKa : keepaliveWaitUs(ttfd, lastKa, baseline, iv)));
     const n = this.requests;
     const errors = n - this.outcomes.ok - this.outcomes.rate_limited - this.outcomes.aborted;
     // Aborts other than dsprobe's own (e.g. Ctrl-C) are not server errors either.
@@ -386,6 +400,7 @@ export class StepRecorder {
         tpot: encodeHistogram(this.tpot),
       },
       server_reported: this.serverReported,
+      drain_ms: this.drainUs === null ? null : round3(this.drainUs / 1000),
       fresh_held: this.freshHeldUs !== null,
       fresh_peak_admitted: this.freshPeak,
       sent: Math.max(this.sentCount, n),

@@ -283,7 +283,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       return;
     }
     await warmFor(r, d.level, deps);
-    const rec = r.driver.startStep(d.level);
+    const rec = r.driver.startStep(d.level, true);
     void sampler.tick(rec);
     const deadline = deps.clock.nowUs() + holdUs;
     // Decide the level: a 429 (over), the server seen holding the whole level (clean), or the hold ran out.
