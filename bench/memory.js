@@ -4,7 +4,8 @@
 //   node bench/memory.js --part=hostile [--dist=DIR]   peak RSS of a run against a server streaming one endless
 //                                                     SSE line (default dist: this checkout's dist/)
 //   node bench/memory.js --part=flat                   RSS over a run at 1,000 streams against the mock, with and
-//                                                     without --quiet, three runs each (MEMORY_SECONDS, default 60)
+//                                                     without --quiet, MEMORY_RUNS runs each (default 3) of
+//                                                     MEMORY_SECONDS (default 60)
 //
 // The 10-minute figure of issue 9 is `MEMORY_SECONDS=600 node bench/memory.js --part=flat`.
 import { spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ const arg = (name, def) => (process.argv.find((a) => a.startsWith(`--${name}=`))
 const part = arg('part', 'hostile');
 const dist = path.resolve(arg('dist', path.join(root, 'dist')));
 const seconds = Number(process.env.MEMORY_SECONDS ?? 60);
+const runs = Number(process.env.MEMORY_RUNS ?? 3);
 
 function rssMiB(pid) {
   try {
@@ -116,7 +118,7 @@ async function flat() {
       `mock: { caps: { deepseek-v4-flash: 5000 }, latency: { answer_tokens: 64, inter_token: 30ms, chunk_tokens: 4 } }\n`,
   );
   const rows = [['run', 'quiet', `RSS at ${Math.round(seconds / 5)} s`, 'RSS at end', 'change']];
-  for (let i = 1; i <= 3; i++) {
+  for (let i = 1; i <= runs; i++) {
     for (const quiet of [true, false]) {
       const r = await runSampled(dist, ['run', file, '--out', path.join(dir, `out-${i}-${quiet}`), ...(quiet ? ['--quiet'] : [])]);
       const ref = r.series.find((x) => x.s >= seconds / 5)?.rss ?? NaN;

@@ -2,7 +2,7 @@
 // cost beside a linear ramp. Prints figures; asserts nothing. Loopback only.
 //
 //   npm run bench                 both parts
-//   npm run bench -- --part=client | --part=search
+//   npm run bench -- --part=client | --part=search | --part=engine
 //   BENCH_SECONDS=20              seconds each contender holds its streams (default 15)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMock } from '../dist/mock/index.js';
+import { enginePart } from './engine.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -105,3 +106,4 @@ seed: 7
 
 if (part === 'all' || part === 'client') await clientPart();
 if (part === 'all' || part === 'search') await searchPart();
+if (part === 'all' || part === 'engine') await enginePart();

@@ -32,22 +32,33 @@ export interface CapMove {
 export function walk(history: readonly LevelEvidence[]): { low: number | null; high: number | null; moves: CapMove[] } {
   let low: number | null = null;
   let high: number | null = null;
+  // Most the server was seen admitting at once since the last move, on any level (a 429 level too).
+  let held = 0;
   const moves: CapMove[] = [];
   history.forEach((r, i) => {
     if (r.drew429) {
       if (low !== null && r.level <= low) {
         moves.push({ at: i, direction: 'drop', from: low, to: r.level });
         low = null;
+        held = 0;
+      } else if (held - r.level > noiseMargin(held)) {
+        // The server admitted `held` at once earlier (fresh, on a level over the cap), and now refuses far fewer.
+        moves.push({ at: i, direction: 'drop', from: held, to: r.level });
+        low = null;
+        held = 0;
       }
       high = high === null ? r.level : Math.min(high, r.level);
+      held = Math.max(held, r.peakAdmitted);
       return;
     }
+    held = Math.max(held, r.confirmed ? r.level : r.peakAdmitted);
     const proven = r.confirmed ? r.level : r.peakAdmitted;
     if (high !== null && proven >= high) {
       if (!r.confirmed) return;
       moves.push({ at: i, direction: 'rise', from: high, to: proven });
       high = null;
       low = proven;
+      held = proven;
       return;
     }
     low = low === null ? proven : Math.max(low, proven);
@@ -55,3 +66,13 @@ export function walk(history: readonly LevelEvidence[]): { low: number | null; h
   return { low, high, moves };
 }
 
+
+/**
+ * A change within this margin of a level reads as a noisy edge (or the client's few-request lag in seeing slots
+ * freed); a wider one as a cap that moved: NOISE_SHARE of the level, at least NOISE_MIN requests.
+ */
+export const NOISE_SHARE = 0.1;
+export const NOISE_MIN = 3;
+export function noiseMargin(level: number): number {
+  return Math.max(NOISE_MIN, Math.ceil(NOISE_SHARE * level));
+}

@@ -9,6 +9,8 @@ export { seededRandom, type Random } from './time/random.js';
 export * from './measure/hist.js';
 export { readScenario, parseScenario, redactScenario, scenarioJsonSchema, parseDuration, expandHeaders } from './scenario/index.js';
 export { rampSteps } from './plan/ramp.js';
+export { applyNeed, parseNeedText } from './scenario/need.js';
+export { computeHeadroom, TIGHT_BELOW } from './measure/headroom.js';
 export { parseThreshold, evaluateThresholds, checkThresholdsEarly, type ThresholdAst } from './measure/thresholds.js';
 export { DEFAULT_PRICING, costOf } from './cost/index.js';
 export { estimatePlan, type PlanEstimate } from './plan/estimate.js';

@@ -17,6 +17,8 @@ export interface Scrubber {
   scrubValue<T>(value: T): T;
   /** How many distinct forms are searched (0: scrubbing is a no-op). */
   readonly size: number;
+  /** The secrets it was made from (in memory only: a worker thread builds its own scrubber from them). */
+  readonly values: readonly string[];
 }
 
 /**
@@ -25,8 +27,10 @@ export interface Scrubber {
  */
 export function makeScrubber(values: Iterable<string | undefined>): Scrubber {
   const forms = new Set<string>();
+  const kept: string[] = [];
   for (const v of values) {
     if (typeof v !== 'string' || v.length < MIN_SECRET_CHARS) continue;
+    kept.push(v);
     forms.add(v);
     forms.add(JSON.stringify(v).slice(1, -1));
     forms.add(encodeURIComponent(v));
@@ -61,7 +65,7 @@ export function makeScrubber(values: Iterable<string | undefined>): Scrubber {
     };
     return walk(value) as T;
   };
-  return { scrub, scrubValue, size: list.length };
+  return { scrub, scrubValue, size: list.length, values: kept };
 }
 
 /**

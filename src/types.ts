@@ -166,6 +166,13 @@ export interface StepReport {
   target_inflight: number;
   /** Time-weighted mean of in-flight requests during the step. */
   achieved_inflight: number;
+  /**
+   * Time-weighted mean in flight over the held part of the step only: from when in flight first reached the
+   * target to the step's end (absent when it never did). The ramp-up before it is `ramp_up_ms`.
+   */
+  held_inflight?: number;
+  /** From the step's start until in flight first reached the target, ms (the ramp-up, reported on its own). */
+  ramp_up_ms?: number;
   /** Highest in-flight count seen during the step. */
   peak_inflight: number;
   /**
@@ -212,6 +219,8 @@ export interface StepReport {
   fresh_peak_admitted?: number;
   /** Requests sent in this step (counted at send; `requests` counts those that finished). */
   sent?: number;
+  /** On the last step: the final drain after the level ended (requests finishing or cut), ms; not in duration_ms. */
+  drain_ms?: number | null;
   /** The time this step's requests ran, first send to last end, ms: throughput is computed over it. */
   active_ms?: number;
   /** Server errors (5xx, queue-timeout bodies) and timeouts: how many, and the shortest and longest wait before them, ms. */
@@ -226,6 +235,25 @@ export interface StepReport {
   by_key?: Breakdown[];
   by_user?: Breakdown[];
   errors: ErrorGroup[];
+  /** dsprobe's own health during the step (absent in reports of older versions). */
+  client?: ClientReport;
+  /**
+   * dsprobe itself may have set the pace of this step (a thread's loop delay or the send lag over 20 ms): its
+   * latency figures include client lag (see docs/report-schema.md).
+   */
+  client_bound?: boolean;
+}
+
+/** dsprobe's own saturation during one step. */
+export interface ClientReport {
+  /** Worst sampled event-loop delay p99 per thread, ms: [main thread, worker 1, worker 2, ...]. */
+  loop_p99_ms: number[];
+  /** Connections opened for this step (before its clock started) or during it. */
+  connects: number;
+  /** TCP/TLS connect time of those connections (kept out of TTFT), ms. */
+  connect_ms: Percentiles;
+  /** Why the step is client-bound, when it is. */
+  why?: string;
 }
 
 /** One decision of the cap search, in run order. */

@@ -80,30 +80,11 @@ function writableFile(p: string): boolean {
 }
 
 /**
- * Creates a directory (and its missing parents) right before the first write. Returns `cleanup()`, which
- * removes again the folders this call created, from the deepest up, as long as they are empty.
+ * Creates an output directory (and its missing parents) right before the first write: commands check paths
+ * first (checkOutputs) and create nothing until they write, so a refused command leaves no empty folder.
  */
-export function makeOutputDir(dir: string): { cleanup(): void } {
-  const created: string[] = [];
-  let at = dir;
-  while (!fs.existsSync(at)) {
-    created.push(at);
-    const up = path.dirname(at);
-    if (up === at) break;
-    at = up;
-  }
+export function makeOutputDir(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
-  return {
-    cleanup() {
-      for (const d of created) {
-        try {
-          fs.rmdirSync(d); // fails (and stops) on a folder that is not empty: only empty folders go
-        } catch {
-          return;
-        }
-      }
-    },
-  };
 }
 
 /**

@@ -40,11 +40,13 @@ function lines(view: RunView): Line[] {
     const cur = m.driver.current;
     const live = cur?.live();
     const rate = live && live.requests ? live.rate_limited / live.requests : 0;
+    // Rate mode: the drivers stand idle; the current policy's step holds the live figures.
+    const policy = cur?.endedBy.startsWith('policy ') ? cur : undefined;
     return {
-      model: m.spec.name,
-      level: m.driver.currentTarget,
-      inflight: m.driver.inflight,
-      admitted: m.driver.admitted,
+      model: policy ? `${m.spec.name} [${policy.endedBy}]` : m.spec.name,
+      level: policy ? policy.target : m.driver.currentTarget,
+      inflight: policy ? policy.inflightNow : m.driver.inflight,
+      admitted: policy ? policy.peakAdmittedCount : m.driver.admitted,
       rate429: `${(rate * 100).toFixed(1)}%`,
       ttft: live && live.ttft_p50_ms ? `${live.ttft_p50_ms.toFixed(0)}/${live.ttft_p99_ms.toFixed(0)}ms` : '-',
       elapsed,

@@ -3,7 +3,7 @@
  * same answer as the run that produced them).
  */
 import type { CapDecision, CapEstimate, StepReport } from '../types.js';
-import { walk, type CapMove, type LevelEvidence } from '../evidence.js';
+import { noiseMargin, walk, type CapMove, type LevelEvidence } from '../evidence.js';
 import { explainCause } from './cause.js';
 import { DOCUMENTED_CAPS } from '../models.js';
 
@@ -44,12 +44,6 @@ export function levelHeld(
 /** Below this share of the level seen admitted at once, a step is taken to carry no admission signal. */
 export const NO_ADMISSION_SIGNAL = 0.1;
 
-/**
- * A contradiction whose levels lie within this share of the level (or NOISE_MIN requests) reads as a noisy edge;
- * a wider one as a cap that moved.
- */
-export const NOISE_SHARE = 0.1;
-export const NOISE_MIN = 3;
 
 /** True when a step sent requests of its own (fresh evidence), or is an older report without the fresh fields. */
 function measuredStep(s: StepReport): boolean {
@@ -67,7 +61,7 @@ function seenCap(steps: readonly StepReport[]): number {
 }
 
 function isNoise(m: CapMove): boolean {
-  return Math.abs(m.from - m.to) <= Math.max(NOISE_MIN, Math.ceil(NOISE_SHARE * Math.max(m.from, m.to)));
+  return Math.abs(m.from - m.to) <= noiseMargin(Math.max(m.from, m.to));
 }
 
 /** Estimates the cap from a model's steps (in run order). Pure. */
@@ -153,7 +147,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   for (const m of bigMoves) {
     evidence.push(
       `The cap ${m.to < m.from ? 'dropped' : 'rose'} from ~${m.from} to ~${m.to} at t=${(tOf(m) / 1000).toFixed(1)} s ` +
-        `(level ${measured[m.at]?.target_inflight} ${m.direction === 'drop' ? 'drew a 429 after a level at or above it had been clean' : 'was clean after a level at or below it had drawn a 429'}).`,
+        `(level ${measured[m.at]?.target_inflight} ${m.direction === 'drop' ? 'drew a 429 after the server had admitted more at once' : 'was clean after a level at or below it had drawn a 429'}).`,
     );
   }
   if (moving) {

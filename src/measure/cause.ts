@@ -11,8 +11,13 @@ export type Cause = 'account_cap' | 'per_key_caps' | 'per_user_id_cap' | 'queue_
 const AGREE_SHARE = 0.05;
 const agree = (a: number, b: number) => Math.abs(a - b) <= Math.max(2, Math.ceil(AGREE_SHARE * Math.max(a, b)));
 
-/** A steady wait: the shortest wait before a failure is at least this share of the longest. */
-const STEADY_SHARE = 0.5;
+/**
+ * A steady wait: the shortest wait before a failure is at least this share of the longest (a queue timeout is a
+ * floor; client lag and queue order stretch some waits above it) and at least STEADY_MIN_MS (an instant 503 is an
+ * overload answer, not a queue).
+ */
+const STEADY_SHARE = 0.3;
+const STEADY_MIN_MS = 50;
 
 export function explainCause(
   steps: readonly StepReport[],
@@ -100,7 +105,7 @@ function queueWithout429(steps: readonly StepReport[]): { cause: Cause | null; e
   const minMs = Math.min(...failing.map((s) => s.failed_after_wait?.min_ms ?? Infinity));
   const maxMs = Math.max(...failing.map((s) => s.failed_after_wait?.max_ms ?? 0));
   const from = Math.min(...failing.map((s) => s.target_inflight));
-  const steady = n > 0 && minMs >= STEADY_SHARE * maxMs;
+  const steady = n > 0 && minMs >= STEADY_MIN_MS && minMs >= STEADY_SHARE * maxMs;
   const queuedTo = failing.reduce((a, s) => a + (s.queued_timed_out ?? 0), 0);
   if (!steady && !queuedTo) return { cause: 'unclear', evidence: [`${n} requests failed with server errors or timeouts from ${from} in flight, after waits of ${minMs}–${maxMs} ms: cause unclear.`] };
   return {

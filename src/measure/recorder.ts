@@ -4,9 +4,10 @@
  */
 import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Sample, type StepReport, type TokenTotals } from '../types.js';
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
+import { ClientRecorder } from './client.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
-export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated', 'run_ended']);
+export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'refresh', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated', 'run_ended']);
 
 /** True for an abort dsprobe did on purpose, with or without an answer (`step_down`, `step_down_before_any_answer`). */
 export function isOwnAbort(s: Pick<Sample, 'outcome' | 'detail'>): boolean {
@@ -21,11 +22,20 @@ export const MAX_USER_ROWS = 20;
 /**
  * Queued-wait estimate of one request that saw keep-alives (docs/report-schema.md, "Keep-alive wait"): its time to
  * first data minus the unqueued baseline (median time to first data of requests at the same level and model that
- * saw none), never less than the span from its send to its last keep-alive. µs.
+ * saw none), never less than the span from its send to its last keep-alive, and (when the server's keep-alive
+ * interval is known from two or more of them) never more than one interval past the last one: the queue would have
+ * sent another. µs.
  */
-export function keepaliveWaitUs(ttfdUs: number, lastKeepaliveSpanUs: number, baselineUs: number | null): number {
+export function keepaliveWaitUs(ttfdUs: number, lastKeepaliveSpanUs: number, baselineUs: number | null, intervalUs: number | null = null): number {
   const est = baselineUs === null ? lastKeepaliveSpanUs : ttfdUs - baselineUs;
-  return Math.max(lastKeepaliveSpanUs, est);
+  const upper = intervalUs === null ? Infinity : lastKeepaliveSpanUs + intervalUs;
+  return Math.min(upper, Math.max(lastKeepaliveSpanUs, est));
+}
+
+/** The server's keep-alive interval as one request saw it (µs), or null with fewer than two keep-alives. */
+export function keepaliveIntervalUs(s: Pick<Sample, 'keepalives' | 'first_keepalive_us' | 'last_keepalive_us'>): number | null {
+  if (s.keepalives < 2 || s.first_keepalive_us === undefined || s.last_keepalive_us === undefined) return null;
+  return (s.last_keepalive_us - s.first_keepalive_us) / (s.keepalives - 1);
 }
 
 /** Error groups kept per step (by outcome/status/detail); further distinct groups are only counted. */
@@ -63,6 +73,8 @@ export class StepRecorder {
   readonly startUs: number;
   endUs: number | null = null;
   endedBy = 'hold';
+  /** dsprobe's own health during the step (loop delay per thread, connects). */
+  readonly client = new ClientRecorder();
 
   private readonly ttft: Histogram = newHistogram();
   private readonly latency: Histogram = newHistogram();
@@ -83,7 +95,7 @@ export class StepRecorder {
   private freshPeak = 0;
   private freshHeldUs: number | null = null;
   /** Queued requests: [time to first data (or null), send to last keep-alive] in µs; unqueued TTFDs for the baseline. */
-  private readonly queuedSpans: [number | null, number][] = [];
+  private readonly queuedSpans: [number | null, number, number | null][] = [];
   private readonly unqueuedTtfd: number[] = [];
   private queuedTimedOut = 0;
   /** Failures that came after a wait (5xx other than mid-stream, timeouts): count and the span of their waits, µs. */
@@ -100,6 +112,8 @@ export class StepRecorder {
   private lastInflight: number;
   private peak: number;
   private peakAdmitted = 0;
+  private heldFromUs: number | null = null;
+  private heldArea0 = 0;
 
   constructor(model: string, index: number, target: number, startUs: number, inflightAtStart: number) {
     this.model = model;
@@ -113,11 +127,21 @@ export class StepRecorder {
 
   /** Call whenever the model's in-flight count changes (after the change). */
   inflight(nowUs: number, count: number): void {
-    this.area += this.lastInflight * (nowUs - this.lastUs);
-    this.lastUs = nowUs;
+    // After the step ended (the final drain is its own phase) nothing more is integrated.
+    const t = this.endUs !== null ? Math.min(nowUs, this.endUs) : nowUs;
+    this.area += this.lastInflight * Math.max(0, t - this.lastUs);
+    this.lastUs = Math.max(this.lastUs, t);
     this.lastInflight = count;
-    if (count > this.peak) this.peak = count;
+    if (this.endUs === null && count > this.peak) this.peak = count;
+    // The held part of the level starts when in flight first reaches the target (before it: the ramp-up).
+    if (this.heldFromUs === null && count >= this.target) {
+      this.heldFromUs = nowUs;
+      this.heldArea0 = this.area;
+    }
   }
+
+  /** The final drain after this (last) step ended: how long its requests took to finish or be cut, µs. */
+  drainUs: number | null = null;
 
   /** Call whenever the model's admitted-and-open count changes. */
   admitted(count: number): void {
@@ -184,10 +208,25 @@ export class StepRecorder {
     }
     return r;
   }
+  /**
+   * Achieved in-flight over the held part of the step only (from when in flight first reached the target to the
+   * step's end), and the ramp-up before it. Absent when the target was never reached.
+   */
+  private heldPart(area: number, end: number): { held_inflight?: number; ramp_up_ms?: number } {
+    if (this.heldFromUs === null || end <= this.heldFromUs) return {};
+    return { held_inflight: round2((area - this.heldArea0) / (end - this.heldFromUs)), ramp_up_ms: round3((this.heldFromUs - this.startUs) / 1000) };
+  }
+
+
 
   /** Most requests admitted and open at once so far in this step. */
   get peakAdmittedCount(): number {
     return this.peakAdmitted;
+  }
+
+  /** The in-flight count last reported (rate mode's progress line reads it). */
+  get inflightNow(): number {
+    return this.lastInflight;
   }
 
   /** Folds one finished request that was sent during this step. */
@@ -247,11 +286,11 @@ export class StepRecorder {
     if (this.queueMinInflight === null || s.inflight_at_send < this.queueMinInflight) this.queueMinInflight = s.inflight_at_send;
     const lastKa = (s.last_keepalive_us ?? s.first_keepalive_us ?? s.sent_us) - s.sent_us;
     if (s.first_data_us !== undefined && s.outcome !== 'server_error') {
-      this.queuedSpans.push([s.first_data_us - s.sent_us, lastKa]);
+      this.queuedSpans.push([s.first_data_us - s.sent_us, lastKa, keepaliveIntervalUs(s)]);
     } else if (s.outcome === 'timeout' || s.outcome === 'network' || s.outcome === 'server_error') {
       // Timed out (or was closed) while still queued: its wait is at least its whole life.
       this.queuedTimedOut++;
-      this.queuedSpans.push([null, Math.max(lastKa, s.end_us - s.sent_us)]);
+      this.queuedSpans.push([null, Math.max(lastKa, s.end_us - s.sent_us), null]);
     }
   }
 
@@ -322,7 +361,7 @@ export class StepRecorder {
     const durS = activeUs / 1e6;
     const baseline = median(this.unqueuedTtfd);
     const kaWait = newHistogram();
-    for (const [ttfd, lastKa] of this.queuedSpans) recordUs(kaWait, Math.max(1, ttfd === null ? lastKa : keepaliveWaitUs(ttfd, lastKa, baseline)));
+    for (const [ttfd, lastKa, iv] of this.queuedSpans) recordUs(kaWait, Math.max(1, ttfd === null ? lastKa : keepaliveWaitUs(ttfd, lastKa, baseline, iv)));
     const n = this.requests;
     const errors = n - this.outcomes.ok - this.outcomes.rate_limited - this.outcomes.aborted;
     // Aborts other than dsprobe's own (e.g. Ctrl-C) are not server errors either.
@@ -331,6 +370,7 @@ export class StepRecorder {
       model: this.model,
       target_inflight: this.target,
       achieved_inflight: round2(area / durUs),
+      ...this.heldPart(area, end),
       peak_inflight: this.peak,
       peak_admitted: this.peakAdmitted,
       start_ms: round3(this.startUs / 1000),
@@ -360,6 +400,7 @@ export class StepRecorder {
         tpot: encodeHistogram(this.tpot),
       },
       server_reported: this.serverReported,
+      drain_ms: this.drainUs === null ? null : round3(this.drainUs / 1000),
       fresh_held: this.freshHeldUs !== null,
       fresh_peak_admitted: this.freshPeak,
       sent: Math.max(this.sentCount, n),
@@ -373,6 +414,7 @@ export class StepRecorder {
       by_key: [...this.byKey.values()].sort((a, b) => Number(a.id) - Number(b.id)),
       by_user: [...this.byUser.values()].sort((a, b) => b.requests - a.requests).slice(0, MAX_USER_ROWS),
       errors: [...this.errors.values()].sort((a, b) => b.count - a.count),
+      ...this.client.report(percentilesMs(this.sendLag)),
     };
   }
 }

@@ -47,16 +47,14 @@ export class SeriesRecorder {
 
   /** Folds one finished request (placed by its end time). */
   add(s: Sample): void {
-    let list = this.models.get(s.model);
-    if (!list) {
-      list = [];
-      this.models.set(s.model, list);
-    }
+    if (!this.models.has(s.model)) this.models.set(s.model, []);
     let i = Math.max(0, Math.floor(s.end_us / this.widthUs));
     while (i >= MAX_BUCKETS) {
       this.widen();
       i = Math.max(0, Math.floor(s.end_us / this.widthUs));
     }
+    // Read after widening: widen() replaces every model's list.
+    const list = this.models.get(s.model) as Bucket[];
     while (list.length <= i) list.push({ ttft: null, latency: null, ok: 0, rate_limited: 0, errors: 0, timeouts: 0 });
     const b = list[i] as Bucket;
     const ownAbort = isOwnAbort(s);

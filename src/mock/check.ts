@@ -2,6 +2,7 @@
  * Small validation helpers for the mock's config: each reads one value, records a Problem (path, what was
  * expected, a hint) when it is wrong, and returns undefined so the caller keeps checking the rest.
  */
+import { nearest } from '../nearest.js';
 import type { Problem } from '../errors.js';
 
 /** A path into the config: keys and array indices, printed `caps.deepseek-v4-flash` or `faults[0].rate`. */
@@ -149,32 +150,5 @@ export function describe(v: unknown): string {
   return `${String(v)} (a ${typeof v})`;
 }
 
-/** Levenshtein distance, case-insensitive. */
-export function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const up = row[j]!;
-      row[j] = Math.min(up + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = up;
-    }
-  }
-  return row[b.length]!;
-}
-
-/** The nearest candidate to `word`, or undefined when none is a plausible typo. */
-export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  if (best === undefined) return undefined;
-  if (bestD <= Math.max(2, Math.ceil(Math.max(word.length, best.length) / 3))) return best;
-  return candidates.find((c) => word.length >= 3 && c.startsWith(word.toLowerCase()));
-}
+/** "Did you mean": one implementation, on the ground floor (src/nearest.ts), shared with the scenario's checks. */
+export { editDistance, nearest } from '../nearest.js';

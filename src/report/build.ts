@@ -114,6 +114,8 @@ export function assembleReport(
   if (ctx.loop.warning) warnings.push(ctx.loop.warning);
   let measureUsd = 0;
   for (const m of models) measureUsd += spendOf(m.steps.filter((st) => st.ended_by === 'measure'), ctx.pricing, m.model).usd;
+  const bound = clientBoundWarning(models);
+  if (bound) warnings.push(bound);
   return {
     schema: 'dsprobe.report/v1',
     name: ctx.name,
@@ -212,12 +214,12 @@ function stepsFromSamples(model: string, samples: readonly Sample[], endUs: numb
   const indices = [...byStep.keys()].sort((a, b) => a - b);
   const starts = indices.map((i) => marked.get(i)?.t_us ?? Math.min(...(byStep.get(i) as Sample[]).map((s) => s.intended_us)));
   // Sweep events: +1 at send, -1 at end (in flight); +1 at headers (non-429, < 400), -1 at end (admitted).
-  type Ev = { t: number; d: number; admitted: boolean };
+  type Ev = { t: number; d: number; admitted: boolean; s?: Sample };
   const evs: Ev[] = [];
   for (const s of samples) {
     evs.push({ t: s.sent_us, d: 1, admitted: false }, { t: s.end_us, d: -1, admitted: false });
     if (s.headers_us !== undefined && s.status !== undefined && s.status < 400) {
-      evs.push({ t: s.headers_us, d: 1, admitted: true }, { t: s.end_us, d: -1, admitted: true });
+      evs.push({ t: s.headers_us, d: 1, admitted: true, s }, { t: s.end_us, d: -1, admitted: true, s });
     }
   }
   evs.sort((a, b) => a.t - b.t || a.d - b.d);
@@ -228,18 +230,41 @@ function stepsFromSamples(model: string, samples: readonly Sample[], endUs: numb
     let inflight = 0;
     let admitted = 0;
     let j = 0;
+    // Admitted-and-open per key and per user_id, as the driver tracks them live.
+    const byKey = new Map<number, number>();
+    const byUser = new Map<string, number>();
+    const openBy = (x: Sample, d: number): [number, number] => {
+      const k = (byKey.get(x.key_index) ?? 0) + d;
+      const u = (byUser.get(x.user_id ?? '') ?? 0) + d;
+      byKey.set(x.key_index, k);
+      byUser.set(x.user_id ?? '', u);
+      return [k, u];
+    };
     for (; j < evs.length && (evs[j] as Ev).t <= start; j++) {
       const e = evs[j] as Ev;
-      if (e.admitted) admitted += e.d;
-      else inflight += e.d;
+      if (e.admitted) {
+        admitted += e.d;
+        if (e.s) openBy(e.s, e.d);
+      } else inflight += e.d;
     }
     const rec = new StepRecorder(model, idx, marked.get(idx)?.target ?? list[0]?.target_inflight ?? 0, start, inflight);
     rec.admitted(admitted);
+    for (const [k, n] of byKey) if (n > 0) rec.openPeaks(k, n, '\u0000', 0);
+    for (const [u, n] of byUser) if (n > 0) rec.openPeaks(-1, 0, u, n);
+    for (const x of list) rec.sent(x.key_index, x.user_id ?? '');
     for (; j < evs.length && (evs[j] as Ev).t <= end; j++) {
       const e = evs[j] as Ev;
       if (e.admitted) {
         admitted += e.d;
         rec.admitted(admitted);
+        if (e.s) {
+          const [k, u] = openBy(e.s, e.d);
+          if (e.d > 0) {
+            rec.openPeaks(e.s.key_index, k, e.s.user_id ?? '', u);
+            // Fresh evidence, as live: a request of this step admitted with the whole level held.
+            if (e.s.step === idx) rec.freshAdmission(admitted, e.t);
+          }
+        }
       } else {
         inflight += e.d;
         rec.inflight(e.t, inflight);
@@ -310,3 +335,18 @@ export function downsampleTimeline(points: readonly TimelinePoint[], maxPerModel
 }
 
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/**
+ * The summary's word on client-bound levels: which, why, and what to do. Null when dsprobe never set the pace.
+ */
+export function clientBoundWarning(models: readonly ModelReport[]): string | null {
+  const bound = models.flatMap((m) => m.steps.filter((s) => s.client_bound).map((s) => ({ m: m.model, s })));
+  if (!bound.length) return null;
+  const first = bound[0] as { m: string; s: StepReport };
+  const levels = bound.slice(0, 6).map((b) => `${b.m}@${b.s.target_inflight}`).join(', ');
+  return (
+    `${bound.length} level(s) were client-bound (${levels}${bound.length > 6 ? ', ...' : ''}; e.g. ${first.s.client?.why ?? 'dsprobe lagged'}): ` +
+    'their latency figures include dsprobe\'s own lag, and a level held only by dsprobe\'s own count is weak evidence. ' +
+    'Give dsprobe more threads (`--workers N`, up to the cores minus one), lower the in-flight target, or shard the load over machines (docs/sharding.md).'
+  );
+}

@@ -74,7 +74,8 @@ export function rehearsalSection(report: Report): string {
 }
 
 /** CSS of the section's bars. */
-export const REHEARSAL_CSS = `.rh-bar{position:relative;min-width:160px;height:18px;background:var(--card);border-radius:3px}
+export const REHEARSAL_CSS = `.rh-bar{position:relative;min-width:160px;height:18px;background:var(--card);border-radius:3px;text-align:left}
+#rh-table td{white-space:normal}
 .rh-bar span{position:absolute;left:0;top:0;bottom:0;border-radius:3px;opacity:.35}
 .rh-bar em{position:relative;font-style:normal;padding-left:4px;font-size:12px}`;
 

@@ -161,7 +161,9 @@ function levelRow(l: Level, c: CapEstimate, need: number | null): string {
   // A percentile with no sample behind it is "–", not 0 ms.
   const p = (x: Percentiles, k: 'p50' | 'p99') => (x.count ? fmtMs(x[k]) : '–');
   const at = l.from === l.to ? fmtInt(l.inflight) : `${fmtInt(l.from)}–${fmtInt(l.to)}`;
-  return `<tr${mark}><td>${at}${tags}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td></tr>`;
+  // A level where dsprobe itself may have set the pace says so (it never proves a level held).
+  const bound = s.client_bound ? ` <span class="warn" title="${e(s.client?.why ?? 'client-bound')}">client-bound</span>` : '';
+  return `<tr${mark}><td>${at}${tags}${bound}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td></tr>`;
 }
 
 /** One table per model of its in-flight levels (bracket rows highlighted), sampled when long. */

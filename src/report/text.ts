@@ -15,7 +15,8 @@ const num = (v: number | null) => (v === null ? '-' : String(v));
 
 /** Per-step rows of one model. */
 export function stepRows(steps: readonly StepReport[]): string[][] {
-  const rows = [['step', 'target', 'achieved', 'held', 'requests', 'ok', '429', '429 %', 'errors', 'ttft p50', 'ttft p99', 'e2e p99', 'ka wait p99', 'ended']];
+  // requests = ok + 429 + errors + aborted: every column that counts requests is shown, so they add up.
+  const rows = [['step', 'target', 'achieved', 'held', 'requests', 'ok', '429', '429 %', 'errors', 'aborted', 'ttft p50', 'ttft p99', 'e2e p99', 'ka wait p99', 'ended']];
   for (const s of steps) {
     const errs = s.requests - s.ok - s.rate_limited - s.outcomes.aborted;
     rows.push([
@@ -28,6 +29,7 @@ export function stepRows(steps: readonly StepReport[]): string[][] {
       String(s.rate_limited),
       pct(s.rate_429),
       String(errs),
+      String(s.outcomes.aborted),
       s.ttft_ms.count ? ms(s.ttft_ms.p50) : '-',
       s.ttft_ms.count ? ms(s.ttft_ms.p99) : '-',
       s.latency_ms.count ? ms(s.latency_ms.p99) : '-',
@@ -72,6 +74,12 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
     out.push('');
     out.push(table(rehearsalRows(r.rehearsal)));
     out.push(...rehearsalLines(r.rehearsal));
+  }
+  const planned = r.models.filter((m) => m.headroom);
+  if (planned.length) {
+    out.push('');
+    out.push('headroom against the plan (need:):');
+    for (const m of planned) out.push(`  ${m.model}: ${m.headroom!.reason}`);
   }
   if (r.thresholds.length) {
     out.push('');

@@ -77,6 +77,14 @@ interface Open {
  */
 export const RETIRE_GRACE_US = 1_000_000;
 
+/**
+ * A level at or below what is already in flight sends nothing new by itself, and old requests prove nothing about
+ * now: a search step there retires this share of the level (at least one request) so that fresh requests are sent
+ * at it. Their replacements wait REFRESH_SETTLE_US, so the server has seen the cut ones go before new ones arrive.
+ */
+export const REFRESH_SHARE = 0.02;
+export const REFRESH_SETTLE_US = 200_000;
+
 /** Suffix of `detail` for requests dsprobe cut before any status line arrived (e.g. `step_down_before_any_answer`). */
 export const BEFORE_ANY_ANSWER = '_before_any_answer';
 
@@ -94,7 +102,11 @@ export class ModelDriver {
   private stepLimited = 0;
   private stopped = false;
   private refillPending = false;
+  private paused = false;
   private refillIntendedUs = 0;
+  /** No launch before this time (µs): replacements of refreshed requests wait for the server to see them go. */
+  private refillNotBefore = 0;
+  private refillTimer = false;
   private idle: (() => void) | null = null;
   /** Admitted-and-open requests per key index and per user_id (for the per-key / per-user peaks). */
   private readonly openKey = new Map<number, number>();
@@ -125,8 +137,21 @@ export class ModelDriver {
     return this.stepLimited;
   }
 
-  /** Starts a new step at `level` in flight: launches the difference, or aborts the newest excess. */
-  startStep(level: number): StepRecorder {
+  /**
+   * Stops replacing finished requests until the next startStep: a decided level sends nothing more while the
+   * next level's connections are opened (a request sent then would land on the next level's count).
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /**
+   * Starts a new step at `level` in flight: launches the difference, or retires the newest excess. With `fresh`
+   * (search levels), a level that would send nothing new also retires a few more (REFRESH_SHARE), so that it gets
+   * fresh evidence quickly rather than after the old requests end on their own.
+   */
+  startStep(level: number, fresh = false): StepRecorder {
+    this.paused = false;
     const now = this.deps.clock.nowUs();
     const prev = this.current;
     if (prev) prev.endUs = now;
@@ -139,8 +164,16 @@ export class ModelDriver {
     this.deps.onStep?.(this.model, rec.index, level, now);
     this.stepLimited = 0;
     this.target = level;
+    const excess = this.inflightCount - level;
+    if (fresh && excess >= 0 && level > 0) {
+      // Retire the refresh share first (newest admitted), then launch its replacements after the settle time.
+      this.refillNotBefore = now + REFRESH_SETTLE_US;
+      this.retireNewest(Math.max(1, Math.ceil(level * REFRESH_SHARE)), 'refresh', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+    }
     this.refill(now);
-    if (this.inflightCount > level) this.retireNewest(this.inflightCount - level, 'step_down', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+    if (this.inflightCount - this.retiringCount() > level) {
+      this.retireNewest(this.inflightCount - this.retiringCount() - level, 'step_down', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+    }
     return rec;
   }
 
@@ -178,6 +211,11 @@ export class ModelDriver {
   async stop(drainUs: number, reason: string, signal?: AbortSignal): Promise<void> {
     this.stopped = true;
     this.target = 0;
+    // The level ends here; the drain that follows is its own phase (StepReport.drain_ms), so the step's span and
+    // achieved in-flight describe the level alone.
+    const last = this.current;
+    const drainStart = this.deps.clock.nowUs();
+    if (last && last.endUs === null) last.endUs = drainStart;
     if (this.inflightCount > 0 && drainUs > 0 && !signal?.aborted) {
       const drained = new Promise<void>((resolve) => {
         this.idle = resolve;
@@ -197,8 +235,7 @@ export class ModelDriver {
       this.retireNewest(this.inflightCount, reason, signal?.aborted ? 0 : (this.deps.retireGraceUs ?? RETIRE_GRACE_US));
       await all;
     }
-    const cur = this.current;
-    if (cur && cur.endUs === null) cur.endUs = this.deps.clock.nowUs();
+    if (last && last.drainUs === null) last.drainUs = this.deps.clock.nowUs() - drainStart;
   }
 
   /**
@@ -207,8 +244,19 @@ export class ModelDriver {
    * instead of waiting behind one long synchronous burst. The deferral shows as send lag, where it belongs.
    */
   private refill(intendedUs: number): void {
+    const wait = this.refillNotBefore - this.deps.clock.nowUs();
+    if (wait > 0) {
+      if (!this.refillTimer) {
+        this.refillTimer = true;
+        void this.deps.clock.sleepUntil(this.refillNotBefore).then(() => {
+          this.refillTimer = false;
+          this.refill(intendedUs);
+        });
+      }
+      return;
+    }
     let launched = 0;
-    while (!this.stopped && this.inflightCount < this.target) {
+    while (!this.stopped && !this.paused && this.inflightCount < this.target) {
       if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill(intendedUs);
       this.launch(intendedUs);
     }
@@ -252,13 +300,24 @@ export class ModelDriver {
       } else waiting.push(o);
     }
     if (!waiting.length) return;
-    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(() => {
+    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(async () => {
+      // A late timer (a busy loop) may fire before the socket reads that carry the status: let two I/O phases run
+      // first, so an answer already on the wire is read, not cut.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
       for (const o of waiting) {
         if (o.answered || o.ownAbort) continue;
         o.cutUnanswered = true;
         this.cut(o);
       }
     });
+  }
+
+  /** Requests being retired but still open (waiting for their status). */
+  private retiringCount(): number {
+    let n = 0;
+    for (const o of this.open.values()) if (o.retiring) n++;
+    return n;
   }
 
   private cut(o: Open): void {

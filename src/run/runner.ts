@@ -22,6 +22,7 @@ import { priceOf } from './budget.js';
 import { nextWarmStep, type WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
 import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
+import { startClientSampler, type ClientSampler } from './client-sampler.js';
 
 /**
  * This many requests failing to connect (no connection made: NO_CONNECTION_DETAILS), with nothing else seen
@@ -228,6 +229,7 @@ export async function runScenario(
       last.limited = r.driver.limited;
     });
   };
+  const sampler = startClientSampler(deps.prober, () => runs.map((r) => r.driver.current));
   const ticker = setInterval(sampleTimeline, Math.max(10, Math.round(every / 1000)));
   ticker.unref?.();
   view?.(
@@ -243,10 +245,11 @@ export async function runScenario(
       rehearsal = await runOpenLoop(s, s.models, { clock, random: deps.random, prober: deps.prober, makeRequest: requestFactory, nextId: () => nextId++, timeoutUs, onSample, onStep: deps.onStep, stepsOf, wait: deps.wait }, internal.signal);
       for (const r of runs) r.ended = status === 'completed' ? 'every policy ran the schedule' : 'stopped';
     } else {
-      await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal, { shapes, promptUsage }) : rampModel(s, r, deps, internal.signal))));
+      await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal, { shapes, promptUsage }, sampler) : rampModel(s, r, deps, internal.signal, sampler))));
     }
   } finally {
     clearInterval(ticker);
+    sampler.stop();
     // Let what is open finish briefly (its latency is worth having), then cut it: a probe leaves nothing running.
     const drainUs = status === 'completed' ? s.load.hold_ms * 1000 : 0;
     const reason = status === 'completed' ? 'drain_timeout' : status === 'interrupted' ? 'interrupted' : 'stopped';
@@ -258,7 +261,7 @@ export async function runScenario(
 }
 
 /** The adaptive search for one model: hold each level only until it is decided. */
-async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, cheap: CheapState): Promise<void> {
+async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, cheap: CheapState, sampler: ClientSampler): Promise<void> {
   let max = r.spec.max ?? s.load.max;
   const documented = DOCUMENTED_CAPS[r.spec.name];
   if (!deps.mock && s.safety_margin !== undefined && documented !== undefined) {
@@ -279,7 +282,9 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       await r.driver.stop(holdUs, 'search_done', signal);
       return;
     }
-    const rec = r.driver.startStep(d.level);
+    await warmFor(r, d.level, deps);
+    const rec = r.driver.startStep(d.level, true);
+    void sampler.tick(rec);
     const deadline = deps.clock.nowUs() + holdUs;
     // Decide the level: a 429 (over), the server seen holding the whole level (clean), or the hold ran out.
     while (!signal.aborted) {
@@ -375,14 +380,24 @@ async function measureAt(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortS
   }
 }
 
+/** Opens the connections a level adds before its clock starts (no connect storm inside its TTFT). */
+async function warmFor(r: ModelRun, level: number, deps: RunDeps): Promise<void> {
+  const more = level - r.driver.inflight;
+  if (more <= 0 || !deps.prober.warm) return;
+  r.driver.pause();
+  await deps.prober.warm(more);
+}
+
 /** Fixed steps: hold each for its full time; stop early when a stop rule fires. */
-async function rampModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal): Promise<void> {
+async function rampModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, sampler: ClientSampler): Promise<void> {
   const { clock } = deps;
   for (const step of rampSteps(s)) {
     const mine = step.find((x) => x.model === r.spec.name);
     if (!mine) continue;
     if (signal.aborted) return;
+    await warmFor(r, mine.inflight, deps);
     const rec = r.driver.startStep(mine.inflight);
+    void sampler.tick(rec);
     await clock.sleepUntil(clock.nowUs() + mine.hold_ms * 1000, signal);
     if (signal.aborted) {
       rec.endedBy = 'interrupted';

@@ -397,6 +397,7 @@ export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Sce
   };
   const policies = normalisePolicies(raw, l.mode, ctx);
   if (policies) s.policies = policies;
+  if (raw.engine !== undefined) s.engine = { workers: (raw.engine as Raw).workers ?? 'auto' };
   if (raw.safety_margin !== undefined) {
     s.safety_margin = raw.safety_margin;
     if (t.url === 'mock') ctx.warnings.push('safety_margin only applies against real targets; it is ignored with the mock');

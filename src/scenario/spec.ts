@@ -360,6 +360,20 @@ export const scenarioSpec: ObjectField = {
       doc: 'Price overrides per model, USD per million tokens (defaults: DeepSeek\'s published prices).',
       values: price,
     },
+    engine: {
+      kind: 'object',
+      doc: 'How dsprobe itself runs the load.',
+      props: {
+        workers: {
+          kind: 'oneOf',
+          doc: 'Threads that send and read requests: `auto` (available cores minus one, at least 1) or a count. One runs on the main thread. `--workers` overrides it. Default auto.',
+          variants: [
+            { kind: 'string', enum: ['auto'], doc: 'Available cores minus one, at least 1.' },
+            { kind: 'number', integer: true, min: 1, max: 256, doc: 'This many worker threads (1: requests run on the main thread).' },
+          ],
+        },
+      },
+    },
     safety_margin: {
       kind: 'number',
       min: 0,

@@ -178,6 +178,8 @@ export interface Scenario {
   expect: ThresholdSpec[];
   budget: Budget;
   pricing: Record<string, Price>;
+  /** How dsprobe runs the load: `workers` threads (`auto`: cores minus one, resolved by the CLI). */
+  engine?: { workers: number | 'auto' };
   /** Search stops at documented cap × (1 - safety_margin) against real targets. 0..1. */
   safety_margin?: number;
   /** Request shape of the cap search (`full` unless `probe: cheap`). */

@@ -8,6 +8,12 @@ export interface Clock {
   nowUs(): number;
   /** Resolves at the absolute monotonic time `deadlineUs` (or at once if past); rejects never. */
   sleepUntil(deadlineUs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * The real clock's origin on the time line every thread of the process shares (`performance.timeOrigin +
+   * performance.now()`, ms): a worker thread's clock made with it reads the same microseconds. Absent on
+   * manual clocks.
+   */
+  readonly originMs?: number;
 }
 
 /**
@@ -16,11 +22,15 @@ export interface Clock {
  */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** The real monotonic clock: performance.now() relative to its creation. */
-export function monotonicClock(): Clock {
-  const origin = performance.now();
+/**
+ * The real monotonic clock: performance.now() relative to its creation, or to `originMs` on the shared time
+ * line (a worker thread joining the coordinator's clock).
+ */
+export function monotonicClock(originMs?: number): Clock {
+  const origin = originMs === undefined ? performance.now() : originMs - performance.timeOrigin;
   const nowUs = () => Math.round((performance.now() - origin) * 1000);
   return {
+    originMs: performance.timeOrigin + origin,
     nowUs,
     sleepUntil(deadlineUs, signal) {
       return new Promise<void>((resolve) => {

@@ -19,6 +19,7 @@ import { DeadlineSweep } from './deadlines.js';
 import { DEFAULT_MAX_BODY, Exchange, redact } from './exchange.js';
 import { mergeHeaders, type Scrubber } from '../secrets.js';
 import { networkDetail, networkMessage } from './classify.js';
+import { WarmConnector } from './connector.js';
 
 /** How to reach the target. */
 export interface ProberOptions {
@@ -71,6 +72,31 @@ export interface Prober {
   send(req: ProbeRequest, signal?: AbortSignal, hooks?: ProbeHooks): Promise<Sample>;
   /** Aborts what is still in flight (settled as `aborted`) and closes all connections. */
   close(): Promise<void>;
+  /**
+   * Makes sure about `n` idle connections are open (for `n` more requests) before a level's clock starts, with
+   * a bounded number of connects at once, so TTFT never includes a connect storm. Resolves with the sockets
+   * newly opened.
+   */
+  warm?(n: number): Promise<number>;
+  /** What happened since the last call: connect durations, and each worker thread's loop delay. */
+  health?(): Promise<ProberHealth>;
+}
+
+/** One prober worker thread's event-loop delay over an interval (ms). */
+export interface ThreadLoop {
+  /** Worker index, from 1 (the main thread, 0, is watched by the run's own loop monitor). */
+  thread: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+/** A prober's own health since the last `health()` call. */
+export interface ProberHealth {
+  /** Durations (µs) of the TCP/TLS connects: connect time, a figure of its own, never hidden in TTFT. */
+  connect_us: number[];
+  /** Worker threads' loop delays (empty when requests run on the main thread). */
+  threads: ThreadLoop[];
 }
 
 /** The dialect for a protocol name. */
@@ -89,12 +115,15 @@ export function createProber(opts: ProberOptions): Prober {
   const dialect = dialectFor(opts.protocol);
   const path = basePath + dialect.path;
   const clock = opts.clock;
+  const connector = new WarmConnector(new URL(origin), clock);
+  const maxConnections = opts.maxConnections ?? 10_000;
   const pool = new Pool(origin, {
-    connections: opts.maxConnections ?? 10_000,
+    connections: maxConnections,
     pipelining: 1,
     headersTimeout: 0,
     bodyTimeout: 0,
     maxHeaderSize: MAX_HEADER_BYTES,
+    connect: connector.connect,
   });
   const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
   const scrub = opts.scrubber && opts.scrubber.size > 0 ? opts.scrubber.scrub : undefined;
@@ -140,7 +169,15 @@ export function createProber(opts: ProberOptions): Prober {
       closed = true;
       for (const x of [...open]) x.abortByCaller();
       sweep.close();
+      connector.close();
       await pool.destroy().catch(() => undefined);
+    },
+    warm(n) {
+      const want = Math.min(n, maxConnections - pool.stats.connected) - pool.stats.free - connector.stashed;
+      return closed ? Promise.resolve(0) : connector.warm(want);
+    },
+    health() {
+      return Promise.resolve({ connect_us: connector.drainConnectTimes(), threads: [] });
     },
   };
 }

@@ -19,7 +19,12 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
-async function runAgainst(opts: HostileOptions, stream: boolean, extra = '') {
+/**
+ * One CLI run against a fresh hostile server. `timeout` is generous by default (faults that end by themselves
+ * must not be mistaken for stalls on a loaded machine); stall cases pass a short one and a hold as long, so the
+ * deadline, not the end of the run, ends their requests.
+ */
+async function runAgainst(opts: HostileOptions, stream: boolean, timeout = '5s', hold = '1s') {
   const server = await startHostile(opts);
   servers.push(server);
   const dir = tmpDir('dsprobe-hostile-');
@@ -35,9 +40,9 @@ target:
     X-Team: "\${TEAM_ID}"
 models:
   deepseek-v4-flash: {}
-request: { prompt_tokens: 10, max_tokens: 5, stream: ${stream}, timeout: 1s, max_body: 65536 }
-load: { mode: ramp, start: 2, step: 2, max: 2, hold: 1s }
-${extra}`,
+request: { prompt_tokens: 10, max_tokens: 5, stream: ${stream}, timeout: ${timeout}, max_body: 65536 }
+load: { mode: ramp, start: 2, step: 2, max: 2, hold: ${hold} }
+`,
   );
   const out = path.join(dir, 'out');
   const r = await dsprobe(['run', file, '--yes', '--quiet', '--out', out], {
@@ -78,7 +83,8 @@ const CASES: [ChatFault, boolean, string, string][] = [
 // Concurrent (vitest runs at most 5 at once): each case mostly waits on deadlines and holds.
 describe.concurrent('every chat fault ends in its documented outcome; the run goes on and writes its report', () => {
   test.each(CASES)('%s (stream: %s) -> %s/%s', async (fault, stream, outcome, detail) => {
-    const { r, out } = await runAgainst({ chat: fault }, stream);
+    const slow = fault === 'stall' || fault === 'trickle';
+    const { r, out } = await runAgainst({ chat: fault }, stream, slow ? '2s' : '5s', '2s');
     // Not a crash, not "unreachable": a completed run (no thresholds), whatever the server did.
     expect(r.stderr).not.toMatch(/internal error|heap out of memory|unreachable/);
     expect(r.code, r.stderr).toBe(0);
@@ -100,7 +106,7 @@ describe.concurrent('every chat fault ends in its documented outcome; the run go
 
 describe.concurrent('pre-flight endpoints have deadlines and say which one stalled', () => {
   test.each(['stall', 'trickle', 'endless_body'] as const)('GET /models %s', async (fault) => {
-    const { r, out } = await runAgainst({ models: fault }, true);
+    const { r, out } = await runAgainst({ models: fault }, true, '2s');
     if (fault === 'endless_body') {
       // Bounded, read and refused as too large: the run goes on.
       expect(r.code).toBe(0);
@@ -108,25 +114,25 @@ describe.concurrent('pre-flight endpoints have deadlines and say which one stall
       return;
     }
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/models stalled: no complete answer within 1s/);
+    expect(r.stderr).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/models stalled: no complete answer within 2s/);
     expect(r.stderr.trim().split('\n').length).toBeLessThan(25);
     expect(fs.existsSync(path.join(out, 'report.json'))).toBe(false);
   });
 
   test.each(['stall', 'trickle', 'endless_body'] as const)('GET /user/balance %s: a warning, and the run goes on', async (fault) => {
-    const { r, out } = await runAgainst({ balance: fault }, true);
+    const { r, out } = await runAgainst({ balance: fault }, true, '2s');
     expect(r.code).toBe(0);
     if (fault !== 'endless_body') {
-      expect(r.stderr).toMatch(/pre-flight: GET \/user\/balance stalled: no complete answer within 1s/);
+      expect(r.stderr).toMatch(/pre-flight: GET \/user\/balance stalled: no complete answer within 2s/);
       expect(readReport(out).warnings.join('\n')).toMatch(/user\/balance stalled/);
     }
   });
 
   test('a stalled chat endpoint: the pre-flight requests end at the deadline, named in the warnings', async () => {
-    const { r, out } = await runAgainst({ chat: 'stall' }, true);
+    const { r, out } = await runAgainst({ chat: 'stall' }, true, '2s', '2s');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/3 of 3 requests to \/chat\/completions stalled: no complete answer within 1s/);
-    expect(readReport(out).warnings.join('\n')).toMatch(/stalled past the 1s deadline/);
+    expect(r.stderr).toMatch(/3 of 3 requests to \/chat\/completions stalled: no complete answer within 2s/);
+    expect(readReport(out).warnings.join('\n')).toMatch(/stalled past the 2s deadline/);
   });
 });
 

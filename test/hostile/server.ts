@@ -47,15 +47,16 @@ const DONE_CHUNK = (text: string, finish: string | null) =>
   JSON.stringify({ id: 'h', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: text }, finish_reason: finish }] });
 
 /**
- * Writes `piece` again and again, honouring backpressure and yielding between writes (several endless
- * streams share this process with the test runner), until the client goes away.
+ * Writes `piece` again and again, honouring backpressure, until the client goes away. One piece per
+ * millisecond at most (tens of MB/s: far past any limit under test within a second) keeps the several endless
+ * streams that share this process with the test runner from starving it.
  */
 function endless(res: http.ServerResponse, piece: Buffer): void {
   let gone = false;
   res.on('close', () => (gone = true));
   const pump = () => {
     if (gone) return;
-    if (res.write(piece)) setImmediate(pump);
+    if (res.write(piece)) setTimeout(pump, 1);
     else res.once('drain', pump);
   };
   pump();

@@ -7,7 +7,8 @@ import { describe, expect, test } from 'vitest';
 import { dsprobe, readReport, readSamples, tmpDir, writeScenario } from '../helpers/cli.js';
 import type { Report } from '../../src/types.js';
 
-describe('dsprobe run (search) against the built-in mock', () => {
+// Every case runs with requests on the main thread (--workers 1) and on two worker threads (--workers 2).
+describe.each(['1', '2'])('dsprobe run (search) against the built-in mock, --workers %s', (workers) => {
   test('finds caps of 37 and 11 exactly, both models in one run; two keys of one account share the cap', async () => {
     const dir = tmpDir();
     const file = writeScenario(
@@ -28,7 +29,7 @@ seed: 3
 `,
     );
     const out = path.join(dir, 'out');
-    const r = await dsprobe(['run', file, '--out', out, '--quiet'], { env: { KEY_A: 'sk-test-aaaa', KEY_B: 'sk-test-bbbb' } });
+    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--workers', workers], { env: { KEY_A: 'sk-test-aaaa', KEY_B: 'sk-test-bbbb' } });
     expect(r.stderr).not.toMatch(/internal error/);
     expect(r.code).toBe(0);
     const rep = readReport(out);
@@ -53,7 +54,8 @@ seed: 3
     expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
   });
 
-  test('finds DeepSeek\'s documented 2500 and 500 with a time-scaled mock', async () => {
+  // Thousands of streams on two workers are not yet fast enough for this test's time budget (README, benchmarks).
+  test.skipIf(workers === '2')('finds DeepSeek\'s documented 2500 and 500 with a time-scaled mock', async () => {
     const dir = tmpDir();
     const file = writeScenario(
       dir,
@@ -73,7 +75,7 @@ seed: 5
 `,
     );
     const out = path.join(dir, 'out');
-    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html']);
+    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html', '--workers', workers]);
     expect(r.stderr).not.toMatch(/internal error/);
     const rep = readReport(out);
     expect(rep.models.map((m) => [m.model, m.cap.status, m.cap.estimate])).toEqual([
@@ -102,7 +104,7 @@ mock:
 `,
     );
     const out = path.join(dir, 'out');
-    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html']);
+    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html', '--workers', workers]);
     expect(r.code).toBe(0);
     expect(readReport(out).models[0]!.cap).toMatchObject({ status: 'found', low: 23, high: 24, estimate: 23, server_reported: 23 });
   });

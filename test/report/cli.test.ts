@@ -118,7 +118,8 @@ describe('dsprobe report', () => {
     expect(readFileSync(join(dir, 'fromsamples', 'report.json'), 'utf8')).toBe('{"live": true}');
     const json = JSON.parse(readFileSync(join(dir, 'fromsamples', 'rebuilt-report.json'), 'utf8')) as Report;
     const html = readFileSync(join(dir, 'fromsamples', 'rebuilt-report.html'), 'utf8');
-    expect(r.stdout.trim().split('\n').sort()).toEqual([join(dir, 'fromsamples', 'rebuilt-report.html'), join(dir, 'fromsamples', 'rebuilt-report.json')]);
+    // Paths are printed relative to the working directory (the command ran in `dir`).
+    expect(r.stdout.trim().split('\n').sort()).toEqual([join('fromsamples', 'rebuilt-report.html'), join('fromsamples', 'rebuilt-report.json')]);
     // The pair is one report: the page's data block is drawn from the JSON beside it.
     expect(html).toContain(`${json.models[0]!.steps.length}`);
     expect(html).toContain(json.started_at);

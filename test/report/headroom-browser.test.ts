@@ -97,7 +97,7 @@ describe.skipIf(!haveChromium)('headroom panel in headless Chromium', () => {
     const bound = planned(true);
     (bound.models[0]!.steps[2] as unknown as { client_bound: boolean }).client_bound = true;
     expect(renderHtml(bound)).toMatch(/<span class="badge b-warn" id="run-badge"[^>]*>client-bound<\/span>/);
-  });
+  }, 180_000);
 
   it('legends show numbers on hover, never --', async () => {
     mkdirSync(OUT, { recursive: true });
@@ -111,5 +111,5 @@ describe.skipIf(!haveChromium)('headroom panel in headless Chromium', () => {
       // The x value and at least one series value under the cursor are numbers.
       expect(v.filter((t) => /\d/.test(t)).length).toBeGreaterThanOrEqual(2);
     }
-  });
+  }, 180_000);
 });

@@ -48,7 +48,12 @@ describe('mergeReports', () => {
         expect(m.server_reported).toBe(s.server_reported);
         closeHdr(m.ttft_ms, s.ttft_ms);
         closeHdr(m.latency_ms, s.latency_ms);
-        closeHdr(m.keepalive_wait_ms, s.keepalive_wait_ms);
+        // The keep-alive wait is estimated against each run's own unqueued baseline (a per-step median), so shards
+        // estimate against their own baselines: same count, figures within 5 % or 5 ms, not bit-exact.
+        expect(m.keepalive_wait_ms.count).toBe(s.keepalive_wait_ms.count);
+        for (const k of ['p50', 'p99'] as const) {
+          expect(Math.abs(m.keepalive_wait_ms[k] - s.keepalive_wait_ms[k])).toBeLessThanOrEqual(Math.max(5, 0.05 * s.keepalive_wait_ms[k]));
+        }
         closeHdr(m.tpot_ms, s.tpot_ms);
         expect(m.errors.map((g) => [g.outcome, g.status, g.detail, g.count]).sort()).toEqual(
           s.errors.map((g) => [g.outcome, g.status, g.detail, g.count]).sort(),
@@ -72,26 +77,6 @@ describe('mergeReports', () => {
     const merged = mergeReports(shards);
     const peak = Math.max(...merged.timeline.filter((p) => p.model === 'deepseek-v4-flash').map((p) => p.target));
     expect(peak).toBe(Math.max(...single.timeline.filter((p) => p.model === 'deepseek-v4-flash').map((p) => p.target)));
-  });
-
-  it('shards of one account: the other shards are the other traffic; late shards are placed by their start time', () => {
-    const merged = mergeReports(shards);
-    const flash = merged.models[0]!.cap;
-    // Started together: the summed steps give the cap, and the evidence names the other traffic.
-    expect(flash.estimate).toBe(2500);
-    expect(flash.evidence.join(' ')).toMatch(/shard 1 held [\d,]+ when the 429s began; the other traffic on the account was the other shards \(shard 2 [\d,]+\)/);
-    expect(flash.evidence.join(' ')).toContain('steps ran together');
-    // Shard 2 started 6 s late: steps of one index did not run together, so the timeline decides, on one clock.
-    const late = structuredClone(shards);
-    late[1]!.started_at = new Date(Date.parse(late[1]!.started_at) + 6000).toISOString();
-    const m2 = mergeReports(late);
-    const c2 = m2.models[0]!.cap;
-    expect(c2.evidence.join(' ')).toMatch(/started up to 6 s apart.*cap comes from the merged timeline, not from adding up per-shard steps/);
-    expect(c2.evidence[0]).toMatch(/Account cap from the merged in-flight timeline \(2 shards placed on one clock/);
-    // The merged timeline runs 6 s longer than one shard's, and its steps start on the shared clock.
-    const last = (r: typeof m2) => Math.max(...r.timeline.map((p) => p.t_ms));
-    expect(last(m2) - last(merged)).toBeGreaterThanOrEqual(5000);
-    expect(c2.low).not.toBeNull();
   });
 
   it('refuses shards of different scenarios or different steps, as usage errors', () => {

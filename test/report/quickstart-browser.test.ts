@@ -30,11 +30,14 @@ describe.skipIf(!ready)('quickstart report in Chromium', () => {
     expect(res.consoleErrors).toEqual([]);
     expect(res.pageErrors).toEqual([]);
     expect(res.requests).toEqual([]);
-    // Headline, then per model TTFT and the timeline; E2E and its distribution when requests completed; keep-alive
-    // wait when there was queueing (otherwise a card says there is no data instead of drawing an empty chart).
+    // The headroom panel (two charts, when some model has a cap to scale by), the 429 chart, then per model TTFT,
+    // the timeline, TTFT over time and errors over time; E2E, E2E over time and the distribution when requests
+    // completed; keep-alive wait when there was queueing (otherwise a card says there is no data instead of
+    // drawing an empty chart).
     const queued = report.models.filter((m) => m.steps.some((s) => s.keepalive_wait_ms.count > 0)).length;
     const completed = report.models.filter((m) => m.steps.some((s) => s.latency_ms.count > 0)).length;
-    expect(res.charts.length).toBe(1 + 2 * report.models.length + 2 * completed + queued);
+    const scaled = report.models.some((m) => m.cap.estimate !== null || (m.cap.status === 'not_reached' && m.cap.low !== null)) ? 2 : 0;
+    expect(res.charts.length).toBe(scaled + 1 + 4 * report.models.length + 3 * completed + queued);
     for (const c of res.charts) expect(c).toEqual({ canvas: true, nonBlank: true });
     // Whatever the run concluded (finding the exact caps is the runner's own test; on a loaded machine a search
     // can end unclear), the page must show each model's cap as report.json has it.

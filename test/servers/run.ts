@@ -24,6 +24,7 @@ export async function runAgainst(server: TruthServer, scenario: string, env: Rec
   const file = writeScenario(dir, 'truth.yaml', scenario.replace('URL', server.url));
   const out = path.join(dir, 'out');
   const r = await dsprobe(['run', file, '--out', out, '--yes', '--quiet', '--no-html'], { env });
+  if (r.code !== 0 && r.code !== 99) throw new Error(`dsprobe exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
   const report = readReport(out);
   const samples = readSamples(out);
   const byTrace = new Map(samples.filter((s) => s.trace_id).map((s) => [s.trace_id as string, s]));

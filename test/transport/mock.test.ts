@@ -2,10 +2,11 @@
  * The prober against dsprobe's own mock (src/mock): real HTTP on loopback, every fault the mock can inject
  * becomes its documented outcome (docs/outcomes.md), and keep-alive queueing is measured.
  */
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { startMock, type MockConfigInput, type MockHandle } from '../../src/mock/index.js';
 import { monotonicClock } from '../../src/time/clock.js';
-import { createProber, type ProbeRequest, type Prober } from '../../src/transport/prober.js';
+import { type ProbeRequest, type Prober } from '../../src/transport/prober.js';
+import { createEngineProber } from '../../src/transport/workers/index.js';
 import type { Sample } from '../../src/types.js';
 
 const clock = monotonicClock();
@@ -24,11 +25,16 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
+/** Every test runs with requests on the main thread (1) and on two worker threads (2). */
+let workers = 1;
+
 async function setup(config: MockConfigInput, protocol: 'openai' | 'anthropic' = 'openai'): Promise<{ mock: MockHandle; prober: Prober }> {
   const mock = await startMock({ host: '127.0.0.1', port: 0, latency: FAST, keepalive_interval: '2ms', ...config });
   open.push(mock);
-  const prober = createProber({ baseUrl: protocol === 'anthropic' ? `${mock.url}/anthropic` : mock.url, protocol, clock });
+  const prober = createEngineProber({ baseUrl: protocol === 'anthropic' ? `${mock.url}/anthropic` : mock.url, protocol, clock, workers });
   open.push(prober);
+  // As the runner does before a level's clock starts: threads up, a connection open (the deadlines are tight).
+  await prober.warm?.(1);
   return { mock, prober };
 }
 
@@ -41,7 +47,11 @@ function req(over: Partial<ProbeRequest> = {}): ProbeRequest {
   };
 }
 
-describe('prober against the mock', () => {
+describe.each([1, 2])('prober against the mock (%i worker thread(s))', (n) => {
+  beforeEach(() => {
+    workers = n;
+  });
+
   test.each([
     ['openai', true],
     ['openai', false],

@@ -34,6 +34,8 @@ export interface RunOptions {
   cheap?: boolean;
   overwrite?: boolean;
   metrics?: string;
+  /** `--workers N|auto`: overrides engine.workers. */
+  workers?: string;
 }
 
 /** `--cheap`: the scenario's search uses cheap probes (keeps any probe options the file set). */
@@ -44,6 +46,22 @@ export function applyCheap(s: Scenario): void {
     ]);
   }
   s.probe = { ...(s.probe ?? { system_prefix_tokens: 0 }), mode: 'cheap' };
+}
+
+/**
+ * The worker-thread count: `--workers`, else engine.workers, else auto (available cores minus one, at least 1).
+ * A bad value is a usage error (exit 2).
+ */
+export function resolveWorkers(s: Scenario, flag: string | undefined, cores: number): number {
+  const v: number | string = flag ?? s.engine?.workers ?? 'auto';
+  if (v === 'auto') return Math.max(1, cores - 1);
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw usageError(`--workers: expected \`auto\` or a whole number from 1 to 256, got \`${String(v)}\``, [
+      { path: '--workers', message: 'expected `auto` or 1..256', hint: 'e.g. --workers 2, or --workers auto (cores minus one)' },
+    ]);
+  }
+  return n;
 }
 
 /** Adds `--expect` thresholds to the scenario's and checks them all before anything is sent (exit 2 on error). */

@@ -18,7 +18,8 @@ import { renderText } from '../../report/text.js';
 import { openSamplesFile } from '../samples-file.js';
 import { startProgress } from '../progress.js';
 import { fdWarning } from '../fd-limit.js';
-import { createProber } from '../../transport/prober.js';
+import { createEngineProber } from '../../transport/workers/index.js';
+import { availableParallelism } from 'node:os';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
 import { makeScrubber } from '../../secrets.js';
@@ -28,7 +29,7 @@ import { startHeapGuard } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
-import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
 import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
 import { checkOutputs, makeOutputDir, type OutputPath } from '../outputs.js';
@@ -50,7 +51,8 @@ export const runCommand: CliCommand = {
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
       .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
-      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided');
+      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
+      .option('-w, --workers <n>', 'threads that send and read requests: a count or `auto` (cores minus one; overrides engine.workers)');
     addOverrideOptions(cmd)
       .action(async (file: string, opts: RunOptions & OverrideOptions) => {
         setExit(await runAction(file, opts, io));
@@ -67,6 +69,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   addExpectations(scenario, opts.expect ?? []);
   if (opts.cheap) applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
+  const workers = resolveWorkers(scenario, opts.workers, availableParallelism());
   const headers = expandHeaders(scenario.target.headers, io.env);
   if (headers.missing.length) {
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
@@ -130,7 +133,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     throw writeError(samplesPath, samples.failed);
   }
   const clock = monotonicClock();
-  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber });
+  const prober = createEngineProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber, workers });
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
   let lastView: RunView | null = null;
@@ -193,7 +196,11 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     );
     (progress as { stop(): void } | null)?.stop();
     samples.close();
-    if (mock) io.stderr.write(`${await mockBillingLine(mock)}\n`);
+    // The mock's own billing, when it is still there to ask (a mock that died mid-run is in the report instead).
+    if (mock) {
+      const line = await mockBillingLine(mock).catch(() => null);
+      if (line) io.stderr.write(`${line}\n`);
+    }
     const report = scrubber.scrubValue(buildReport(ctxOf(loop.stop()), result));
     feed.report(report);
     const code = finishRun(report, scenario, outDir, opts, io);

@@ -1,0 +1,114 @@
+// `npm run bench -- --part=engine`: dsprobe's engine beside the raw-socket floor (bench/floor.mjs), both against
+// the cheap C upstream (bench/upstream.c, built here with cc), in one run, case by case (issue 11's cases 1-4),
+// plus the quickstart's loop-delay warning (case 5). Each contender runs in a process of its own; the upstream's
+// own CPU is printed so it is visibly not the bottleneck. Prints figures; asserts nothing. Loopback only.
+//   BENCH_SECONDS=5 (held window per contender, after a 2 s warm-up)
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const warmup = 2;
+
+/** The cases: streams, upstream tokens (events = tokens + 2), gap and first-event delay (ms), dsprobe's workers. */
+const CASES = [
+  { name: '1: 2,000 x 21 events (0.9 s)', n: 2000, tokens: 19, gap: 40, first: 100, workers: 1 },
+  { name: '2: 2,000 x 5 events', n: 2000, tokens: 3, gap: 200, first: 100, workers: 1 },
+  { name: '3: 5,000 x 5 events (1 s), --workers 2', n: 5000, tokens: 3, gap: 300, first: 100, workers: 2 },
+  { name: '4: 1,000 x 100 events at 10 ms', n: 1000, tokens: 98, gap: 10, first: 100, workers: 1 },
+];
+
+function build() {
+  const bin = path.join(os.tmpdir(), `dsprobe-bench-upstream-${process.pid}`);
+  execFileSync('cc', ['-O2', '-o', bin, path.join(here, 'upstream.c')]);
+  return bin;
+}
+
+async function startUpstream(bin, c) {
+  const child = spawn(bin, ['0', String(c.tokens), String(c.gap), String(c.first)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = readline.createInterface({ input: child.stdout });
+  const it = lines[Symbol.asyncIterator]();
+  const port = Number((await it.next()).value.split(' ')[1]);
+  const cpuUs = async () => {
+    child.stdin.write('\n');
+    return Number((await it.next()).value);
+  };
+  return { port, cpuUs, close: () => child.stdin.end() };
+}
+
+async function runNode(args) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await once(child, 'close');
+  try {
+    return JSON.parse(out.trim().split('\n').pop());
+  } catch {
+    return null;
+  }
+}
+
+function table(rows) {
+  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => r.map((v, c) => (c === 0 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  ')).join('\n');
+}
+
+export async function enginePart() {
+  console.log(`\n== dsprobe's engine vs the raw-socket floor, against a C upstream (${seconds} s held after a ${warmup} s warm-up) ==`);
+  const bin = build();
+  const rows = [['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream CPU µs/req']];
+  try {
+    for (const c of CASES) {
+      const up = await startUpstream(bin, c);
+      const events = c.tokens + 2;
+      for (const kind of ['floor', 'dsprobe']) {
+        const cpu0 = await up.cpuUs();
+        const r =
+          kind === 'floor'
+            ? await runNode([path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup)])
+            : await runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)]);
+        const upCpu = (await up.cpuUs()) - cpu0;
+        if (!r) {
+          rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', '-']);
+          continue;
+        }
+        rows.push([
+          c.name,
+          kind === 'floor' ? 'floor' : `dsprobe (${c.workers} worker${c.workers > 1 ? 's' : ''})`,
+          r.requests,
+          r.cpu_us_per_request,
+          r.cpu_us_per_event,
+          kind === 'floor' ? r.loop_p99_ms : r.loop_p99_ms.join(' / '),
+          kind === 'floor' ? '-' : `${r.achieved_inflight} of ${c.n}`,
+          kind === 'floor' ? '-' : `${r.ttft_over_schedule_p50_ms} / ${r.ttft_over_schedule_p99_ms}`,
+          // The upstream's CPU over the whole contender run (warm-up included), per request counted.
+          Math.round(upCpu / Math.max(1, r.requests)),
+        ]);
+      }
+      up.close();
+      console.log(table(rows));
+      console.log('');
+    }
+  } finally {
+    fs.rmSync(bin, { force: true });
+  }
+  // Case 5: the quickstart on this machine, without the loop-delay warning.
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'dsprobe-bench-qs-'));
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'dsprobe.js'), 'run', 'scenarios/quickstart.yaml', '--out', out, '--quiet', '--no-html'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (d) => (text += d));
+  child.stderr.on('data', (d) => (text += d));
+  await once(child, 'close');
+  const loop = /loop delay p99 ([\d.]+) ms/.exec(text)?.[1] ?? '?';
+  console.log(`case 5: quickstart: dsprobe loop delay p99 ${loop} ms; loop-delay warning printed: ${/skewed|event-loop delay p99 was/.test(text) ? 'yes' : 'no'}`);
+  console.log('Targets: (1) CPU/req <= 1.5x floor, loop p99 < 20 ms, achieved >= 99 %; (2) CPU/req <= 2x floor; (3) achieved >= 99 %, loop p99 < 20 ms;');
+  console.log('(4) CPU/event <= 1.2x floor, TTFT p99 within 5 ms of the schedule; (5) no loop-delay warning.');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await enginePart();

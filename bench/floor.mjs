@@ -1,0 +1,70 @@
+// The floor for a Node client, in `npm run bench`: raw `net` sockets, HTTP/1.1 keep-alive, N requests held in
+// flight for D seconds against bench/upstream.c; the end of a response is its terminating chunk and events are
+// counted by scanning for `data:` (no HTTP parser, no JSON, no timestamps). Whatever a real client does on top
+// of this is its own overhead.
+//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS
+// Prints one JSON line: requests, events, CPU µs per request and per event, loop delay p99 (after the warm-up).
+import net from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const [port, n, seconds, warmup] = process.argv.slice(2).map(Number);
+const payload = JSON.stringify({ model: 'deepseek-v4-flash', stream: true, max_tokens: 128, messages: [{ role: 'user', content: 'x' }] });
+const request = Buffer.from(
+  `POST /chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
+);
+const LAST = Buffer.from('0\r\n\r\n');
+const loop = monitorEventLoopDelay({ resolution: 10 });
+let counting = false;
+let requests = 0;
+let events = 0;
+let cpu0 = process.cpuUsage();
+let t0 = 0;
+const endAt = performance.now() + (seconds + warmup) * 1000;
+
+/** Counts `data:` at every `d` of the chunk (events never straddle chunks here: each is written whole). */
+function countEvents(b) {
+  let k = 0;
+  for (let i = b.indexOf(100); i !== -1; i = b.indexOf(100, i + 1)) {
+    if (b[i + 1] === 97 && b[i + 2] === 116 && b[i + 3] === 97 && b[i + 4] === 58) k++;
+  }
+  return k;
+}
+
+function stream() {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.setNoDelay(true);
+    const next = () => (performance.now() < endAt ? s.write(request) : s.end());
+    s.on('connect', next);
+    s.on('data', (b) => {
+      if (counting) events += countEvents(b);
+      if (b.length >= 5 && b.compare(LAST, 0, 5, b.length - 5) === 0) {
+        if (counting) requests++;
+        next();
+      }
+    });
+    s.on('error', () => undefined);
+    s.on('close', resolve);
+  });
+}
+
+setTimeout(() => {
+  counting = true;
+  cpu0 = process.cpuUsage();
+  t0 = performance.now();
+  loop.enable();
+}, warmup * 1000);
+await Promise.all(Array.from({ length: n }, stream));
+const c = process.cpuUsage(cpu0);
+const us = c.user + c.system;
+loop.disable();
+console.log(
+  JSON.stringify({
+    requests,
+    events,
+    seconds: +((performance.now() - t0) / 1000).toFixed(2),
+    cpu_us_per_request: Math.round(us / Math.max(1, requests)),
+    cpu_us_per_event: +(us / Math.max(1, events)).toFixed(2),
+    loop_p99_ms: +Math.max(0, (loop.percentile(99) - 10e6) / 1e6).toFixed(1),
+  }),
+);

@@ -1,0 +1,54 @@
+/**
+ * dsprobe's own saturation during one step: each thread's event-loop delay, its connects, and the verdict
+ * `client_bound` (dsprobe, not the server, may have set the pace). A tester that lags reports its own lag as the
+ * server's latency and cannot keep a level in flight; a step where that could have happened says so.
+ */
+import type { ClientReport, Percentiles } from '../types.js';
+import { newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
+
+/**
+ * Above this (ms), a thread's loop delay p99 or the send lag p99 of a step could move its figures by more than the
+ * noise of a real API's TTFT: the step is client-bound.
+ */
+export const CLIENT_LAG_LIMIT_MS = 20;
+
+/** Folds one step's client-side health. */
+export class ClientRecorder {
+  /** Worst interval loop p99 per thread (index 0: the main thread; 1..N: prober workers). */
+  private readonly loopP99: number[] = [];
+  private readonly connect: Histogram = newHistogram();
+  private connects = 0;
+
+  /** One sampling interval's loop delay p99 (ms) of `thread`. */
+  loop(thread: number, p99Ms: number): void {
+    const cur = this.loopP99[thread];
+    if (cur === undefined || p99Ms > cur) this.loopP99[thread] = p99Ms;
+  }
+
+  /** TCP/TLS connect durations (µs) opened for or during this step. */
+  connected(us: readonly number[]): void {
+    for (const u of us) recordUs(this.connect, Math.max(1, u));
+    this.connects += us.length;
+  }
+
+  /** Worst loop delay p99 of any thread so far (ms). */
+  get worstLoopMs(): number {
+    return Math.max(0, ...this.loopP99.filter((v) => v !== undefined));
+  }
+
+  report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
+    const loop = Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
+    const why = clientBoundWhy(this.worstLoopMs, sendLag.p99);
+    const client: ClientReport = { loop_p99_ms: loop, connects: this.connects, connect_ms: percentilesMs(this.connect) };
+    if (why) client.why = why;
+    return { client, client_bound: why !== null };
+  }
+}
+
+/** Why a step is client-bound (its worst thread loop p99 or its send lag p99 over the limit), or null. */
+export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number): string | null {
+  const parts: string[] = [];
+  if (loopP99Ms > CLIENT_LAG_LIMIT_MS) parts.push(`event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
+  if (sendLagP99Ms > CLIENT_LAG_LIMIT_MS) parts.push(`send lag p99 ${sendLagP99Ms.toFixed(1)} ms`);
+  return parts.length ? `dsprobe's own ${parts.join(' and ')} (> ${CLIENT_LAG_LIMIT_MS} ms)` : null;
+}

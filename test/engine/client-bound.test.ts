@@ -1,0 +1,64 @@
+/**
+ * Client-bound verdicts: a step where dsprobe's own lag could have set the pace is marked and the summary says
+ * what to do.
+ */
+import { describe, expect, test } from 'vitest';
+import { ClientRecorder, clientBoundWhy, CLIENT_LAG_LIMIT_MS } from '../../src/measure/client.js';
+import { clientBoundWarning } from '../../src/report/build.js';
+import { StepRecorder } from '../../src/measure/recorder.js';
+import type { ModelReport } from '../../src/types.js';
+
+const quiet = { count: 10, p50: 1, p90: 1, p95: 1, p99: 1, max: 1, mean: 1 };
+
+describe('client-bound steps', () => {
+  test('a thread over the loop-delay limit, or a send backlog, makes a step client-bound, and says which', () => {
+    expect(clientBoundWhy(CLIENT_LAG_LIMIT_MS, 0)).toBeNull();
+    expect(clientBoundWhy(35, 0)).toMatch(/event-loop delay p99 35\.0 ms/);
+    expect(clientBoundWhy(0, 80)).toMatch(/send lag p99 80\.0 ms/);
+    const c = new ClientRecorder();
+    c.loop(0, 3);
+    c.loop(2, 45); // worker 2 lagged; worker 1 never reported
+    c.loop(2, 10); // the worst interval is kept
+    c.connected([1500, 2500]);
+    const r = c.report(quiet);
+    expect(r.client_bound).toBe(true);
+    expect(r.client.loop_p99_ms).toEqual([3, 0, 45]);
+    expect(r.client.connects).toBe(2);
+    expect(r.client.connect_ms.count).toBe(2);
+    expect(r.client.why).toMatch(/45\.0 ms/);
+  });
+
+  test('the step report carries the verdict', () => {
+    const rec = new StepRecorder('m', 0, 10, 0, 0);
+    rec.client.loop(0, 60);
+    const rep = rec.report(1_000_000);
+    expect(rep.client_bound).toBe(true);
+    expect(rep.client?.why).toMatch(/60\.0 ms/);
+  });
+
+  test('the summary names the client-bound levels and what to do', () => {
+    const step = (target: number, bound: boolean) => ({ target_inflight: target, client_bound: bound, client: { loop_p99_ms: [70], connects: 0, connect_ms: quiet, why: 'x (> 20 ms)' } });
+    const models = [{ model: 'flash', steps: [step(100, false), step(200, true)] }] as unknown as ModelReport[];
+    const w = clientBoundWarning(models) as string;
+    expect(w).toMatch(/1 level\(s\) were client-bound \(flash@200/);
+    expect(w).toMatch(/--workers/);
+    expect(clientBoundWarning([{ model: 'flash', steps: [step(100, false)] }] as unknown as ModelReport[])).toBeNull();
+  });
+
+  test('held in-flight is measured over the held part only; the ramp-up is reported on its own', () => {
+    const rec = new StepRecorder('m', 0, 10, 0, 0);
+    // Ramp: 5 in flight for 1 s, then 10 (the target) from t = 1 s; one request short for 1 s of the 4 s held.
+    rec.inflight(0, 5);
+    rec.inflight(1_000_000, 10);
+    rec.inflight(2_000_000, 9);
+    rec.inflight(3_000_000, 10);
+    const rep = rec.report(5_000_000);
+    expect(rep.ramp_up_ms).toBe(1000);
+    expect(rep.held_inflight).toBe(9.75);
+    expect(rep.achieved_inflight).toBe(8.8);
+    // Never reached: no held figure at all.
+    const low = new StepRecorder('m', 1, 10, 0, 0);
+    low.inflight(0, 4);
+    expect(low.report(1_000_000).held_inflight).toBeUndefined();
+  });
+});

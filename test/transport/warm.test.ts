@@ -1,0 +1,92 @@
+/**
+ * Warm connections and the worker engine, judged by an independent server (node:http, not the mock): every
+ * connection a level needs is open before its requests are sent, connect time is recorded on its own, and the
+ * worker prober hands its caller the same headers events and Samples as the in-process one.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, test } from 'vitest';
+import { monotonicClock } from '../../src/time/clock.js';
+import type { ProbeRequest, Prober } from '../../src/transport/prober.js';
+import { createEngineProber } from '../../src/transport/workers/index.js';
+
+const clock = monotonicClock();
+const open: { close(): Promise<void> | void }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.close();
+});
+
+/** Streams 3 SSE chunks; logs every connection and, per request, how many connections existed when it arrived. */
+async function server(gapMs = 5): Promise<{ url: string; connections: () => number; seenAt: number[] }> {
+  let connections = 0;
+  const seenAt: number[] = [];
+  const srv = http.createServer((req, res) => {
+    seenAt.push(connections);
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = 0;
+      const t = setInterval(() => {
+        if (i++ < 3) res.write(`data: {"choices":[{"index":0,"delta":{"content":"x"}}]}\n\n`);
+        else {
+          clearInterval(t);
+          res.end('data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n');
+        }
+      }, gapMs);
+    });
+  });
+  srv.on('connection', () => connections++);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  open.push({ close: () => new Promise<void>((r) => { srv.closeAllConnections(); srv.close(() => r()); }) });
+  return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, connections: () => connections, seenAt };
+}
+
+function req(id: number): ProbeRequest {
+  const now = clock.nowUs();
+  return {
+    id, model: 'deepseek-v4-flash', step: 0, target_inflight: 20, inflight_at_send: 1, key_index: 0, apiKey: 'sk-test-warm-0000',
+    system: 's', prompt: 'p', max_tokens: 8, stream: true, thinking: false, intended_us: now, deadline_us: now + 10_000_000,
+  };
+}
+
+describe.each([1, 2])('warm connections (%i worker thread(s))', (workers) => {
+  test('warm(20) opens 20 connections before any request; 20 requests then open none; connect times recorded', async () => {
+    const srv = await server();
+    const prober: Prober = createEngineProber({ baseUrl: srv.url, protocol: 'openai', clock, workers });
+    open.push(prober);
+    const opened = await prober.warm!(20);
+    expect(opened).toBe(20);
+    // The server may accept a moment after the client saw the connect.
+    for (let i = 0; i < 200 && srv.connections() < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(srv.connections()).toBe(20);
+    const heads: number[] = [];
+    const samples = await Promise.all(Array.from({ length: 20 }, (_, i) => prober.send(req(i), undefined, { onHeaders: (_r, st) => heads.push(st) })));
+    expect(samples.map((s) => s.outcome)).toEqual(Array(20).fill('ok'));
+    expect(samples.every((s) => s.token_events === 3)).toBe(true);
+    expect(heads).toEqual(Array(20).fill(200));
+    // No request waited behind a handshake: the server had all 20 connections before the first request.
+    expect(srv.connections()).toBe(20);
+    expect(srv.seenAt.every((c) => c === 20)).toBe(true);
+    const h = await prober.health!();
+    expect(h.connect_us.length).toBe(20);
+    expect(h.connect_us.every((us) => us > 0)).toBe(true);
+    expect(h.threads.length).toBe(workers > 1 ? workers : 0);
+    // Warming again for requests already covered by idle connections opens nothing (once the pool has seen its
+    // connections free again).
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await prober.warm!(10)).toBe(0);
+  });
+
+  test('an abort from the caller reaches the request wherever it runs', async () => {
+    const srv = await server(300);
+    const prober = createEngineProber({ baseUrl: srv.url, protocol: 'openai', clock, workers });
+    open.push(prober);
+    await prober.warm!(1);
+    const ctl = new AbortController();
+    const s = await prober.send(req(1), ctl.signal, { onHeaders: () => ctl.abort() });
+    // Cut after the status arrived and before the stream's end (about a second away): aborted, status kept.
+    expect(s.status).toBe(200);
+    expect(s.outcome).toBe('aborted');
+    expect(s.end_us - s.sent_us).toBeLessThan(900_000);
+  });
+});
