@@ -12,6 +12,8 @@ export interface CapOptions {
   documented?: number | null;
   /** True when the run's search stopped because re-checks kept contradicting each other. */
   unclear?: boolean;
+  /** Why the run ended this model's search as unclear (a stop rule, a fatal answer): forces `unclear`, said first. */
+  unclearWhy?: string;
 }
 
 /**
@@ -123,6 +125,10 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const queueingBeganAt = queuedSteps.length ? Math.min(...queuedSteps.map((s) => s.target_inflight)) : null;
   if (queueingBeganAt !== null) evidence.push(`Keep-alive queueing began at ${queueingBeganAt} in flight.`);
 
+  if (opts.unclearWhy) {
+    status = 'unclear';
+    evidence.unshift(opts.unclearWhy);
+  }
   const headroom = estimate !== null && documented !== null ? estimate - documented : null;
   if (headroom !== null) {
     evidence.push(

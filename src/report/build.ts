@@ -77,7 +77,7 @@ export function spendOf(steps: readonly StepReport[], pricing: Scenario['pricing
 /** Assembles the models, caps and totals; thresholds are evaluated by the caller on the result. */
 export function assembleReport(
   ctx: BuildContext,
-  perModel: { name: string; weight: number; steps: StepReport[]; unclear?: boolean }[],
+  perModel: { name: string; weight: number; steps: StepReport[]; unclear?: boolean; unclearWhy?: string }[],
   timeline: TimelinePoint[],
   status: RunStatus,
   statusReason: string | null,
@@ -87,7 +87,7 @@ export function assembleReport(
   const models: ModelReport[] = perModel.map((m) => ({
     model: m.name,
     weight: m.weight,
-    cap: estimateCap(m.steps, { unclear: m.unclear }),
+    cap: estimateCap(m.steps, { unclear: m.unclear, ...(m.unclearWhy ? { unclearWhy: m.unclearWhy } : {}) }),
     steps: m.steps,
     spend: spendOf(m.steps, ctx.pricing, m.name),
   }));
@@ -131,8 +131,11 @@ export function buildReport(ctx: BuildContext, r: RunResult): Report {
     weight: m.spec.weight,
     steps: m.driver.steps.map((st) => st.report(r.end_us)),
     unclear: m.unclear,
+    ...(m.unclearWhy ? { unclearWhy: m.unclearWhy } : {}),
   }));
-  return assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+  const report = assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+  if (r.budget) report.budget = r.budget;
+  return report;
 }
 
 /**
@@ -273,6 +276,7 @@ export function downsampleTimeline(points: readonly TimelinePoint[], maxPerModel
         target: Math.max(...chunk.map((c) => c.target)),
         rate_limited: chunk.reduce((a, c) => a + c.rate_limited, 0),
         completed: chunk.reduce((a, c) => a + c.completed, 0),
+        ...(first.backoff_waiting !== undefined ? { backoff_waiting: Math.max(...chunk.map((c) => c.backoff_waiting ?? 0)) } : {}),
       });
     }
   }

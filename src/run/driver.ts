@@ -8,6 +8,8 @@ import type { Clock } from '../time/clock.js';
 import { StepRecorder } from '../measure/recorder.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
+import type { Backoff } from './backoff.js';
+import { isFatalStatus } from './fatal.js';
 
 /** Builds the request for a new send (everything but the timestamps the driver sets). */
 export type RequestFactory = (
@@ -30,6 +32,15 @@ export interface DriverDeps {
   onSample: (s: Sample) => void;
   /** A new step (level) began. */
   onStep?: (model: string, index: number, target: number, atUs: number) => void;
+  /** 429 backoff (load.on_429): a slot that drew a 429 is refilled only after its delay. None = at once. */
+  backoff?: Backoff;
+  /** Asked before each send (the hard budget reserves here); false = do not send it, and stop refilling. */
+  mayLaunch?: (req: Omit<ProbeRequest, 'intended_us' | 'deadline_us'>) => boolean;
+  /**
+   * Until the model's first answer that is not a fatal status (400/401/402/403/404), keep at most this many in
+   * flight: a wrong model id or key then costs a handful of requests, not a level's worth.
+   */
+  firstProbes?: number;
 }
 
 /**
@@ -48,6 +59,8 @@ export const LAUNCH_BATCH = 64;
 interface Open {
   ctl: AbortController;
   admitted: boolean;
+  /** 429s in a row of the slot this request fills (0 once a request of the slot was admitted). */
+  attempt: number;
   /** Why dsprobe aborted it, when it did. */
   ownAbort?: string;
 }
@@ -68,6 +81,13 @@ export class ModelDriver {
   private refillPending = false;
   private refillIntendedUs = 0;
   private idle: (() => void) | null = null;
+  /** Slots waiting on a 429 backoff, and the 429-in-a-row counts of slots whose wait ended. */
+  private waiting = 0;
+  private readonly ready: number[] = [];
+  private readonly timers = new AbortController();
+  /** A non-fatal answer was seen (the first-probe gate is open). */
+  private answered = false;
+  private stepSent = 0;
   /** Lifetime counters for the timeline. */
   completed = 0;
   limited = 0;
@@ -93,6 +113,14 @@ export class ModelDriver {
   get limitedThisStep(): number {
     return this.stepLimited;
   }
+  /** Requests sent in the current step. */
+  get sentThisStep(): number {
+    return this.stepSent;
+  }
+  /** Slots waiting on a 429 backoff right now. */
+  get backingOff(): number {
+    return this.waiting;
+  }
 
   /** Starts a new step at `level` in flight: launches the difference, or aborts the newest excess. */
   startStep(level: number): StepRecorder {
@@ -104,6 +132,7 @@ export class ModelDriver {
     this.steps.push(rec);
     this.deps.onStep?.(this.model, rec.index, level, now);
     this.stepLimited = 0;
+    this.stepSent = 0;
     this.target = level;
     this.refill(now);
     if (this.inflightCount > level) this.abortNewest(this.inflightCount - level, 'step_down');
@@ -128,6 +157,7 @@ export class ModelDriver {
   async stop(drainUs: number, reason: string, signal?: AbortSignal): Promise<void> {
     this.stopped = true;
     this.target = 0;
+    this.timers.abort();
     if (this.inflightCount > 0 && drainUs > 0 && !signal?.aborted) {
       const drained = new Promise<void>((resolve) => {
         this.idle = resolve;
@@ -157,9 +187,11 @@ export class ModelDriver {
    */
   private refill(intendedUs: number): void {
     let launched = 0;
-    while (!this.stopped && this.inflightCount < this.target) {
+    // Slots waiting on a backoff are held for their slot: they count against the target.
+    while (!this.stopped && this.inflightCount + this.waiting < this.target) {
+      if (!this.answered && this.deps.firstProbes !== undefined && this.inflightCount >= this.deps.firstProbes) return;
       if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill(intendedUs);
-      this.launch(intendedUs);
+      if (!this.launch(intendedUs, this.ready.pop() ?? 0)) return;
     }
   }
 
@@ -189,22 +221,29 @@ export class ModelDriver {
     }
   }
 
-  private launch(intendedUs: number): void {
+  private launch(intendedUs: number, attempt: number): boolean {
     const { clock, prober } = this.deps;
     const id = this.deps.nextId();
     const rec = this.current as StepRecorder;
+    const base = this.deps.makeRequest(id, rec.index, rec.target, this.inflightCount + 1);
+    if (this.deps.mayLaunch && !this.deps.mayLaunch(base)) return false;
     this.inflightCount++;
-    const base = this.deps.makeRequest(id, rec.index, rec.target, this.inflightCount);
+    this.stepSent++;
     const now = clock.nowUs();
     rec.inflight(now, this.inflightCount);
     const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + this.deps.timeoutUs };
-    const o: Open = { ctl: new AbortController(), admitted: false };
+    const o: Open = { ctl: new AbortController(), admitted: false, attempt };
     this.open.set(id, o);
     prober
       .send(req, o.ctl.signal, {
         onHeaders: (_r, status) => {
+          if (!isFatalStatus(status) && !this.answered) {
+            this.answered = true;
+            this.scheduleRefill(clock.nowUs());
+          }
           if (status !== 429 && status < 400) {
             o.admitted = true;
+            o.attempt = 0;
             this.admittedOpen++;
             this.current?.admitted(this.admittedOpen);
             this.wake?.();
@@ -212,6 +251,7 @@ export class ModelDriver {
         },
       })
       .then((s) => this.finish(id, o, rec, s, base.system.length + base.prompt.length));
+    return true;
   }
 
   private finish(id: number, o: Open, rec: StepRecorder, s: Sample, promptChars: number): void {
@@ -220,6 +260,8 @@ export class ModelDriver {
     this.inflightCount--;
     if (o.admitted) this.admittedOpen--;
     if (o.ownAbort && s.outcome === 'aborted') s.detail = o.ownAbort;
+    // An end that was not a fatal answer (a timeout, a 500) also opens the first-probe gate.
+    if (!this.answered && s.outcome !== 'network' && s.outcome !== 'aborted' && !(s.status !== undefined && isFatalStatus(s.status))) this.answered = true;
     const now = this.deps.clock.nowUs();
     const cur = this.current;
     if (cur) cur.inflight(now, this.inflightCount);
@@ -230,9 +272,22 @@ export class ModelDriver {
       if (rec === cur) this.stepLimited++;
     }
     this.deps.onSample(s);
-    // Replace it after this I/O phase, not inside the socket callback: when hundreds of streams end in one poll
-    // phase, their replacements go out in slices with the loop free in between (the wait counts as send lag).
-    this.scheduleRefill(s.end_us);
+    if (s.outcome === 'rate_limited' && this.deps.backoff?.spec.enabled && !this.stopped) {
+      // The slot waits out its backoff before it is refilled (its send lag then counts from the end of the wait).
+      const attempt = o.attempt + 1;
+      const at = now + this.deps.backoff.delayUs(attempt, s.retry_after);
+      this.waiting++;
+      void this.deps.clock.sleepUntil(at, this.timers.signal).then(() => {
+        this.waiting--;
+        if (this.stopped) return;
+        this.ready.push(attempt);
+        this.scheduleRefill(at);
+      });
+    } else {
+      // Replace it after this I/O phase, not inside the socket callback: when hundreds of streams end in one poll
+      // phase, their replacements go out in slices with the loop free in between (the wait counts as send lag).
+      this.scheduleRefill(s.end_us);
+    }
     this.wake?.();
     if (this.inflightCount === 0 && this.idle) {
       const f = this.idle;

@@ -82,8 +82,11 @@ describe('validate and plan, in-process', () => {
     expect(j.code).toBe(0);
     const plan = JSON.parse(j.out);
     expect(plan.latency_ms).toBe(1000);
-    expect(plan.steps).toHaveLength(11);
-    expect(plan.worst_case.requests).toBe(2 * (20 + 30 + 40 + 50 + 60 + 70 + 80 + 90 + 100 + 110 + 120));
+    // The mock's caps (60 + 20) are met at 80 in flight: at 90 the 10 slots over them are refused and back off
+    // (3 refusals each in a 2 s hold at the default 1 s base), a 429 share over the 5 % stop rule ends the plan there.
+    expect(plan.steps).toHaveLength(8);
+    expect(plan.worst_case.requests).toBe(2 * (20 + 30 + 40 + 50 + 60 + 70 + 80) + 2 * 80 + 10 * 3);
+    expect(plan.steps[7].models.reduce((n: number, m: { refused?: number }) => n + (m.refused ?? 0), 0)).toBe(30);
   });
 
   it('plan: a bad scenario exits 2; a bad --latency too', async () => {
