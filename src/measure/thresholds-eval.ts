@@ -68,6 +68,22 @@ function measure(ast: ThresholdAst, report: Report): Measured {
   }
   const steps = models.flatMap((m) => m.steps).filter((s) => inScope(s, ast));
   const scopeText = ast.scope ? ` at inflight ${ast.scope.op} ${ast.scope.value}` : '';
+  if (ast.metric === 'ok') {
+    // Zero successes is data (the CI check must fail on it), not "no data".
+    return { actual: steps.reduce((n, s) => n + s.ok, 0) };
+  }
+  if (ast.metric === 'success_rate') {
+    // Of the requests that got an answer of their own: 429s (refused at admission) and requests dsprobe cut
+    // itself are neither successes nor failures.
+    let ok = 0;
+    let failed = 0;
+    for (const s of steps) {
+      ok += s.ok;
+      failed += ERROR_OUTCOMES.reduce((n, o) => n + (s.outcomes[o] ?? 0), 0);
+    }
+    if (ok + failed === 0) return { actual: null, note: `no request completed or failed${scopeText}` };
+    return { actual: ok / (ok + failed) };
+  }
   if (ast.metric === 'rate_429' || ast.metric === 'error_rate') {
     let requests = 0;
     let hits = 0;
@@ -102,7 +118,11 @@ function measure(ast: ThresholdAst, report: Report): Measured {
 /** Evaluates one parsed threshold against a report. No data means failed, with a note saying so. */
 export function evaluateAst(ast: ThresholdAst, report: Report): { passed: boolean; actual: number | null; actual_text: string; note?: string } {
   const m = measure(ast, report);
-  if (m.actual === null) return { passed: false, actual: null, actual_text: 'no data', ...(m.note ? { note: m.note } : {}) };
+  if (m.actual === null) {
+    // No data fails by default: a CI check must not pass on nothing measured. `or none` says "none is fine".
+    if (ast.orNone) return { passed: true, actual: null, actual_text: 'none', note: `${m.note ?? 'no data'} (allowed by \`or none\`)` };
+    return { passed: false, actual: null, actual_text: 'no data', note: `${m.note ?? 'no data'}: a threshold with no data fails; add \`or none\` if none is fine` };
+  }
   return {
     passed: compare(m.actual, ast.op, ast.value),
     actual: m.actual,
