@@ -88,7 +88,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     status = topHeld || !measured.length ? 'not_reached' : 'unclear';
     if (!measured.length) evidence.push('No request was measured.');
     else if (topHeld) evidence.push(`No 429 at any level up to ${top} in flight: the cap is above what was tried.`);
-    else {
+    else if (!opts.unclearWhy) {
       evidence.push(
         `No 429 up to ${top} in flight, but the server was seen holding at most ${low ?? 0} at once: requests end too ` +
           'soon for a level to build up (raise request.max_tokens for longer requests), or dsprobe could not send faster.',

@@ -46,7 +46,9 @@ export interface BudgetState {
  * The hard budget. Before a request is sent its worst case (prompt + max_tokens at the model's prices) is
  * reserved, and it is sent only if the reservation fits in what remains; when it ends, the reservation is
  * released and what it really cost (reported usage, or dsprobe's estimate when it was cut) is spent. So requests
- * in flight can never take the run past `max_usd` / `max_tokens`.
+ * in flight can never take the run past `max_usd` / `max_tokens`. A request that does not fit waits for open
+ * ones to release their reservations (fewer in flight than the target); once one would not fit even with nothing
+ * reserved, the budget is spent (`exhausted`) and the run ends.
  */
 export class BudgetGuard {
   private readonly holds = new Map<number, Hold>();
@@ -56,6 +58,8 @@ export class BudgetGuard {
   reservedTokens = 0;
   /** Set when a request did not fit: why. */
   refused: string | null = null;
+  /** True once a request would not fit even with nothing reserved: the budget is spent, the run must end. */
+  exhausted = false;
 
   constructor(
     private readonly budget: Budget,
@@ -74,6 +78,9 @@ export class BudgetGuard {
     const p = this.pricing[model];
     const usd = p ? (prompt * p.input_cache_miss + maxTokens * p.output) / 1e6 : 0;
     const b = this.budget;
+    if ((b.max_usd !== undefined && this.spentUsd + usd > b.max_usd) || (b.max_tokens !== undefined && this.spentTokens + tokens > b.max_tokens)) {
+      this.exhausted = true;
+    }
     if (b.max_usd !== undefined && this.spentUsd + this.reservedUsd + usd > b.max_usd) {
       this.refused = `budget: the next request's worst case ($${usd.toFixed(6)}) does not fit in what remains of max_usd $${b.max_usd} (spent $${this.spentUsd.toFixed(4)}, reserved by open requests $${this.reservedUsd.toFixed(4)})`;
       return false;

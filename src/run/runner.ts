@@ -161,7 +161,8 @@ export async function runScenario(
     ? undefined
     : (req: { id: number; model: string; system: string; prompt: string; max_tokens: number }) => {
         if (guard.reserve(req.id, req.model, req.system.length + req.prompt.length, req.max_tokens)) return true;
-        stopRun('budget_exceeded', guard.refused ?? 'budget reached');
+        // It waits for open requests to release their reservations; once nothing could ever fit, the run ends.
+        if (guard.exhausted) stopRun('budget_exceeded', guard.refused ?? 'budget spent');
         return false;
       };
   const backoffSpec = s.load.on_429 ?? DEFAULTS.backoff;

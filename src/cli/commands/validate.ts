@@ -9,6 +9,34 @@ import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
 import { EXIT, formatProblems } from '../../errors.js';
 import { parseScenario, formatDuration, type Scenario } from '../../scenario/index.js';
+import { parseMockConfig } from '../../mock/index.js';
+import { getJson } from '../../transport/prober.js';
+import { monotonicClock } from '../../time/clock.js';
+
+/** How long `validate` waits for a real target's /models (it only reads the list). */
+const MODELS_TIMEOUT_MS = 3000;
+
+/**
+ * Model ids the target does not serve: the mock's own list, or a real target's `GET /models` when it answers
+ * (with the first key, if set). Null when the list could not be had (nothing is said then).
+ */
+async function unknownModels(s: Scenario, env: CliIO['env']): Promise<{ unknown: string[]; where: string } | null> {
+  let served: string[];
+  let where: string;
+  if (s.target.url === 'mock') {
+    served = parseMockConfig(s.mock ?? {}, 'mock').config.models;
+    where = 'the mock';
+  } else {
+    const key = env[s.target.api_key_env[0] ?? ''] ?? '';
+    const root = s.target.url.replace(/\/anthropic\/?$/, '');
+    const r = await getJson(root, '/models', key, monotonicClock(), { timeoutMs: MODELS_TIMEOUT_MS, protocol: s.target.protocol });
+    const data = (r.body as { data?: { id?: unknown }[] } | undefined)?.data;
+    if (!r.ok || !Array.isArray(data)) return null;
+    served = data.map((d) => String(d?.id ?? ''));
+    where = `${root}/models`;
+  }
+  return { unknown: s.models.map((m) => m.name).filter((m) => !served.includes(m)), where };
+}
 
 /** One line describing a valid scenario. */
 export function scenarioSummary(s: Scenario): string {
@@ -46,6 +74,10 @@ async function validateFiles(files: string[], io: CliIO): Promise<number> {
       io.stderr.write(`${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n`);
       code = EXIT.USAGE;
       continue;
+    }
+    const check = await unknownModels(scenario, io.env).catch(() => null);
+    for (const m of check?.unknown ?? []) {
+      io.stderr.write(`warning: ${file}: model ${m} is not served by ${check?.where} (it would answer 400 Model Not Exist; the run would stop, exit 3)\n`);
     }
     io.stdout.write(`ok ${file}: ${scenarioSummary(scenario)}\n`);
   }
