@@ -3,6 +3,7 @@
  * refill; llmperf #56 shows what happens otherwise). Tracks what the server was seen holding (admitted and open)
  * and wakes whoever waits on a level's decision.
  */
+import { setMaxListeners } from 'node:events';
 import type { Sample } from '../types.js';
 import type { Clock } from '../time/clock.js';
 import { StepRecorder } from '../measure/recorder.js';
@@ -38,9 +39,12 @@ export interface DriverDeps {
   mayLaunch?: (req: Omit<ProbeRequest, 'intended_us' | 'deadline_us'>) => boolean;
   /**
    * Until the model's first answer that is not a fatal status (400/401/402/403/404), keep at most this many in
-   * flight: a wrong model id or key then costs a handful of requests, not a level's worth.
+   * flight: a wrong model id or key then costs a handful of requests, not a level's worth. The gate also opens when
+   * the probes have been open `firstProbeWaitUs` without an answer (a server that holds them is not refusing:
+   * non-streaming responses only send headers at the end).
    */
   firstProbes?: number;
+  firstProbeWaitUs?: number;
 }
 
 /**
@@ -95,6 +99,8 @@ export class ModelDriver {
   constructor(deps: DriverDeps) {
     this.deps = deps;
     this.model = deps.model;
+    // Every slot waiting on a backoff listens on this signal (hundreds at once over a cap).
+    setMaxListeners(0, this.timers.signal);
   }
 
   get inflight(): number {
@@ -134,6 +140,13 @@ export class ModelDriver {
     this.stepLimited = 0;
     this.stepSent = 0;
     this.target = level;
+    if (!this.answered && this.deps.firstProbes !== undefined && this.steps.length === 1) {
+      void this.deps.clock.sleepUntil(now + (this.deps.firstProbeWaitUs ?? 1_000_000), this.timers.signal).then(() => {
+        if (this.answered || this.stopped) return;
+        this.answered = true;
+        this.scheduleRefill(this.deps.clock.nowUs());
+      });
+    }
     this.refill(now);
     if (this.inflightCount > level) this.abortNewest(this.inflightCount - level, 'step_down');
     return rec;

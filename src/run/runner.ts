@@ -3,6 +3,7 @@
  * steps, or the adaptive cap search). Never touches `process`: the CLI hands in the clock, the prober, the keys,
  * the abort signal and the sample sink.
  */
+import { setMaxListeners } from 'node:events';
 import type { Sample, TimelinePoint, TokenTotals } from '../types.js';
 import type { Scenario, ModelSpec } from '../scenario/types.js';
 import type { Clock } from '../time/clock.js';
@@ -24,6 +25,8 @@ import { DEFAULTS } from '../scenario/normalise.js';
 export const UNREACHABLE_AFTER = 10;
 /** Requests a model keeps in flight until its first answer that is not a fatal status (see fatal.ts). */
 export const FIRST_PROBES = 3;
+/** ... or until they have been open this long without an answer (the server holds them: not a refusal). */
+export const FIRST_PROBE_WAIT_MS = 1000;
 
 export interface RunDeps {
   clock: Clock;
@@ -178,6 +181,7 @@ export async function runScenario(
       onStep: deps.onStep,
       backoff: new Backoff(backoffSpec, deps.random.fork(`backoff:${spec.name}`)),
       firstProbes: FIRST_PROBES,
+      firstProbeWaitUs: FIRST_PROBE_WAIT_MS * 1000,
       ...(mayLaunch ? { mayLaunch } : {}),
       makeRequest: (id, step, target, inflightAtSend) => {
         const p = prompts(id);
@@ -235,6 +239,7 @@ export async function runScenario(
     await Promise.all(
       runs.map(async (r) => {
         const sig = AbortSignal.any([internal.signal, r.ctl.signal]);
+        setMaxListeners(0, sig);
         await (s.load.mode === 'search' ? searchModel(s, r, deps, sig) : rampModel(s, r, deps, sig));
         // A model ended by a fatal answer is cut at once: its further requests would only repeat the answer.
         if (r.fatal) await r.driver.stop(0, 'stopped');
