@@ -171,6 +171,7 @@ export class ModelDriver {
     this.stopped = true;
     this.target = 0;
     this.timers.abort();
+    this.waiting = 0;
     if (this.inflightCount > 0 && drainUs > 0 && !signal?.aborted) {
       const drained = new Promise<void>((resolve) => {
         this.idle = resolve;
@@ -291,8 +292,8 @@ export class ModelDriver {
       const at = now + this.deps.backoff.delayUs(attempt, s.retry_after);
       this.waiting++;
       void this.deps.clock.sleepUntil(at, this.timers.signal).then(() => {
+        if (this.stopped) return; // stop() already released every waiting slot
         this.waiting--;
-        if (this.stopped) return;
         this.ready.push(attempt);
         this.scheduleRefill(at);
       });
