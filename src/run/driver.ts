@@ -87,6 +87,8 @@ export class ModelDriver {
   private idle: (() => void) | null = null;
   /** Slots waiting on a 429 backoff, and the 429-in-a-row counts of slots whose wait ended. */
   private waiting = 0;
+  /** Waiting slots dropped by a step down: their timers, when they fire, refill nothing. */
+  private dropped = 0;
   private readonly ready: number[] = [];
   private readonly timers = new AbortController();
   /** A non-fatal answer was seen (the first-probe gate is open). */
@@ -140,6 +142,10 @@ export class ModelDriver {
     this.stepLimited = 0;
     this.stepSent = 0;
     this.target = level;
+    // A step down drops slots waiting on a backoff first (they are over the new target), then aborts requests.
+    const dropWaiting = Math.min(this.waiting, Math.max(0, this.inflightCount + this.waiting - level));
+    this.waiting -= dropWaiting;
+    this.dropped += dropWaiting;
     if (!this.answered && this.deps.firstProbes !== undefined && this.steps.length === 1) {
       void this.deps.clock.sleepUntil(now + (this.deps.firstProbeWaitUs ?? 1_000_000), this.timers.signal).then(() => {
         if (this.answered || this.stopped) return;
@@ -293,6 +299,10 @@ export class ModelDriver {
       this.waiting++;
       void this.deps.clock.sleepUntil(at, this.timers.signal).then(() => {
         if (this.stopped) return; // stop() already released every waiting slot
+        if (this.dropped > 0) {
+          this.dropped--;
+          return;
+        }
         this.waiting--;
         this.ready.push(attempt);
         this.scheduleRefill(at);
