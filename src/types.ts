@@ -68,6 +68,8 @@ export interface Sample {
   /** Keep-alive units seen before the first real data: blank lines (non-stream) or `: keep-alive` comments (SSE). */
   keepalives: number;
   first_keepalive_us?: number;
+  /** The last keep-alive unit before the first real data (non-stream: the last leading blank line). */
+  last_keepalive_us?: number;
   /** First body data that is not a keep-alive. */
   first_data_us?: number;
   /** First reasoning or answer token. */
@@ -100,6 +102,12 @@ export interface Sample {
   trace_id?: string;
   /** This model's requests in flight when this one was sent, itself included. */
   inflight_at_send: number;
+  /** Rate mode: the client policy that sent this attempt. */
+  policy?: string;
+  /** Rate mode: the scheduled arrival of the application request this attempt serves (µs, run clock). */
+  arrival_us?: number;
+  /** Rate mode: which attempt of its application request this is, from 1. */
+  attempt?: number;
 }
 
 /** Latency percentiles in milliseconds. All zero with count 0 when nothing was recorded. */
@@ -137,6 +145,18 @@ export interface ErrorGroup {
   count: number;
   /** Example message (untrusted server text). */
   message: string;
+}
+
+/** One row of a step's breakdown per API key (`id` = key index) or per user_id (`id` = the user_id, "" = none). */
+export interface Breakdown {
+  id: string;
+  /** Requests sent in the step. */
+  requests: number;
+  /** Requests that got a non-429 status below 400. */
+  admitted: number;
+  rate_limited: number;
+  /** Most of this key's / user_id's requests admitted and open at once during the step. */
+  peak_open: number;
 }
 
 /** Statistics for one step (load level) of one model. */
@@ -183,7 +203,38 @@ export interface StepReport {
   histograms: HistogramSet;
   /** Highest concurrency figure quoted by the server in 429 messages during this step, if any. */
   server_reported: number | null;
+  /**
+   * Fresh evidence that the level is clean: a request sent in this step was admitted while the admitted-and-open
+   * count (itself included) reached the target. Old requests still open prove nothing about now.
+   */
+  fresh_held?: boolean;
+  /** Most admitted-and-open requests at the admission of a request sent in this step. */
+  fresh_peak_admitted?: number;
+  /** Requests sent in this step (counted at send; `requests` counts those that finished). */
+  sent?: number;
+  /** The time this step's requests ran, first send to last end, ms: throughput is computed over it. */
+  active_ms?: number;
+  /** Server errors (5xx, queue-timeout bodies) and timeouts: how many, and the shortest and longest wait before them, ms. */
+  failed_after_wait?: { count: number; min_ms: number; max_ms: number } | null;
+  /** Queued requests (keep-alives, no data) that timed out or were closed while queued. */
+  queued_timed_out?: number;
+  /** Lowest in-flight count, measured at send, among this step's requests that saw keep-alives. */
+  queueing_began_at?: number | null;
+  /** Median time to first data of this step's requests that saw no keep-alive (the unqueued baseline), ms. */
+  unqueued_ttfd_ms?: number | null;
+  /** Per API key (index) and per user_id: requests, admitted, 429s, peak open. */
+  by_key?: Breakdown[];
+  by_user?: Breakdown[];
   errors: ErrorGroup[];
+}
+
+/** One decision of the cap search, in run order. */
+export interface CapDecision {
+  /** When the level was decided, ms since run start. */
+  t_ms: number;
+  level: number;
+  /** `clean`: fresh admissions held the level; `over`: a request sent at the level drew a 429; `undecided`. */
+  verdict: 'clean' | 'over' | 'undecided';
 }
 
 export type CapStatus = 'found' | 'not_reached' | 'unclear';
@@ -207,8 +258,24 @@ export interface CapEstimate {
   edge: 'cliff' | 'noisy' | null;
   /** True when evidence suggests the cap changed during the run. */
   moved: boolean;
-  /** The lowest in-flight level at which keep-alive queueing was seen, if any. */
+  /** The lowest in-flight count (at send) at which a request saw keep-alives, if any. */
   queueing_began_at: number | null;
+  /** Every level decision in run order (time, level, verdict). */
+  history?: CapDecision[];
+  /** When `edge` is noisy: the range of levels where admission was uncertain, and the 429 share seen across it. */
+  band?: [number, number] | null;
+  band_429_rate?: number | null;
+  /** How the cap moved: drops and rises, in run order. */
+  moves?: { t_ms: number; from: number; to: number; direction: 'drop' | 'rise' }[];
+  /** Why the status is `unclear`, as a code: `moving`, `noisy`, `not_held`, `below_lowest`, ... or null. */
+  unclear_reason?: string | null;
+  /** What the server's figure counts, in words (it is evidence beside the estimate, not the estimate). */
+  server_reported_counts?: string | null;
+  /**
+   * The cause the evidence supports: `account_cap` (one cap shared by every key), `per_key_caps` (separate accounts),
+   * `per_user_id_cap`, `queue_without_429`, `other_traffic`, or `unclear`.
+   */
+  cause?: string | null;
   /** Evidence in words, one sentence each. */
   evidence: string[];
 }
@@ -229,6 +296,38 @@ export interface ModelReport {
   cap: CapEstimate;
   steps: StepReport[];
   spend: Spend;
+  /** The cap weighed against the scenario's `need:` for this model; absent when no need was given. */
+  headroom?: Headroom;
+}
+
+/** Verdict of a cap against a need: `fits` (headroom >= 20 % of the cap), `tight` (0-20 %), `does_not_fit`, or `unknown`. */
+export type HeadroomVerdict = 'fits' | 'tight' | 'does_not_fit' | 'unknown';
+
+/** A model's cap weighed against what it must carry (`models.X.need`); see docs/report-schema.md. */
+export interface Headroom {
+  /** How the need was given: requests in flight, or a planned rate turned into in flight by Little's law. */
+  need_from: 'inflight' | 'rate';
+  /** The planned rate, requests per second (need_from `rate`), else null. */
+  rate_per_s: number | null;
+  /** Requests in flight needed: as given, or rate × mean latency at that load (rounded up). Null when not derivable. */
+  need: number | null;
+  /** need_from `rate`: rate × p99 latency at that load (rounded up), the in flight a slow spell needs; else null. */
+  need_p99: number | null;
+  /** The cap weighed: the estimate, or (cap not reached) the highest level admitted in full, a lower bound. */
+  cap: number | null;
+  cap_lower_bound: boolean;
+  /** cap − need, requests in flight. */
+  headroom: number | null;
+  /** (cap − need) / cap: 0.2 is 20 % of the cap to spare; negative when the need exceeds the cap. */
+  headroom_fraction: number | null;
+  /** The measured in-flight level whose latency stands for the need level (see docs/report-schema.md). */
+  level: number | null;
+  /** Latency at that level (successful requests), ms; null when it had none. */
+  ttft_ms: { p50: number; p99: number } | null;
+  latency_ms: { p50: number; p99: number; mean: number } | null;
+  verdict: HeadroomVerdict;
+  /** The verdict in words, with what it rests on. */
+  reason: string;
 }
 
 /** One threshold's verdict. */
@@ -258,16 +357,161 @@ export interface TimelinePoint {
   backoff_waiting?: number;
 }
 
+/**
+ * Latency and failures over time, per model, in buckets of `bucket_ms` (1 s; doubled as often as needed to
+ * keep at most about 600 buckets). Percentiles come from small HDR histograms of 2 significant digits
+ * (within 1 %); null where the bucket had no successful request.
+ */
+export interface TimeSeries {
+  bucket_ms: number;
+  models: ModelSeries[];
+}
+
+/** One model's series; every array is aligned with `t_s`. */
+export interface ModelSeries {
+  model: string;
+  /** Bucket start, seconds since the run started (requests are placed by the time they ended). */
+  t_s: number[];
+  ttft_p50_ms: (number | null)[];
+  ttft_p99_ms: (number | null)[];
+  latency_p50_ms: (number | null)[];
+  latency_p99_ms: (number | null)[];
+  ok: number[];
+  rate_limited: number[];
+  /** Client and server errors, network and protocol failures (not 429s, timeouts or dsprobe's own aborts). */
+  errors: number[];
+  timeouts: number[];
+}
+
 /** dsprobe's own event-loop health during the run. */
 export interface LoopHealth {
-  delay_p50_ms: number;
-  delay_p99_ms: number;
-  delay_max_ms: number;
+  /** Null when unknown: a report rebuilt from samples.ndjson (the samples do not record the loop). */
+  delay_p50_ms: number | null;
+  delay_p99_ms: number | null;
+  delay_max_ms: number | null;
   /** Set when the delay was too high for latency figures to be trusted. */
   warning: string | null;
 }
 
 export type RunStatus = 'completed' | 'interrupted' | 'failed' | 'budget_exceeded' | 'aborted_by_threshold';
+
+/** Why a client policy gave a request up without an answer it could use (rate mode). */
+export type ShedReason = 'queue_timeout' | 'breaker_open' | 'retries_exhausted' | 'max_inflight' | 'run_ended';
+
+export const SHED_REASONS: readonly ShedReason[] = ['queue_timeout', 'breaker_open', 'retries_exhausted', 'max_inflight', 'run_ended'];
+
+/** One bucket of a policy's timeline (t_ms from the policy's start; docs/report-schema.md). */
+export interface AppTimelinePoint {
+  t_ms: number;
+  arrivals: number;
+  ok: number;
+  shed: number;
+  failed: number;
+  attempts: number;
+  rate_limited: number;
+  /** Most requests waiting in the client's queue during the bucket. */
+  queue_max: number;
+  /** Most attempts on the wire during the bucket. */
+  inflight_max: number;
+  /** Mean client-queue wait of the slots granted in the bucket, ms (0 when none). */
+  queue_wait_mean_ms: number;
+  /** Application latency of the successes that ended in the bucket, ms (0 when none). */
+  app_p50_ms: number;
+  app_p99_ms: number;
+  /** The breaker was open or half-open at some point of the bucket. */
+  breaker_open: boolean;
+}
+
+/** What the application saw under one policy, for one model (or all models: `model: null`). */
+export interface AppStats {
+  /** Requests that arrived (the schedule's arrivals for this model). */
+  arrivals: number;
+  ok: number;
+  /** Successes that ended while arrivals still came (before the drain): goodput's numerator. */
+  ok_in_schedule: number;
+  shed: number;
+  failed: number;
+  shed_by_reason: Record<ShedReason, number>;
+  /** Failed requests by the outcome of their last attempt. */
+  failed_by_outcome: Partial<Record<Outcome, number>>;
+  attempts: number;
+  /** Attempts sent again after a retryable answer. */
+  retries: number;
+  app_latency_ms: Percentiles;
+  queue_wait_ms: Percentiles;
+  backoff_ms: Percentiles;
+  /** Scheduled arrival to the moment dsprobe handled it (its own pacing lag), ms. */
+  arrival_lag_ms: Percentiles;
+  /** HDR histograms, compressed base64, µs. */
+  histograms: { app_latency: string; queue_wait: string; arrival_lag: string };
+  peak_queue: number;
+  timeline: AppTimelinePoint[];
+}
+
+/** The derived figures of one policy and model (rate mode; docs/policies.md defines each). */
+export interface PolicyModelReport extends AppStats {
+  model: string;
+  /** Arrivals per second over the schedule's duration. */
+  offered_rps: number;
+  /** Requests that succeeded per second while arrivals came (ok_in_schedule / the schedule's duration). */
+  goodput_rps: number;
+  /** ok / arrivals, as the application sees it. */
+  success_rate: number;
+  /** 429s / attempts, as the server sees it. */
+  rate_429: number;
+  /** Other failed attempts / attempts (client and server errors, timeouts, network, protocol). */
+  error_rate: number;
+  /** attempts / ok (retry amplification; null when nothing succeeded). */
+  amplification: number | null;
+  /** Latency of successful attempts alone (send to end), ms. */
+  attempt_latency_ms: Percentiles;
+  tokens: TokenTotals;
+  usd: number;
+  /** usd / ok and tokens / ok (null when nothing succeeded). */
+  usd_per_success: number | null;
+  tokens_per_success: number | null;
+  /** Most attempts of this model the server was seen holding at once. */
+  peak_admitted: number;
+}
+
+/** One client policy's run over the schedule. */
+export interface PolicyReport {
+  name: string;
+  /** The policy as rehearsed (durations in ms). */
+  spec: { pool?: number; queue_timeout_ms?: number; retry?: unknown; breaker?: unknown };
+  /** The policy's start, ms since the run's start. */
+  start_ms: number;
+  duration_ms: number;
+  /** Per model, then `all` (every model together) when there are several. */
+  models: PolicyModelReport[];
+  /** All models together (the same as models[0] with one model). */
+  total: PolicyModelReport;
+  breaker: { opens: number; open_ms: number; canaries_sent: number; canaries_failed: number; changes: { t_ms: number; state: string }[] } | null;
+}
+
+/** Rate mode: the open-loop schedule, every policy's results, and the recommendation. */
+export interface RehearsalReport {
+  arrival: 'poisson' | 'constant';
+  stages: { rate: number; hold_ms: number }[];
+  duration_ms: number;
+  /** Arrivals in the schedule (every policy replays the same ones). */
+  arrivals: number;
+  max_inflight: number;
+  /** Timeline bucket, ms. */
+  bucket_ms: number;
+  policies: PolicyReport[];
+  /** The cap seen during the rehearsal, per model (the server's quoted figure, else the most it held at once). */
+  caps: { model: string; cap: number | null; source: 'server_reported' | 'peak_admitted' | null }[];
+  recommendation: {
+    /** The policy with the most goodput among those meeting the criteria; null when none does. */
+    policy: string | null;
+    criteria: string[];
+    /** The pool size it implies (its pool, else the most it kept in flight) and its share of the cap seen. */
+    pool: number | null;
+    pool_vs_cap: number | null;
+    text: string;
+  };
+}
 
 /** report.json, schema `dsprobe.report/v1` (documented in docs/report-schema.md). */
 export interface Report {
@@ -280,7 +524,7 @@ export interface Report {
   started_at: string;
   duration_ms: number;
   seed: number;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: { url: string; protocol: 'openai' | 'anthropic'; mock: boolean; keys: number };
   /** The scenario as run, secrets redacted. */
   scenario: unknown;
@@ -288,7 +532,18 @@ export interface Report {
   timeline: TimelinePoint[];
   thresholds: ThresholdResult[];
   /** What the whole run cost, from the usage the server reported. */
-  cost: { usd: number; tokens: TokenTotals; requests: number; admitted: number; estimated: boolean };
+  cost: {
+    usd: number;
+    tokens: TokenTotals;
+    requests: number;
+    admitted: number;
+    estimated: boolean;
+    /**
+     * Search mode: what finding the caps cost (every step but measure_at's), apart from the measurement at the
+     * user's workload (steps with `ended_by: measure`). USD.
+     */
+    split?: { search_usd: number; measure_usd: number };
+  };
   loop: LoopHealth;
   environment: { dsprobe: string; node: string; os: string; arch: string; cpus: number; hostname_hash?: string };
   warnings: string[];
@@ -303,4 +558,8 @@ export interface Report {
   };
   /** Shards merged into this report, when produced by `dsprobe merge`. */
   shards?: number;
+  /** Rate mode: the client-policy rehearsal (docs/policies.md). */
+  rehearsal?: RehearsalReport;
+  /** Latency, errors and timeouts over time per model (absent from reports written before it existed). */
+  series?: TimeSeries;
 }

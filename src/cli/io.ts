@@ -56,3 +56,19 @@ export function processIO(): CliIO {
     },
   };
 }
+
+/**
+ * The same IO with every write to stdout and stderr scrubbed of configured secrets (server text printed in a
+ * summary or an error line included). `scrub` must be cheap: it runs once per write.
+ */
+export function scrubbedIO(io: CliIO, scrub: (text: string) => string): CliIO {
+  const wrap = <T extends { write(s: string): unknown }>(w: T): T =>
+    new Proxy(w, {
+      get(target, prop, receiver) {
+        if (prop === 'write') return (s: string) => target.write(scrub(String(s)));
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  return { ...io, stdout: wrap(io.stdout), stderr: wrap(io.stderr), ask: io.ask.bind(io) };
+}

@@ -1,6 +1,8 @@
 /**
  * samples.ndjson, streamed as samples arrive: whole lines only, flushed every 200 ms and synchronously at exit,
- * so a crash or Ctrl-C loses nothing that was measured.
+ * so a crash or Ctrl-C loses nothing that was measured. A write that fails (disk full, permission) never
+ * throws: the file stops, `onError` is told once (the run then stops as failed, exit 3), and nothing else breaks.
+ * Every configured secret is scrubbed from the text before it is written.
  */
 import fs from 'node:fs';
 import type { Sample } from '../types.js';
@@ -14,18 +16,49 @@ export interface SamplesFile {
   flush(): void;
   close(): void;
   readonly path: string;
+  /** The write error that stopped the file, if one did. */
+  readonly failed: unknown;
+}
+
+/** Options of openSamplesFile. */
+export interface SamplesFileOptions {
+  /** Replaces secrets in the text before it is written. */
+  scrub?: (text: string) => string;
+  /** A write failed (called once; later samples are dropped). */
+  onError?: (err: unknown) => void;
 }
 
 /** Opens `path` for writing, writes the header line at once, and flushes at process exit. */
-export function openSamplesFile(path: string, header: SamplesHeader): SamplesFile {
-  const fd = fs.openSync(path, 'w');
+export function openSamplesFile(path: string, header: SamplesHeader, opts: SamplesFileOptions = {}): SamplesFile {
+  let fd = -1;
+  let failed: unknown = undefined;
   let buf: string[] = [JSON.stringify(header)];
   let closed = false;
+  const fail = (err: unknown) => {
+    if (failed !== undefined) return;
+    failed = err;
+    buf = [];
+    opts.onError?.(err);
+  };
+  try {
+    fd = fs.openSync(path, 'w');
+  } catch (err) {
+    fail(err);
+  }
   const flush = () => {
     if (closed || buf.length === 0) return;
-    const text = buf.join('\n') + '\n';
+    if (failed !== undefined) {
+      buf = [];
+      return;
+    }
+    const raw = buf.join('\n') + '\n';
     buf = [];
-    fs.writeSync(fd, text);
+    const text = opts.scrub ? opts.scrub(raw) : raw;
+    try {
+      fs.writeSync(fd, text);
+    } catch (err) {
+      fail(err);
+    }
   };
   flush();
   const timer = setInterval(flush, 200);
@@ -34,6 +67,9 @@ export function openSamplesFile(path: string, header: SamplesHeader): SamplesFil
   process.on('exit', onExit);
   return {
     path,
+    get failed() {
+      return failed;
+    },
     write(s) {
       buf.push(JSON.stringify(s));
       if (buf.length >= 5000) flush();
@@ -48,7 +84,13 @@ export function openSamplesFile(path: string, header: SamplesHeader): SamplesFil
       closed = true;
       clearInterval(timer);
       process.off('exit', onExit);
-      fs.closeSync(fd);
+      if (fd >= 0) {
+        try {
+          fs.closeSync(fd);
+        } catch (err) {
+          fail(err);
+        }
+      }
     },
   };
 }

@@ -54,7 +54,7 @@ export interface PlanTotals {
 /** What `dsprobe plan` prints (and `--json` emits). */
 export interface PlanEstimate {
   name: string;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: string;
   steps: PlanStep[];
   per_model: (PlanTotals & { model: string; levels: number; max_inflight: number; priced: boolean })[];
@@ -123,6 +123,20 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
         if (!seqs.has(t.model)) seqs.set(t.model, []);
         seqs.get(t.model)!.push({ level: t.inflight, phase: 'ramp', hold_ms: t.hold_ms });
       }
+    }
+  } else if (s.load.mode === 'rate' && s.load.rate) {
+    // Open loop: Little's law gives the in-flight level of each stage (rate × latency); every policy runs the
+    // whole schedule, and every arrival may use all of its policy's attempts.
+    const totalWeight = s.models.reduce((a, m) => a + m.weight, 0) || 1;
+    for (const m of s.models) {
+      const seq: { level: number; phase: PlanModelStep['phase']; hold_ms: number }[] = [];
+      for (const p of s.policies ?? [{ name: 'none' }]) {
+        for (const st of s.load.rate.stages) {
+          const perSecond = (st.rate * m.weight) / totalWeight;
+          seq.push({ level: Math.max(1, Math.ceil((perSecond * latency) / 1000)) * (p.retry?.max_attempts ?? 1), phase: 'ramp', hold_ms: st.hold_ms });
+        }
+      }
+      seqs.set(m.name, seq);
     }
   } else {
     for (const m of s.models) {
@@ -198,7 +212,9 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
   const assumptions = [
     `each admitted request uses ${s.request.prompt_tokens} prompt tokens (all billed as cache misses) and the full max_tokens of ${s.request.max_tokens} output tokens`,
     `each request takes ${Math.round(latency)} ms${opts.latency_ms === undefined ? ' (0.5 s + 10 ms per output token: a fast server, the expensive case; override with --latency)' : ''}, and a finished slot is refilled at once`,
-    s.load.mode === 'search'
+    s.load.mode === 'rate'
+      ? 'rate: every arrival of every policy admitted and, with retries, using all its attempts (the in-flight level shown is rate × latency × attempts)'
+      : s.load.mode === 'search'
       ? `search: climb ×${s.load.growth} from the start to the max, the cap just under the max, two guessed levels, bisection to ±${s.load.precision}${s.load.recheck ? ', two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s and nothing rate-limited (a 429 costs nothing); the real search usually decides a level long before its hold ends`
       : 'ramp: every step held in full',
     s.load.mode === 'search'

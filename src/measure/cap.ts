@@ -2,7 +2,9 @@
  * The cap estimate for one model, derived from its steps alone (so merged shards and re-rendered reports get the
  * same answer as the run that produced them).
  */
-import type { CapEstimate, StepReport } from '../types.js';
+import type { CapDecision, CapEstimate, StepReport } from '../types.js';
+import { walk, type CapMove, type LevelEvidence } from '../evidence.js';
+import { explainCause } from './cause.js';
 import { DOCUMENTED_CAPS } from '../scenario/models.js';
 
 export { DOCUMENTED_CAPS };
@@ -24,8 +26,16 @@ export interface CapOptions {
 export const HELD_SHARE = 0.98;
 
 /** True when a step is evidence that its whole level was held: seen admitted at once, or kept in flight throughout. */
-export function levelHeld(s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited'>): boolean {
+export function levelHeld(
+  s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited' | 'fresh_held' | 'fresh_peak_admitted' | 'sent'>,
+): boolean {
   if (s.rate_limited > 0) return false;
+  if (s.fresh_held !== undefined) {
+    // Fresh evidence only (reports since v1.x record it): new requests admitted while the whole level was held.
+    if (s.fresh_held) return true;
+    if (!s.sent) return false;
+    return (s.fresh_peak_admitted ?? 0) < NO_ADMISSION_SIGNAL * s.target_inflight && s.achieved_inflight >= HELD_SHARE * s.target_inflight;
+  }
   if (s.peak_admitted >= s.target_inflight) return true;
   // Only when admissions are invisible (almost nothing seen admitted at once: non-streaming responses) does the
   // client's own in-flight count stand in. With streams, a low held count means the server never had the level
@@ -36,13 +46,30 @@ export function levelHeld(s: Pick<StepReport, 'peak_admitted' | 'target_inflight
 /** Below this share of the level seen admitted at once, a step is taken to carry no admission signal. */
 export const NO_ADMISSION_SIGNAL = 0.1;
 
-/** The figure quoted by the most recent step that drew a quoted 429. */
-function lastReported(steps: readonly StepReport[]): number | null {
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const v = (steps[i] as StepReport).server_reported;
-    if (v !== null) return v;
-  }
-  return null;
+/**
+ * A contradiction whose levels lie within this share of the level (or NOISE_MIN requests) reads as a noisy edge;
+ * a wider one as a cap that moved.
+ */
+export const NOISE_SHARE = 0.1;
+export const NOISE_MIN = 3;
+
+/** True when a step sent requests of its own (fresh evidence), or is an older report without the fresh fields. */
+function measuredStep(s: StepReport): boolean {
+  if (s.fresh_held === undefined) return s.requests > 0 || s.peak_admitted > 0;
+  return (s.sent ?? s.requests) > 0;
+}
+
+function evidenceOf(s: StepReport): LevelEvidence {
+  return { level: s.target_inflight, drew429: s.rate_limited > 0, confirmed: levelHeld(s), peakAdmitted: s.fresh_peak_admitted ?? s.peak_admitted };
+}
+
+/** The most the server was seen admitting at once in some steps: clean levels, and fresh admissions on any level. */
+function seenCap(steps: readonly StepReport[]): number {
+  return Math.max(0, ...steps.map((s) => (s.rate_limited === 0 && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
+}
+
+function isNoise(m: CapMove): boolean {
+  return Math.abs(m.from - m.to) <= Math.max(NOISE_MIN, Math.ceil(NOISE_SHARE * Math.max(m.from, m.to)));
 }
 
 /** Estimates the cap from a model's steps (in run order). Pure. */
@@ -50,83 +77,141 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const model = steps[0]?.model ?? '';
   const documented = opts.documented !== undefined ? opts.documented : (DOCUMENTED_CAPS[model] ?? null);
   const evidence: string[] = [];
-  // A step that sent nothing new still counts when the server was seen holding requests during it
-  // (a search stepping down to a level already in flight).
-  const measured = steps.filter((s) => s.requests > 0 || s.peak_admitted > 0);
+  const measured = steps.filter(measuredStep);
+  const history: CapDecision[] = measured.map((s) => ({
+    t_ms: round1(s.start_ms + s.duration_ms),
+    level: s.target_inflight,
+    verdict: s.rate_limited > 0 ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
+  }));
+  const { low, high, moves: rawMoves } = walk(measured.map(evidenceOf));
+  // The evidence since the last move: the cap as it is at the end.
+  const lastMove = rawMoves[rawMoves.length - 1];
+  const epoch = lastMove ? measured.slice(lastMove.at) : measured;
+  const heldOnLimited = Math.max(0, ...epoch.filter((s) => s.rate_limited > 0).map((s) => s.fresh_peak_admitted ?? s.peak_admitted));
+  const reportedEpoch = epoch.filter((s) => s.server_reported !== null).map((s) => s.server_reported as number);
+  const reportedAll = measured.filter((s) => s.server_reported !== null).map((s) => s.server_reported as number);
+  const serverReported = reportedAll.length ? (reportedAll[reportedAll.length - 1] as number) : null;
+  const reportedLast = reportedEpoch.length ? (reportedEpoch[reportedEpoch.length - 1] as number) : null;
 
-  // Latest verdict per level: a re-check overrides an earlier result at the same level.
-  const latest = new Map<number, StepReport>();
-  const verdicts = new Map<number, Set<boolean>>();
-  for (const s of measured) {
-    latest.set(s.target_inflight, s);
-    const v = verdicts.get(s.target_inflight) ?? new Set<boolean>();
-    v.add(s.rate_limited > 0);
-    verdicts.set(s.target_inflight, v);
-  }
-  const flipped = [...verdicts.entries()].filter(([, v]) => v.size > 1).map(([l]) => l);
-
-  let high: number | null = null;
-  for (const s of latest.values()) if (s.rate_limited > 0) high = high === null ? s.target_inflight : Math.min(high, s.target_inflight);
-  let low: number | null = null;
-  for (const s of latest.values()) {
-    if (s.rate_limited > 0) continue;
-    const proven = levelHeld(s) ? s.target_inflight : s.peak_admitted;
-    if (high !== null && proven >= high) continue;
-    low = low === null ? proven : Math.max(low, proven);
-  }
-
-  const reported = measured.filter((s) => s.server_reported !== null).map((s) => s.server_reported as number);
-  const serverReported = reported.length ? (reported[reported.length - 1] as number) : null;
-  const reportedMoved = reported.length > 1 && Math.max(...reported) - Math.min(...reported) > 1;
-
-  const heldOnLimited = Math.max(0, ...measured.filter((s) => s.rate_limited > 0).map((s) => s.peak_admitted));
   let estimate: number | null = null;
   let status: CapEstimate['status'];
+  let unclearReason: string | null = null;
+  const levelsSeen = epoch.map((s) => s.target_inflight);
+  const bracketAt = evidence.length;
   if (high === null) {
-    const top = Math.max(0, ...measured.map((s) => s.target_inflight));
-    const topHeld = measured.some((s) => s.target_inflight === top && levelHeld(s));
+    const top = Math.max(0, ...levelsSeen);
+    const topStep = epoch.filter((s) => s.target_inflight === top);
+    const topHeld = topStep.some((s) => levelHeld(s));
     status = topHeld || !measured.length ? 'not_reached' : 'unclear';
     if (!measured.length) evidence.push('No request was measured.');
     else if (topHeld) evidence.push(`No 429 at any level up to ${top} in flight: the cap is above what was tried.`);
-    else if (!opts.unclearWhy) {
-      evidence.push(
-        `No 429 up to ${top} in flight, but the server was seen holding at most ${low ?? 0} at once: requests end too ` +
-          'soon for a level to build up (raise request.max_tokens for longer requests), or dsprobe could not send faster.',
+    else {
+      unclearReason = 'not_held';
+      // Raising max_tokens helps only when requests ended too soon by finishing; a level the client kept in flight,
+      // or whose requests mostly failed (503s, timeouts), says something else.
+      const clientHeld = topStep.some((s) => s.achieved_inflight >= HELD_SHARE * s.target_inflight || s.error_rate >= 0.5);
+      // A search ended by a stop rule or a fatal answer says why first; the max_tokens advice would mislead.
+      if (!opts.unclearWhy) evidence.push(
+        clientHeld
+          ? `No 429 up to ${top} in flight, and dsprobe kept that level in flight, but the server admitted at most ${low ?? 0} ` +
+              'at once: the rest waited without an answer (a queue in front of the server?), so the level is not proven clean.'
+          : `No 429 up to ${top} in flight, but the server was seen holding at most ${low ?? 0} at once: requests end too ` +
+              'soon for a level to build up (raise request.max_tokens for longer requests), or dsprobe could not send faster.',
       );
     }
   } else if (low === null || low === 0) {
     status = 'unclear';
-    evidence.push(`Even the lowest level tried (${high}) drew a 429: the cap is below it, or the account is throttled by other traffic.`);
+    unclearReason = 'below_lowest';
+    evidence.push(`Even the lowest level tried since the last change (${high}) drew a 429: the cap is below it, or the account is throttled by other traffic.`);
     if (heldOnLimited > 0) estimate = heldOnLimited;
   } else {
-    status = opts.unclear ? 'unclear' : 'found';
-    const r429 = latest.get(high);
-    evidence.push(`${low} in flight drew no 429; ${high} drew ${r429?.rate_limited ?? 0} of ${r429?.requests ?? 0} requests as 429.`);
-    // Inside a coarse bracket (a ramp's steps), the server's own figure is the best estimate; failing that, the
-    // most requests seen admitted at once on a 429 level (client-side, it can overcount by a few: a slot the
-    // server freed is seen free a moment later).
-    const reportedLast = lastReported(measured);
+    status = 'found';
+    const r429 = [...epoch].reverse().find((s) => s.target_inflight === high);
+    evidence.push(`${low} in flight drew no 429; ${high} drew ${r429?.rate_limited ?? 0} of ${r429?.requests ?? 0} requests as 429 (a level counts as clean only when requests sent at it were admitted with the whole level held).`);
+    // Inside a coarse bracket the server's figure is the best estimate, but only when fresh evidence agrees
+    // (quoted after the cap's last move and inside the bracket); failing that, what the server held on a 429 level.
     if (high - low <= 1) estimate = low;
     else if (reportedLast !== null && reportedLast >= low && reportedLast < high) estimate = reportedLast;
     else estimate = heldOnLimited > low && heldOnLimited < high ? heldOnLimited : low;
     if (heldOnLimited > 0) evidence.push(`On levels that drew 429s the server held at most ${heldOnLimited} requests open at once.`);
   }
-  if (serverReported !== null) {
-    evidence.push(`429 messages quoted a current concurrency of ${serverReported}.`);
-    if (estimate !== null && Math.abs(serverReported - estimate) > 1) {
-      evidence.push(`That differs from the measured estimate ${estimate}: other traffic may share this account's cap.`);
-    }
+
+  const bracketEnd = evidence.length;
+  // Moves and noise: each contradiction splits the run into epochs; the cap an epoch showed is the most the server
+  // was seen admitting at once in it (the final epoch: the estimate). A small change reads as a noisy edge, a
+  // large one as a move.
+  const cuts = [0, ...rawMoves.map((m) => m.at), measured.length];
+  const shown = cuts.slice(0, -1).map((c, i) => seenCap(measured.slice(c, cuts[i + 1])));
+  if (estimate !== null && shown.length) shown[shown.length - 1] = estimate;
+  const moves: CapMove[] = rawMoves.map((m, i) => ({ ...m, from: shown[i] ?? m.from, to: shown[i + 1] ?? m.to }));
+  const noisyMoves = moves.filter(isNoise);
+  const bigMoves = moves.filter((m) => !isNoise(m));
+  const moved = moves.length > 0;
+  // Keeps moving: the search gave up on contradictions, or the cap moved more than twice (a drop then a rise is two).
+  const moving = bigMoves.length > 0 && (opts.unclear === true || bigMoves.length > 2);
+  const noisy = !moving && noisyMoves.length > 0;
+  let band: [number, number] | null = null;
+  let bandRate: number | null = null;
+  const tOf = (m: CapMove) => history[m.at]?.t_ms ?? 0;
+  for (const m of bigMoves) {
+    evidence.push(
+      `The cap ${m.to < m.from ? 'dropped' : 'rose'} from ~${m.from} to ~${m.to} at t=${(tOf(m) / 1000).toFixed(1)} s ` +
+        `(level ${measured[m.at]?.target_inflight} ${m.direction === 'drop' ? 'drew a 429 after a level at or above it had been clean' : 'was clean after a level at or below it had drawn a 429'}).`,
+    );
   }
-  const moved = flipped.length > 0 || reportedMoved;
-  if (flipped.length) evidence.push(`Level(s) ${flipped.join(', ')} drew a 429 once and none another time: the cap moved or is noisy.`);
-  if (reportedMoved) evidence.push(`The server's own figure changed during the run (${Math.min(...reported)}..${Math.max(...reported)}).`);
+  if (moving) {
+    status = 'unclear';
+    unclearReason = 'moving';
+    const edges = moves.flatMap((m) => [m.from, m.to]);
+    estimate = null;
+    evidence.push(`unclear: moving. The cap kept moving during the run, between ${Math.min(...edges)} and ${Math.max(...edges)}: no single figure is true.`);
+  } else if (noisy) {
+    const involved = noisyMoves.flatMap((m) => [m.from, m.to, measured[m.at]?.target_inflight ?? m.to]);
+    const over = measured.filter((s) => s.rate_limited > 0).map((s) => s.target_inflight);
+    const clean = measured.filter((s) => s.rate_limited === 0 && levelHeld(s)).map((s) => s.target_inflight);
+    const lo = Math.min(...involved, ...over.filter((l) => l <= Math.max(...involved)));
+    const hi = Math.max(...involved, ...clean.filter((l) => l >= Math.min(...involved)));
+    band = [lo, hi];
+    const inBand = measured.filter((s) => s.target_inflight >= lo && s.target_inflight <= hi);
+    const req = inBand.reduce((a, s) => a + s.requests, 0);
+    bandRate = req ? round4(inBand.reduce((a, s) => a + s.rate_limited, 0) / req) : null;
+    evidence.push(
+      `edge: noisy. Admission is uncertain between ${lo} and ${hi} in flight (levels there drew a 429 one time and none ` +
+        `another${bandRate !== null ? `; ${(bandRate * 100).toFixed(1)} % of requests there drew 429s` : ''}): no exact edge.`,
+    );
+    // Never an exact edge the data contradicts: the estimate is the highest level below the band that stayed clean.
+    const below = measured.filter((s) => s.target_inflight < lo && levelHeld(s)).map((s) => s.target_inflight);
+    estimate = below.length ? Math.max(...below) : lo > 1 ? lo - 1 : null;
+    // The bracket's sentences describe one epoch of a noisy edge: replaced by the band.
+    evidence.splice(bracketAt, bracketEnd - bracketAt);
+    status = estimate !== null ? 'found' : 'unclear';
+    unclearReason = estimate !== null ? null : 'noisy';
+  } else if (opts.unclear && !moves.length) {
+    status = 'unclear';
+    unclearReason = unclearReason ?? 'search';
+  }
+  if (lastMove && !moving && estimate !== null) {
+    evidence.push(`The estimate is the cap at the end of the run (evidence after t=${(tOf(lastMove) / 1000).toFixed(1)} s).`);
+  }
+
+  let serverCounts: string | null = null;
+  if (serverReported !== null) {
+    serverCounts =
+      "the server's own count of this account's requests open when it refused one (requests sent earlier and still " +
+      'open count, and so does other traffic on the account): evidence beside the estimate, not the cap';
+    evidence.push(`429 messages quoted a current concurrency of ${serverReported} (${reportedAll.length > 1 ? 'last of ' + reportedAll.length + ' steps' : 'one step'}).`);
+  }
+  const cause = explainCause(measured, { estimate, serverReported, status });
+  evidence.push(...cause.evidence);
 
   const queuedSteps = measured.filter((s) => s.queued > 0);
-  const queueingBeganAt = queuedSteps.length ? Math.min(...queuedSteps.map((s) => s.target_inflight)) : null;
-  if (queueingBeganAt !== null) evidence.push(`Keep-alive queueing began at ${queueingBeganAt} in flight.`);
+  const onsets = queuedSteps.map((s) => s.queueing_began_at ?? s.target_inflight);
+  const queueingBeganAt = onsets.length ? Math.min(...onsets) : null;
+  if (queueingBeganAt !== null) evidence.push(`Keep-alive queueing began at ${queueingBeganAt} in flight (the lowest in-flight count at send of a request that got keep-alives).`);
 
   if (opts.unclearWhy) {
     status = 'unclear';
+    unclearReason = 'stopped';
     evidence.unshift(opts.unclearWhy);
   }
   const headroom = estimate !== null && documented !== null ? estimate - documented : null;
@@ -145,9 +230,19 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     server_reported: serverReported,
     documented,
     headroom,
-    edge: status === 'found' ? (moved ? 'noisy' : 'cliff') : null,
+    edge: noisy ? 'noisy' : status === 'found' ? 'cliff' : null,
     moved,
     queueing_began_at: queueingBeganAt,
     evidence,
+    history,
+    band,
+    band_429_rate: bandRate,
+    moves: moves.map((m) => ({ t_ms: tOf(m), from: m.from, to: m.to, direction: m.to < m.from ? 'drop' : 'rise' })),
+    unclear_reason: status === 'unclear' ? (unclearReason ?? 'search') : null,
+    server_reported_counts: serverCounts,
+    cause: cause.cause,
   };
 }
+
+const round1 = (v: number) => Math.round(v * 10) / 10;
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;

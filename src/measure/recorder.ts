@@ -2,11 +2,31 @@
  * Folds Samples into one step's statistics (HDR histograms in µs, counts), and integrates in-flight over time
  * so the report can show achieved in-flight beside the target.
  */
-import { OUTCOMES, type ErrorGroup, type Outcome, type Sample, type StepReport, type TokenTotals } from '../types.js';
+import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Sample, type StepReport, type TokenTotals } from '../types.js';
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
-export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped']);
+export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated']);
+
+/** True for an abort dsprobe did on purpose, with or without an answer (`step_down`, `step_down_before_any_answer`). */
+export function isOwnAbort(s: Pick<Sample, 'outcome' | 'detail'>): boolean {
+  if (s.outcome !== 'aborted') return false;
+  const d = (s.detail ?? '').replace(/_before_any_answer$/, '');
+  return OWN_ABORTS.has(d);
+}
+
+/** Most user_id rows kept per step (the busiest); a rotating strategy with thousands of ids would swamp the report. */
+export const MAX_USER_ROWS = 20;
+
+/**
+ * Queued-wait estimate of one request that saw keep-alives (docs/report-schema.md, "Keep-alive wait"): its time to
+ * first data minus the unqueued baseline (median time to first data of requests at the same level and model that
+ * saw none), never less than the span from its send to its last keep-alive. µs.
+ */
+export function keepaliveWaitUs(ttfdUs: number, lastKeepaliveSpanUs: number, baselineUs: number | null): number {
+  const est = baselineUs === null ? lastKeepaliveSpanUs : ttfdUs - baselineUs;
+  return Math.max(lastKeepaliveSpanUs, est);
+}
 
 /** Error groups kept per step (by outcome/status/detail); further distinct groups are only counted. */
 const MAX_ERROR_GROUPS = 20;
@@ -46,7 +66,6 @@ export class StepRecorder {
 
   private readonly ttft: Histogram = newHistogram();
   private readonly latency: Histogram = newHistogram();
-  private readonly kaWait: Histogram = newHistogram();
   private readonly tpot: Histogram = newHistogram();
   private readonly sendLag: Histogram = newHistogram();
   private readonly outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
@@ -57,6 +76,21 @@ export class StepRecorder {
   private queued = 0;
   private estimatedUsage = 0;
   private serverReported: number | null = null;
+  /** Requests sent in this step (fresh), by key index and by user_id. */
+  private readonly byKey = new Map<string, Breakdown>();
+  private readonly byUser = new Map<string, Breakdown>();
+  private sentCount = 0;
+  private freshPeak = 0;
+  private freshHeldUs: number | null = null;
+  /** Queued requests: [time to first data (or null), send to last keep-alive] in µs; unqueued TTFDs for the baseline. */
+  private readonly queuedSpans: [number | null, number][] = [];
+  private readonly unqueuedTtfd: number[] = [];
+  private queuedTimedOut = 0;
+  /** Failures that came after a wait (5xx other than mid-stream, timeouts): count and the span of their waits, µs. */
+  private waitFail = { count: 0, minUs: Infinity, maxUs: 0 };
+  private queueMinInflight: number | null = null;
+  private firstSendUs: number | null = null;
+  private lastEndUs: number | null = null;
   /** Recent TTFTs (µs) for the live progress line; bounded. */
   private liveTtft: number[] = [];
 
@@ -97,6 +131,60 @@ export class StepRecorder {
     return area / Math.max(1, end - this.startUs);
   }
 
+  /** A request of this step was handed to the transport (driver hook). */
+  sent(keyIndex: number, userId: string): void {
+    this.sentCount++;
+    this.row(this.byKey, String(keyIndex)).requests++;
+    this.row(this.byUser, userId).requests++;
+  }
+
+  /**
+   * A request *sent in this step* was admitted, leaving `admittedOpen` admitted and open (itself included). When
+   * that reaches the level, the server admitted new work while holding the whole level: the fresh proof that the
+   * level is clean now (old open requests prove nothing about now).
+   */
+  freshAdmission(admittedOpen: number, atUs: number): void {
+    if (admittedOpen > this.freshPeak) this.freshPeak = admittedOpen;
+    if (admittedOpen >= this.target && this.freshHeldUs === null) this.freshHeldUs = atUs;
+  }
+
+  /** Peaks of admitted-and-open requests per key and per user_id (driver hook, on each admission). */
+  openPeaks(keyIndex: number, keyOpen: number, userId: string, userOpen: number): void {
+    // keyIndex < 0 / userId "\u0000": only the other one is being seeded.
+    if (keyIndex >= 0) {
+      const k = this.row(this.byKey, String(keyIndex));
+      if (keyOpen > k.peak_open) k.peak_open = keyOpen;
+    }
+    if (userId !== '\u0000') {
+      const u = this.row(this.byUser, userId);
+      if (userOpen > u.peak_open) u.peak_open = userOpen;
+    }
+  }
+
+  /** When the level was proven held by fresh evidence (µs), or null. */
+  get freshHeldAt(): number | null {
+    return this.freshHeldUs;
+  }
+
+  /** Most admitted-and-open requests at the admission of a request sent in this step. */
+  get freshPeakAdmitted(): number {
+    return this.freshPeak;
+  }
+
+  /** Requests sent in this step so far. */
+  get sentRequests(): number {
+    return this.sentCount;
+  }
+
+  private row(m: Map<string, Breakdown>, id: string): Breakdown {
+    let r = m.get(id);
+    if (!r) {
+      r = { id, requests: 0, admitted: 0, rate_limited: 0, peak_open: 0 };
+      m.set(id, r);
+    }
+    return r;
+  }
+
   /** Most requests admitted and open at once so far in this step. */
   get peakAdmittedCount(): number {
     return this.peakAdmitted;
@@ -112,20 +200,28 @@ export class StepRecorder {
     if (s.server_concurrency !== undefined) {
       this.serverReported = Math.max(this.serverReported ?? 0, s.server_concurrency);
     }
-    if (s.keepalives > 0) this.queued++;
-    if (s.keepalives > 0 && s.first_keepalive_us !== undefined && s.first_data_us !== undefined) {
-      recordUs(this.kaWait, s.first_data_us - s.first_keepalive_us);
+    this.foldQueueing(s);
+    this.foldBreakdown(s);
+    if ((s.outcome === 'server_error' && s.detail !== 'mid_stream_error') || s.outcome === 'timeout') {
+      const w = s.end_us - s.sent_us;
+      this.waitFail.count++;
+      this.waitFail.minUs = Math.min(this.waitFail.minUs, w);
+      this.waitFail.maxUs = Math.max(this.waitFail.maxUs, w);
     }
+    if (this.firstSendUs === null || s.sent_us < this.firstSendUs) this.firstSendUs = s.sent_us;
+    if (this.lastEndUs === null || s.end_us > this.lastEndUs) this.lastEndUs = s.end_us;
     // Usage of failed requests still costs money when the server reported it (or dsprobe estimated it).
     addTokens(this.tokens, s);
     if (s.usage_estimated) this.estimatedUsage++;
     // Failed requests never skew latency figures (guidellm #444): only admitted requests that completed feed the
     // histograms (and so every latency threshold). Requests dsprobe cut short (step down, search done, drain) are
     // counted by outcome but feed none: a cut request's TTFT would favour the ones that happened to be fast.
-    const ownAbort = s.outcome === 'aborted' && OWN_ABORTS.has(s.detail ?? '');
+    const ownAbort = isOwnAbort(s);
     if (s.outcome === 'ok') {
       if (s.first_token_us !== undefined) {
         recordUs(this.ttft, s.first_token_us - s.sent_us);
+        // Trimmed here, not only when the progress display reads it: with --quiet nothing reads it.
+        if (this.liveTtft.length >= 2048) this.liveTtft = this.liveTtft.slice(-1024);
         this.liveTtft.push(s.first_token_us - s.sent_us);
       }
     }
@@ -137,6 +233,36 @@ export class StepRecorder {
       }
     } else if (!ownAbort) {
       this.addError(s);
+    }
+  }
+
+  /** Keep-alive queueing facts of one sample; the wait itself is estimated in report() (it needs the baseline). */
+  private foldQueueing(s: Sample): void {
+    if (s.keepalives === 0) {
+      if (s.first_data_us !== undefined && s.status !== undefined && s.status < 300) this.unqueuedTtfd.push(s.first_data_us - s.sent_us);
+      return;
+    }
+    this.queued++;
+    if (this.queueMinInflight === null || s.inflight_at_send < this.queueMinInflight) this.queueMinInflight = s.inflight_at_send;
+    const lastKa = (s.last_keepalive_us ?? s.first_keepalive_us ?? s.sent_us) - s.sent_us;
+    if (s.first_data_us !== undefined && s.outcome !== 'server_error') {
+      this.queuedSpans.push([s.first_data_us - s.sent_us, lastKa]);
+    } else if (s.outcome === 'timeout' || s.outcome === 'network' || s.outcome === 'server_error') {
+      // Timed out (or was closed) while still queued: its wait is at least its whole life.
+      this.queuedTimedOut++;
+      this.queuedSpans.push([null, Math.max(lastKa, s.end_us - s.sent_us)]);
+    }
+  }
+
+  private foldBreakdown(s: Sample): void {
+    const k = this.row(this.byKey, String(s.key_index));
+    const u = this.row(this.byUser, s.user_id ?? '');
+    if (s.outcome === 'rate_limited') {
+      k.rate_limited++;
+      u.rate_limited++;
+    } else if (s.status !== undefined && s.status < 400) {
+      k.admitted++;
+      u.admitted++;
     }
   }
 
@@ -181,7 +307,13 @@ export class StepRecorder {
     const end = this.endUs ?? nowUs;
     const area = this.area + this.lastInflight * Math.max(0, end - this.lastUs);
     const durUs = Math.max(1, end - this.startUs);
-    const durS = durUs / 1e6;
+    // Throughput over the time this step's requests ran (first send to last end), not the level's span: a step's
+    // requests often outlive it (a search moves on once a level is decided).
+    const activeUs = this.firstSendUs !== null && this.lastEndUs !== null ? Math.max(1, this.lastEndUs - this.firstSendUs) : durUs;
+    const durS = activeUs / 1e6;
+    const baseline = median(this.unqueuedTtfd);
+    const kaWait = newHistogram();
+    for (const [ttfd, lastKa] of this.queuedSpans) recordUs(kaWait, Math.max(1, ttfd === null ? lastKa : keepaliveWaitUs(ttfd, lastKa, baseline)));
     const n = this.requests;
     const errors = n - this.outcomes.ok - this.outcomes.rate_limited - this.outcomes.aborted;
     // Aborts other than dsprobe's own (e.g. Ctrl-C) are not server errors either.
@@ -209,19 +341,39 @@ export class StepRecorder {
       queued: this.queued,
       ttft_ms: percentilesMs(this.ttft),
       latency_ms: percentilesMs(this.latency),
-      keepalive_wait_ms: percentilesMs(this.kaWait),
+      keepalive_wait_ms: percentilesMs(kaWait),
       tpot_ms: percentilesMs(this.tpot),
       send_lag_ms: percentilesMs(this.sendLag),
       histograms: {
         ttft: encodeHistogram(this.ttft),
         latency: encodeHistogram(this.latency),
-        keepalive_wait: encodeHistogram(this.kaWait),
+        keepalive_wait: encodeHistogram(kaWait),
         tpot: encodeHistogram(this.tpot),
       },
       server_reported: this.serverReported,
+      fresh_held: this.freshHeldUs !== null,
+      fresh_peak_admitted: this.freshPeak,
+      sent: Math.max(this.sentCount, n),
+      active_ms: round3(activeUs / 1000),
+      queued_timed_out: this.queuedTimedOut,
+      failed_after_wait: this.waitFail.count
+        ? { count: this.waitFail.count, min_ms: round3(this.waitFail.minUs / 1000), max_ms: round3(this.waitFail.maxUs / 1000) }
+        : null,
+      queueing_began_at: this.queueMinInflight,
+      unqueued_ttfd_ms: baseline === null ? null : round3(baseline / 1000),
+      by_key: [...this.byKey.values()].sort((a, b) => Number(a.id) - Number(b.id)),
+      by_user: [...this.byUser.values()].sort((a, b) => b.requests - a.requests).slice(0, MAX_USER_ROWS),
       errors: [...this.errors.values()].sort((a, b) => b.count - a.count),
     };
   }
+}
+
+/** Median of µs values, or null when there are none. */
+function median(xs: readonly number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;

@@ -5,7 +5,8 @@
  */
 import type { Report, StepReport, ThresholdResult } from '../types.js';
 import { mergeEncoded } from './hist.js';
-import type { Comparison, ThresholdAst } from './thresholds-parse.js';
+import type { Comparison, PercentileName, ThresholdAst } from './thresholds-parse.js';
+import { measureRehearsal, needsRehearsal } from './thresholds-rate.js';
 
 /** Outcome classes counted by error_rate: failures that are neither 429s nor aborts dsprobe caused itself. */
 const ERROR_OUTCOMES = ['client_error', 'server_error', 'timeout', 'network', 'protocol'] as const;
@@ -39,6 +40,7 @@ export function formatValue(v: number, unit: ThresholdAst['unit']): string {
     return `${Math.round(v / 10) / 100}s`;
   }
   if (unit === 'fraction') return `${Math.round(v * 10000) / 100}%`;
+  if (unit === 'per_s') return `${Math.round(v * 100) / 100}/s`;
   return String(Math.round(v * 100) / 100);
 }
 
@@ -52,6 +54,8 @@ interface Measured {
 }
 
 function measure(ast: ThresholdAst, report: Report): Measured {
+  // Rate mode: application-level metrics and per-policy forms are measured on the rehearsal.
+  if (needsRehearsal(ast) || (report.rehearsal && ast.metric === 'success_rate')) return measureRehearsal(ast, report);
   const models = ast.model === undefined ? report.models : report.models.filter((m) => m.model === ast.model);
   if (ast.model !== undefined && models.length === 0) {
     return { actual: null, note: `model ${ast.model} is not in this report (models: ${report.models.map((m) => m.model).join(', ') || 'none'})` };
@@ -65,6 +69,13 @@ function measure(ast: ThresholdAst, report: Report): Measured {
     return cap.estimate !== null
       ? { actual: cap.estimate, note: `cap status is ${cap.status}` }
       : { actual: null, note: `no cap estimate (status ${cap.status})` };
+  }
+  if (ast.metric === 'headroom') {
+    const m = models[0]!;
+    const h = m.headroom;
+    if (!h) return { actual: null, note: `no need given for ${m.model}: add models.${m.model}.need to the scenario` };
+    if (h.headroom_fraction === null) return { actual: null, note: h.reason };
+    return h.cap_lower_bound ? { actual: h.headroom_fraction, note: 'cap not reached: headroom is a lower bound' } : { actual: h.headroom_fraction };
   }
   const steps = models.flatMap((m) => m.steps).filter((s) => inScope(s, ast));
   const scopeText = ast.scope ? ` at inflight ${ast.scope.op} ${ast.scope.value}` : '';
@@ -95,7 +106,7 @@ function measure(ast: ThresholdAst, report: Report): Measured {
     return { actual: hits / requests };
   }
   // Percentiles over the merged histograms of the steps in scope.
-  const field = ast.field!;
+  const field = ast.field as keyof Report['models'][number]['steps'][number]['histograms'];
   const encoded = steps.map((s) => s.histograms?.[field] ?? '');
   if (steps.length > 0 && encoded.some((e) => e !== '')) {
     const h = mergeEncoded(encoded);
@@ -107,7 +118,7 @@ function measure(ast: ThresholdAst, report: Report): Measured {
   const key = `${field}_ms` as 'ttft_ms' | 'latency_ms' | 'keepalive_wait_ms' | 'tpot_ms';
   const withData = steps.filter((s) => s[key] && s[key].count > 0);
   if (withData.length === 0) return { actual: null, note: `no ${field} data${scopeText}` };
-  const m = ast.metric;
+  const m = ast.metric as PercentileName;
   if (withData.length === 1) return { actual: withData[0]![key][m] };
   return {
     actual: Math.max(...withData.map((s) => s[key][m])),

@@ -3,7 +3,7 @@
  *
  *   threshold := metric comparison quantity
  *   threshold := metric comparison quantity [or none]
- *   metric    := cap(MODEL)
+ *   metric    := cap(MODEL) | headroom(MODEL)
  *              | rate_429[(args)] | error_rate[(args)]        args: [MODEL][, inflight OP N]
  *              | ok[(args)] | success_rate[(args)]          successes: count, share of answered requests
  *              | p50|p90|p95|p99|max|mean(FIELD[, MODEL][, inflight OP N])
@@ -17,12 +17,12 @@
 import { nearest } from '../scenario/nearest.js';
 
 export type Comparison = '<' | '<=' | '>' | '>=' | '==' | '!=';
-export type TimeField = 'ttft' | 'latency' | 'keepalive_wait' | 'tpot';
+export type TimeField = 'ttft' | 'latency' | 'keepalive_wait' | 'tpot' | 'app_latency' | 'queue_wait';
 export type PercentileName = 'p50' | 'p90' | 'p95' | 'p99' | 'max' | 'mean';
 
 /** A parsed threshold. `value` is in the metric's unit: ms for times, a fraction for rates, requests for caps. */
 export interface ThresholdAst {
-  metric: 'cap' | 'rate_429' | 'error_rate' | 'ok' | 'success_rate' | PercentileName;
+  metric: 'cap' | 'headroom' | 'rate_429' | 'error_rate' | 'ok' | PercentileName | RateMetric;
   /** The latency histogram, for percentile metrics. */
   field?: TimeField;
   /** Restrict to one model (all models when absent; required for cap). */
@@ -31,12 +31,18 @@ export interface ThresholdAst {
   modelCol?: number;
   /** Restrict to steps whose target in-flight satisfies `inflight OP value`. */
   scope?: { op: Comparison; value: number };
+  /** Rate mode: judge this client policy (`policy == NAME`). */
+  policy?: string;
   op: Comparison;
   value: number;
-  unit: 'ms' | 'fraction' | 'requests';
+  unit: 'ms' | 'fraction' | 'requests' | 'per_s' | 'ratio';
   /** `... or none`: passes when there is no data (e.g. `p95(keepalive_wait) < 1s or none`: no queueing is fine). */
   orNone?: boolean;
 }
+
+/** Rate mode's application-level metrics (docs/policies.md). */
+export type RateMetric = 'goodput' | 'success_rate' | 'amplification';
+export const RATE_METRICS: readonly RateMetric[] = ['goodput', 'success_rate', 'amplification'];
 
 /** A parse error: message, 1-based column in the expression, and a hint. */
 export interface ThresholdParseError {
@@ -46,8 +52,8 @@ export interface ThresholdParseError {
 }
 
 export const PERCENTILES: readonly PercentileName[] = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'];
-export const TIME_FIELDS: readonly TimeField[] = ['ttft', 'latency', 'keepalive_wait', 'tpot'];
-const METRICS = ['cap', 'rate_429', 'error_rate', 'ok', 'success_rate', ...PERCENTILES];
+export const TIME_FIELDS: readonly TimeField[] = ['ttft', 'latency', 'keepalive_wait', 'tpot', 'app_latency', 'queue_wait'];
+const METRICS = ['cap', 'headroom', 'rate_429', 'error_rate', 'ok', ...PERCENTILES, ...RATE_METRICS];
 const COMPARISONS: readonly string[] = ['<=', '>=', '==', '!=', '<', '>'];
 const TIME_UNITS: Record<string, number> = { s: 1000, ms: 1, us: 0.001, µs: 0.001 };
 
@@ -93,7 +99,7 @@ function lex(s: string): Tok[] {
         fail('`!` must be followed by =', col, 'use != for "not equal"');
       }
     } else if (/[0-9.]/.test(c)) {
-      const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%|[a-zA-Zµ]+)?/.exec(s.slice(i));
+      const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%|\/[a-zA-Z]+|[a-zA-Zµ]+)?/.exec(s.slice(i));
       if (!m) fail(`unexpected \`${c}\``, col);
       out.push({ t: 'num', v: Number(m[1]), unit: m[2] ?? '', col, text: m[0] });
       i += m[0].length;
@@ -153,10 +159,11 @@ function parse(expr: string): ThresholdAst {
   }
   const metric = metricName as ThresholdAst['metric'];
   const isPct = (PERCENTILES as readonly string[]).includes(metric);
-  const ast: ThresholdAst = { metric, op: '<', value: 0, unit: metric === 'cap' || metric === 'ok' ? 'requests' : isPct ? 'ms' : 'fraction' };
+  const unit: ThresholdAst['unit'] = metric === 'cap' || metric === 'ok' ? 'requests' : isPct ? 'ms' : metric === 'goodput' ? 'per_s' : metric === 'amplification' ? 'ratio' : 'fraction';
+  const ast: ThresholdAst = { metric, op: '<', value: 0, unit };
 
   // Arguments.
-  const args: { tok: Tok & { t: 'word' }; scope?: { op: Comparison; value: number } }[] = [];
+  const args: { tok: Tok & { t: 'word' }; scope?: { op: Comparison; value: number }; policy?: string }[] = [];
   if (peek().t === 'punct' && (peek() as { v: string }).v === '(') {
     const open = next();
     if (peek().t === 'punct' && (peek() as { v: string }).v === ')') {
@@ -168,6 +175,16 @@ function parse(expr: string): ThresholdAst {
         if (peek().t === 'op') {
           // A scope: inflight <= 400.
           const op = next() as Tok & { t: 'op' };
+          if (a.v === 'policy') {
+            // Rate mode: `policy == NAME` judges one client policy.
+            const name = next();
+            if (op.v !== '==' || name.t !== 'word') fail('expected `policy == NAME`', a.col, 'e.g. `goodput(deepseek-v4-flash, policy == pool) >= 100/s`');
+            args.push({ tok: a, policy: name.v });
+            const sep = next();
+            if (sep.t === 'punct' && sep.v === ')') break;
+            if (sep.t === 'punct' && sep.v === ',') continue;
+            fail(`expected \`,\` or \`)\` (got ${describeTok(sep)})`, sep.col, argHint(metric));
+          }
           if (a.v !== 'inflight') {
             const near = nearest(a.v, ['inflight']);
             fail(`unknown scope \`${a.v}\``, a.col, near ? 'did you mean `inflight`?' : 'scope steps with `inflight <= N`');
@@ -186,7 +203,7 @@ function parse(expr: string): ThresholdAst {
         fail(`expected \`,\` or \`)\` (got ${describeTok(sep)})`, sep.col, sep.t === 'end' ? `close the \`(\` opened at column ${open.col}` : argHint(metric));
       }
     }
-  } else if (metric === 'cap' || isPct) {
+  } else if (metric === 'cap' || metric === 'headroom' || isPct) {
     fail(`\`${metric}\` needs arguments in parentheses`, peek().col, argHint(metric));
   }
 
@@ -204,8 +221,13 @@ function parse(expr: string): ThresholdAst {
   }
   for (; k < args.length; k++) {
     const a = args[k]!;
-    if (a.scope) {
+    if (a.policy !== undefined) {
+      if (metric === 'cap') fail('`cap` takes no policy', a.tok.col, 'write `cap(MODEL) >= N`');
+      if (ast.policy !== undefined) fail('only one policy is allowed', a.tok.col);
+      ast.policy = a.policy;
+    } else if (a.scope) {
       if (metric === 'cap') fail('`cap` takes no in-flight scope', a.tok.col, 'write `cap(MODEL) >= N`');
+      if (metric === 'headroom') fail('`headroom` takes no in-flight scope', a.tok.col, 'write `headroom(MODEL) >= 20%`');
       if (ast.scope) fail('only one in-flight scope is allowed', a.tok.col);
       ast.scope = a.scope;
     } else {
@@ -219,6 +241,7 @@ function parse(expr: string): ThresholdAst {
     }
   }
   if (metric === 'cap' && ast.model === undefined) fail('`cap` needs a model', head.col, 'e.g. `cap(deepseek-v4-flash) >= 2000`');
+  if (metric === 'headroom' && ast.model === undefined) fail('`headroom` needs a model', head.col, 'e.g. `headroom(deepseek-v4-flash) >= 20%`');
 
   // Comparison and quantity.
   const op = next();
@@ -240,14 +263,18 @@ function parse(expr: string): ThresholdAst {
 
 function argHint(metric: string): string {
   if (metric === 'cap') return 'e.g. `cap(deepseek-v4-flash) >= 2000`';
+  if (metric === 'headroom') return 'e.g. `headroom(deepseek-v4-flash) >= 20%`';
   if (metric === 'rate_429' || metric === 'error_rate') return `e.g. \`${metric}(deepseek-v4-pro, inflight <= 400) < 0.01\``;
   if (metric === 'ok') return 'e.g. `ok(deepseek-v4-pro) >= 50`';
-  if (metric === 'success_rate') return 'e.g. `success_rate(deepseek-v4-pro) >= 99%`';
+  if (metric === 'goodput') return 'e.g. `goodput(deepseek-v4-flash, policy == pool) >= 100/s`';
+  if (metric === 'success_rate' || metric === 'amplification') return `e.g. \`${metric}(deepseek-v4-flash, policy == pool) ${metric === 'success_rate' ? '>= 99%' : '<= 1.5'}\``;
   return `e.g. \`${metric}(ttft, deepseek-v4-flash, inflight <= 1500) < 2.5s\``;
 }
 
 function quantityHint(unit: ThresholdAst['unit']): string {
   if (unit === 'ms') return 'a time such as 2.5s, 800ms or 250us';
+  if (unit === 'per_s') return 'a rate such as 100/s';
+  if (unit === 'ratio') return 'a number such as 1.5';
   if (unit === 'fraction') return 'a rate such as 0.01 or 1%';
   return 'a number of requests such as 2000';
 }
@@ -262,6 +289,14 @@ function quantity(q: Tok & { t: 'num' }, unit: ThresholdAst['unit'], metric: str
       fail(`unknown time unit \`${u}\``, col, u === 'm' || u === 'min' ? 'write seconds, e.g. 120s' : 'units: s, ms, us');
     }
     return q.v * f;
+  }
+  if (unit === 'per_s') {
+    if (u !== '' && u !== '/s') fail(`\`${u}\` is not a unit of goodput`, col, 'write requests per second, e.g. 100/s');
+    return q.v;
+  }
+  if (unit === 'ratio') {
+    if (u !== '') fail(`\`amplification\` takes no unit (got \`${u}\`)`, col, 'e.g. `amplification <= 1.5`');
+    return q.v;
   }
   if (unit === 'fraction') {
     if (u === '%') return q.v / 100;

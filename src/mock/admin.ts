@@ -35,11 +35,19 @@ function streamEvents(ctx: ServerContext, res: ServerResponse): void {
 }
 
 function control(ctx: ServerContext, path: string, body: string, res: ServerResponse): void {
-  let o: Record<string, unknown>;
+  let parsed: unknown;
   try {
-    o = JSON.parse(body) as Record<string, unknown>;
+    parsed = JSON.parse(body);
   } catch {
     return sendJson(res, 400, openaiDialect.errorBody(400, 'expected a JSON object'));
+  }
+  // `null`, a list, a number: valid JSON, but not a control request.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return sendJson(res, 400, openaiDialect.errorBody(400, `expected a JSON object (got ${parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : typeof parsed})`));
+  }
+  const o = parsed as Record<string, unknown>;
+  if (o.account !== undefined && typeof o.account !== 'string') {
+    return sendJson(res, 400, openaiDialect.errorBody(400, 'account: expected an account name'));
   }
   const name = typeof o.account === 'string' ? o.account : DEFAULT_ACCOUNT;
   const acc = ctx.accounts.byName(name);

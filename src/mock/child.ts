@@ -11,16 +11,28 @@ let server: MockServer | undefined;
 let closing = false;
 
 function send(m: unknown): void {
-  if (process.connected) process.send!(m);
+  if (!process.connected) return;
+  try {
+    process.send!(m, undefined, {}, (err) => {
+      if (err) void shutdown();
+    });
+  } catch {
+    void shutdown();
+  }
 }
 
 async function shutdown(): Promise<void> {
   if (closing) return;
   closing = true;
-  await server?.close();
-  process.disconnect?.();
+  // The parent may be gone already (SIGKILL): the channel is then closed, and disconnecting again would throw
+  // ERR_IPC_DISCONNECTED. Leave quietly, whatever the server's close does.
+  await server?.close().catch(() => undefined);
+  if (process.connected) process.disconnect();
   process.exit(0);
 }
+
+// A write on a channel that closed under us: not worth a stack trace, the parent is gone.
+process.on('error', () => void shutdown());
 
 process.on('message', (m: { type: string; config?: MockConfig; id?: number; resetLoop?: boolean }) => {
   if (m.type === 'start' && m.config) {

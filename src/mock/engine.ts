@@ -273,6 +273,8 @@ export class Engine extends MidStreamFaults {
     const wasQueued = f.phase === Phase.Queued;
     f.phase = Phase.Done;
     this.wheel.cancel(f);
+    // Billed like the real API: the prompt, plus the output tokens streamed before the end or the cut.
+    this.billing.bill(f.account.cfg.name, f.model, f.promptTokens, f.hitTokens, f.emitted);
     const c = f.account.counter(f.model);
     if (wasQueued) c.queued--;
     this.accounts.release(f.account, f.model, f.user);

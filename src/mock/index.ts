@@ -20,6 +20,7 @@ export { DEFAULT_CAPS, FAULT_KINDS, QUEUE_TIMEOUT_MESSAGE, defaultMockConfig } f
 export type { MockConfig, MockConfigInput, FaultConfig, FaultKind, ScheduleConfig, LatencyConfig, AccountConfig } from './config.js';
 export type { MockEvent, MockEventType, MockEventListener } from './events.js';
 export type { MockState, ModelState, AccountStateView, LoopDelay } from './state.js';
+export type { BilledUsage } from './billing.js';
 export { tooManyMessage } from './accounts.js';
 
 /** A running mock, wherever it runs. */
@@ -34,6 +35,8 @@ export interface MockHandle {
   state(opts?: { resetLoop?: boolean }): Promise<MockState>;
   /** Ground-truth events; the promise resolves once the subscription is live (no event after it is missed). */
   events: { subscribe(listener: MockEventListener): Promise<() => void> };
+  /** Isolated only: `listener` is called if the child process exits without being asked to (it died). */
+  onExit?(listener: (code: number | null) => void): void;
 }
 
 /** Options of startMock. */
@@ -108,9 +111,16 @@ async function startIsolated(cfg: MockConfig): Promise<MockHandle> {
     send({ type: 'start', config: cfg });
   });
   let closing: Promise<void> | undefined;
+  const deathListeners: ((code: number | null) => void)[] = [];
+  child.once('exit', (code) => {
+    if (!closing) for (const l of deathListeners) l(code);
+  });
   return {
     url,
     isolated: true,
+    onExit(listener) {
+      deathListeners.push(listener);
+    },
     close() {
       closing ??= (async () => {
         send({ type: 'close' });

@@ -16,6 +16,7 @@ import type { EventBus, MockEvent, MockEventType } from './events.js';
 import { SERVER_ERROR_MESSAGE } from './faults.js';
 import { Phase, type Flight } from './flight.js';
 import { Wheel } from './wheel.js';
+import { Billing } from './billing.js';
 import { anthropicDialect } from './anthropic.js';
 import { openaiDialect } from './openai.js';
 
@@ -35,6 +36,8 @@ export interface Totals {
  */
 export abstract class EngineOutput {
   readonly totals: Totals = { admitted: 0, rejected: 0, finished: 0, aborted: 0, timed_out: 0, faulted: 0 };
+  /** Billed tokens and dollars per account and model (ground truth for cost checks). */
+  readonly billing = new Billing();
   protected readonly wheel: Wheel<Flight>;
   protected readonly scale: number;
 

@@ -6,6 +6,7 @@ import type { IntervalHistogram } from 'node:perf_hooks';
 import type { Accounts, CapSource } from './accounts.js';
 import type { MockConfig } from './config.js';
 import type { Engine, Totals } from './engine.js';
+import type { BilledUsage } from './billing.js';
 
 /** Counts of one account for one model. */
 export interface ModelState {
@@ -53,6 +54,8 @@ export interface MockState {
   /** Server-wide pools per model (slots null = unlimited). */
   servers: Record<string, { slots: number | null; running: number; queued: number }>;
   totals: Totals;
+  /** Billed usage per account name and model: prompt plus output streamed before the end or the cut (USD at DeepSeek's prices). */
+  billing: Record<string, Record<string, BilledUsage>>;
   /** Open HTTP connections. */
   connections: number;
   event_loop: LoopDelay;
@@ -98,6 +101,7 @@ export function snapshot(
     accounts: views,
     servers,
     totals: { ...engine.totals },
+    billing: engine.billing.view(),
     connections,
     event_loop: {
       min_ms: empty ? 0 : ns(loop.min),

@@ -13,8 +13,12 @@
  *   4. re-checks both sides of the boundary once, to tell a cliff from noise and to notice a cap that moved.
  */
 
+import { walk, type CapMove, type LevelEvidence } from '../evidence.js';
+
+export { walk, type CapMove };
+
 /** What one held level showed. */
-export interface LevelResult {
+export interface LevelResult extends LevelEvidence {
   level: number;
   /** At least one request sent at this level got a 429. */
   drew429: boolean;
@@ -24,6 +28,8 @@ export interface LevelResult {
   peakAdmitted: number;
   /** This level was a re-check of an earlier decision. */
   recheck?: boolean;
+  /** When the level was decided (run clock, µs). */
+  t_us?: number;
 }
 
 export interface SearchConfig {
@@ -41,50 +47,32 @@ export type SearchDecision =
   | { done: false; level: number; recheck: boolean; why: string }
   | { done: true; status: 'found' | 'not_reached' | 'unclear'; low: number | null; high: number | null; moved: boolean; why: string };
 
-/** The bracket the current evidence supports. Later results of a level override earlier ones. */
+/** The bracket the evidence since the cap's last move supports (see walk()). */
 export function bracket(history: readonly LevelResult[]): { low: number | null; high: number | null } {
-  const latest = new Map<number, LevelResult>();
-  for (const r of history) latest.set(r.level, r);
-  let low: number | null = null;
-  let high: number | null = null;
-  for (const r of latest.values()) {
-    if (r.drew429) high = high === null ? r.level : Math.min(high, r.level);
-  }
-  for (const r of latest.values()) {
-    if (r.drew429) continue;
-    // An unconfirmed clean level only proves what the server was seen holding.
-    const proven = r.confirmed ? r.level : r.peakAdmitted;
-    if (high !== null && proven >= high) continue;
-    low = low === null ? proven : Math.max(low, proven);
-  }
+  const { low, high } = walk(history);
   return { low, high };
 }
 
-/** Counts re-checks whose result contradicted the earlier result at the same level. */
+/** Counts results that contradicted the bracket of the evidence before them (moves of the cap, or noise). */
 export function contradictions(history: readonly LevelResult[]): number {
-  const seen = new Map<number, boolean>();
-  let n = 0;
-  for (const r of history) {
-    const before = seen.get(r.level);
-    if (before !== undefined && before !== r.drew429) n++;
-    seen.set(r.level, r.drew429);
-  }
-  return n;
+  return walk(history).moves.length;
 }
 
 /** Picks the next level to hold, or says the search is over. Pure. */
 export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfig): SearchDecision {
   const max = Math.max(1, Math.floor(cfg.max));
   const precision = Math.max(1, Math.floor(cfg.precision));
-  const tried = new Set(history.map((r) => r.level));
-  const flips = contradictions(history);
-  const moved = flips > 0;
   if (history.length === 0) {
     return { done: false, level: clamp(Math.floor(cfg.start), 1, max), recheck: false, why: 'first level' };
   }
-  const { low, high } = bracket(history);
+  const { low, high, moves } = walk(history);
+  const flips = moves.length;
+  const moved = flips > 0;
+  // Only evidence since the last move guides the next guesses: levels tried before it may be tried again.
+  const epoch = moves.length ? history.slice((moves[moves.length - 1] as CapMove).at) : history;
+  const tried = new Set(epoch.map((r) => r.level));
   if (flips > (cfg.maxContradictions ?? 2)) {
-    return { done: true, status: 'unclear', low, high, moved: true, why: 're-checks kept contradicting each other' };
+    return { done: true, status: 'unclear', low, high, moved: true, why: `the cap kept moving (or its edge is noisy): ${flips} results contradicted earlier ones` };
   }
 
   if (high === null) {
@@ -102,8 +90,8 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   const lo = low ?? 0;
   if (high - lo <= precision) {
     if (cfg.recheck && lo > 0) {
-      const last = lastIndexOf(history, (r) => !r.recheck);
-      const rechecked = history.slice(last + 1);
+      const last = lastIndexOf(epoch, (r) => !r.recheck);
+      const rechecked = epoch.slice(last + 1);
       if (!rechecked.some((r) => r.level === lo)) {
         return { done: false, level: lo, recheck: true, why: 're-checking the highest clean level' };
       }
@@ -116,7 +104,7 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   }
 
   // Guess from what the server actually held open on the levels that drew a 429.
-  const guess = Math.max(0, ...history.filter((r) => r.drew429).map((r) => r.peakAdmitted));
+  const guess = Math.max(0, ...epoch.filter((r) => r.drew429).map((r) => r.peakAdmitted));
   if (guess > lo && guess < high && !tried.has(guess)) {
     return { done: false, level: guess, recheck: false, why: `the server held ${guess} at once on a 429 level` };
   }
@@ -128,7 +116,7 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   if (mid >= high) mid = high - 1;
   // A level tried twice without narrowing the bracket: the server never held it at once (requests end too
   // soon for the level to build up), so more tries would not tell more.
-  if (history.filter((r) => r.level === mid && !r.recheck).length >= MAX_TRIES_PER_LEVEL) {
+  if (epoch.filter((r) => r.level === mid && !r.recheck).length >= MAX_TRIES_PER_LEVEL) {
     return {
       done: true,
       status: 'unclear',

@@ -31,7 +31,15 @@ export interface SseHandler {
    * surfaces it so a raw JSON error body written into an event stream can still be classified.
    */
   onOtherLine?(line: string): void;
+  /**
+   * A line (`line`) or an event's data (`event`) grew past the parser's limit. The parser stops (every later
+   * push is ignored) and keeps nothing of it: memory stays bounded whatever the server sends.
+   */
+  onOverflow?(what: 'line' | 'event'): void;
 }
+
+/** Default longest line and event data (characters): far above any real chunk, far below what hurts. */
+export const SSE_MAX_LINE = 4 * 1024 * 1024;
 
 const LF = '\n';
 const CR = '\r';
@@ -51,9 +59,14 @@ export class SseParser {
   private hasData = false;
   private lastId = '';
   private ended = false;
+  /** Characters held in `partial` (a length check per chunk, no copy). */
+  private partialLen = 0;
+  private readonly maxLine: number;
 
-  constructor(handler: SseHandler) {
+  /** `maxLine`: longest line, and longest event data, in characters (default SSE_MAX_LINE). */
+  constructor(handler: SseHandler, maxLine = SSE_MAX_LINE) {
     this.h = handler;
+    this.maxLine = maxLine;
   }
 
   /** Feeds one chunk of bytes. */
@@ -76,6 +89,7 @@ export class SseParser {
     if (this.partial.length > 0) {
       const line = this.partial.join('');
       this.partial = [];
+      this.partialLen = 0;
       // A final line without terminator is not processed (spec), but it means the stream was cut mid-frame.
       if (line.length > 0) unfinished = true;
     }
@@ -109,14 +123,18 @@ export class SseParser {
       else if (nextCr === -1) eol = nextLf;
       else eol = nextLf < nextCr ? nextLf : nextCr;
       if (eol === -1) {
+        this.partialLen += n - pos;
+        if (this.partialLen > this.maxLine) return this.overflow('line');
         this.partial.push(pos === 0 ? s : s.slice(pos));
         return;
       }
+      if (this.partialLen + eol - pos > this.maxLine) return this.overflow('line');
       let line = s.slice(pos, eol);
       if (this.partial.length > 0) {
         this.partial.push(line);
         line = this.partial.join('');
         this.partial = [];
+        this.partialLen = 0;
       }
       if (s.charCodeAt(eol) === 13) {
         if (eol + 1 === n) {
@@ -125,7 +143,18 @@ export class SseParser {
         } else pos = s.charCodeAt(eol + 1) === 10 ? eol + 2 : eol + 1;
       } else pos = eol + 1;
       this.line(line);
+      if (this.ended) return;
     }
+  }
+
+  /** Past the limit: drop what is held and stop parsing (the caller cuts the connection). */
+  private overflow(what: 'line' | 'event'): void {
+    this.ended = true;
+    this.partial = [];
+    this.partialLen = 0;
+    this.data = '';
+    this.hasData = false;
+    this.h.onOverflow?.(what);
   }
 
   private line(line: string): void {
@@ -150,8 +179,10 @@ export class SseParser {
     }
     // Field names compared without slicing: the common `data` line costs one slice (the value).
     if (nameEnd === 4 && line.startsWith('data')) {
-      if (this.hasData) this.data += LF + value;
-      else {
+      if (this.hasData) {
+        if (this.data.length + value.length >= this.maxLine) return this.overflow('event');
+        this.data += LF + value;
+      } else {
         this.data = value;
         this.hasData = true;
       }

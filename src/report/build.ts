@@ -3,13 +3,16 @@
  * per-step statistics and the same cap estimator, so a rebuilt report says what the live one said.
  */
 import os from 'node:os';
-import type { LoopHealth, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
-import type { Scenario } from '../scenario/types.js';
+import type { LoopHealth, TimeSeries, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
+import type { Scenario, ThresholdSpec } from '../scenario/types.js';
+import { buildRehearsal, rateCap } from './rehearsal.js';
 import type { RunResult } from '../run/runner.js';
 import { estimateCap } from '../measure/cap.js';
 import { StepRecorder, addTotals, emptyTokens } from '../measure/recorder.js';
 import { usdOf } from '../cost/cost.js';
 import { VERSION } from '../version.js';
+import { attachHeadroom } from './headroom.js';
+import { seriesOf } from '../measure/series.js';
 
 /** Most timeline points kept per model; longer runs are downsampled (max in-flight, summed counts per bucket). */
 export const TIMELINE_MAX_POINTS = 1500;
@@ -20,7 +23,7 @@ export interface SamplesHeader {
   name: string;
   started_at: string;
   seed: number;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: Report['target'];
   /** Redacted scenario. */
   scenario: unknown;
@@ -42,12 +45,16 @@ export interface BuildContext {
   name: string;
   startedAt: string;
   seed: number;
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   target: Report['target'];
   scenario: unknown;
   loop: LoopHealth;
   warnings: string[];
   pricing: Scenario['pricing'];
+  /** Rate mode: the scenario's thresholds, which the policy recommendation reads. */
+  expect?: ThresholdSpec[];
+  /** Latency, errors and timeouts over time (a SeriesRecorder fed every sample), if kept. */
+  series?: TimeSeries;
 }
 
 /** The environment block of a report. */
@@ -91,6 +98,7 @@ export function assembleReport(
     steps: m.steps,
     spend: spendOf(m.steps, ctx.pricing, m.name),
   }));
+  attachHeadroom(models, ctx.scenario);
   const tokens = emptyTokens();
   let usd = 0;
   let requests = 0;
@@ -103,6 +111,8 @@ export function assembleReport(
   }
   const warnings = [...ctx.warnings];
   if (ctx.loop.warning) warnings.push(ctx.loop.warning);
+  let measureUsd = 0;
+  for (const m of models) measureUsd += spendOf(m.steps.filter((st) => st.ended_by === 'measure'), ctx.pricing, m.model).usd;
   return {
     schema: 'dsprobe.report/v1',
     name: ctx.name,
@@ -117,10 +127,18 @@ export function assembleReport(
     models,
     timeline: downsampleTimeline(timeline, TIMELINE_MAX_POINTS),
     thresholds,
-    cost: { usd: round6(usd), tokens, requests, admitted, estimated: models.some((m) => m.steps.some((st) => (st.estimated_usage ?? 0) > 0)) },
+    cost: {
+      usd: round6(usd),
+      tokens,
+      requests,
+      admitted,
+      estimated: models.some((m) => m.steps.some((st) => (st.estimated_usage ?? 0) > 0)),
+      ...(ctx.mode === 'search' ? { split: { search_usd: round6(usd - measureUsd), measure_usd: round6(measureUsd) } } : {}),
+    },
     loop: ctx.loop,
     environment: environment(),
     warnings,
+    ...(ctx.series ? { series: ctx.series } : {}),
   };
 }
 
@@ -133,8 +151,16 @@ export function buildReport(ctx: BuildContext, r: RunResult): Report {
     unclear: m.unclear,
     ...(m.unclearWhy ? { unclearWhy: m.unclearWhy } : {}),
   }));
-  const report = assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
-  if (r.budget) report.budget = r.budget;
+  if (!r.rehearsal) {
+    const report = assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+    if (r.budget) report.budget = r.budget;
+    return report;
+  }
+  // Rate mode: no in-flight timeline (the rehearsal has its own per policy); caps are what the rehearsal saw.
+  const report = assembleReport(ctx, perModel, [], r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+  for (const m of report.models) m.cap = rateCap(m.steps, m.cap.documented);
+  const stepsOf = (model: string) => report.models.find((m) => m.model === model)?.steps ?? [];
+  report.rehearsal = buildRehearsal(r.rehearsal, ctx.pricing, stepsOf, ctx.expect ?? []);
   return report;
 }
 
@@ -155,8 +181,9 @@ export function buildReportFromSamples(
     mode: header.mode,
     target: header.target,
     scenario: header.scenario,
-    loop: loop ?? { delay_p50_ms: 0, delay_p99_ms: 0, delay_max_ms: 0, warning: null },
-    warnings: ['Rebuilt from samples.ndjson: event-loop figures of the original run are not in the samples.'],
+    // The samples do not record dsprobe's event loop: its figures are unknown, not 0 (healthy).
+    loop: loop ?? { delay_p50_ms: null, delay_p99_ms: null, delay_max_ms: null, warning: null },
+    warnings: ['Rebuilt from samples.ndjson: event-loop figures of the original run are not in the samples (shown as unknown).'],
     pricing: header.pricing,
   };
   const names = header.models.map((m) => m.name);
@@ -169,6 +196,7 @@ export function buildReportFromSamples(
     return { name, weight: header.models.find((m) => m.name === name)?.weight ?? 1, steps: stepsFromSamples(name, mine, endUs, marks) };
   });
   const timeline = timelineFromSamples(perModel.map((m) => m.name), samples, endUs);
+  ctx.series = seriesOf(samples, names);
   return assembleReport(ctx, perModel, timeline, 'completed', null, endUs / 1000);
 }
 

@@ -4,9 +4,12 @@
  * Every value from the report passes through escapeHtml.
  */
 import { stringify } from 'yaml';
-import type { CapEstimate, ErrorGroup, ModelReport, Percentiles, Report, TokenTotals } from '../types.js';
+import type { CapEstimate, ErrorGroup, HeadroomVerdict, ModelReport, Percentiles, Report, TokenTotals } from '../types.js';
+import { TIGHT_BELOW } from '../measure/headroom.js';
+import { runVerdict } from './verdict.js';
 import { escapeHtml as e } from './html-escape.js';
 import { levelsOf, pickLevels, type Level } from './html-data.js';
+import { MODEL_COLORS } from './html-palette.js';
 
 /** Most rows in a model's per-level table; beyond it, rows are sampled (the cap bracket always kept). */
 export const MAX_TABLE_ROWS = 60;
@@ -54,9 +57,9 @@ function capLine(c: CapEstimate): string {
   return `? <small>unclear</small>`;
 }
 
+export { MODEL_COLORS };
+
 /** One headline card: cap, bracket, status, headroom, queueing onset, spend, evidence. */
-/** The page's per-model colours (same order as the charts' palette in html-client.ts). */
-export const MODEL_COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#8250df', '#bf8700', '#0a7ea4'];
 
 function headlineCard(m: ModelReport, i: number): string {
   const c = m.cap;
@@ -78,6 +81,63 @@ function headlineCard(m: ModelReport, i: number): string {
 </section>`;
 }
 
+/** The verdict box at the top: the run's verdict in words, each failed threshold, the headroom verdicts. */
+export function verdictSection(r: Report): string {
+  const v = runVerdict(r);
+  const failed = v.failed.length
+    ? `<ul class="failed">${v.failed.map((t) => `<li><code>${e(t.expression)}</code>: measured ${e(t.actual_text)}${t.note ? ` (${e(t.note)})` : ''}</li>`).join('')}</ul>`
+    : '';
+  const bound = v.clientBound.length ? `<p class="muted">Client-bound levels: ${v.clientBound.slice(0, 8).map(e).join(', ')}${v.clientBound.length > 8 ? ', …' : ''}.</p>` : '';
+  const hr = r.models.filter((m) => m.headroom);
+  const plan = hr.length
+    ? `<p class="plan">${hr.map((m) => `<span class="v-${m.headroom!.verdict}">${e(m.model)}: <strong>${e(verdictWords(m.headroom!.verdict))}</strong>${m.headroom!.headroom_fraction === null ? '' : ` (${fmtSignedPct(m.headroom!.headroom_fraction)} headroom)`}</span>`).join(' · ')}</p>`
+    : '';
+  return `<section class="verdict verdict-${v.tone}" id="verdict"><p><strong>${e(v.words)}</strong></p>${failed}${bound}${plan}</section>`;
+}
+
+/** `fits` / `tight` / `does not fit` / `unknown`. */
+export function verdictWords(v: HeadroomVerdict): string {
+  return v === 'does_not_fit' ? 'does not fit' : v;
+}
+
+/** A fraction as a signed percentage, `+28%` / `−12%`. */
+function fmtSignedPct(f: number): string {
+  const p = Math.round(f * 1000) / 10;
+  return p > 0 ? `+${p}%` : p < 0 ? `−${-p}%` : '0%';
+}
+
+function headroomCard(m: ModelReport, i: number): string {
+  const h = m.headroom!;
+  const lat = (x: { p50: number; p99: number } | null) => (x ? `${fmtMs(x.p50)} p50 · ${fmtMs(x.p99)} p99` : '–');
+  const need = h.need === null ? '?' : fmtInt(h.need);
+  const capText = h.cap === null ? '?' : `${h.cap_lower_bound ? '≥ ' : ''}${fmtInt(h.cap)}`;
+  return `<section class="card headroom-card" data-model="${e(m.model)}">
+<h3 class="model-name" style="border-color:${MODEL_COLORS[i % MODEL_COLORS.length]}">${e(m.model)} <span class="badge v-${h.verdict}">${e(verdictWords(h.verdict))}</span></h3>
+<div class="hr-figures"><div><small>cap</small><b class="hr-cap">${capText}</b></div><div><small>need</small><b class="hr-need">${need}</b></div><div><small>headroom</small><b>${h.headroom === null ? '–' : fmtSigned(h.headroom)}</b><small>${h.headroom_fraction === null ? '' : `${fmtSignedPct(h.headroom_fraction)} of the cap`}</small></div></div>
+<dl class="kv">
+${h.need_from === 'rate' ? `<dt>Planned traffic</dt><dd>${e(String(h.rate_per_s))} requests/s × ${h.latency_ms ? fmtMs(h.latency_ms.mean) : '?'} mean latency = ${need} in flight${h.need_p99 !== null ? ` (${fmtInt(h.need_p99)} at p99 latency)` : ''}</dd>` : `<dt>Need</dt><dd>${need} requests in flight (models.${e(m.model)}.need)</dd>`}
+<dt>Latency at the need</dt><dd>${h.level === null ? 'no level measured' : `at ${fmtInt(h.level)} in flight: TTFT ${lat(h.ttft_ms)}; end-to-end ${lat(h.latency_ms)}`}</dd>
+</dl>
+<p class="reason">${e(h.reason)}</p>
+</section>`;
+}
+
+/**
+ * The Flash-vs-Pro headroom panel: a card per model with a need (cap, need, headroom, latency at the need,
+ * the verdict in words) and the charts by fraction of each model's own cap (drawn by the page script).
+ */
+export function headroomSection(r: Report): string {
+  const cards = r.models.map((m, i) => (m.headroom ? headroomCard(m, i) : '')).filter(Boolean);
+  const title = r.models.length > 1 ? `${r.models.map((m) => m.model).join(' vs ')}: headroom` : `${r.models[0]?.model ?? 'model'}: headroom`;
+  const intro = cards.length
+    ? `<p class="muted">Verdicts: <b>fits</b> leaves at least ${Math.round(TIGHT_BELOW * 100)}% of the cap to spare; <b>tight</b> fits with less (or not at p99 latency); <b>does not fit</b> needs more than the cap. Below, each model is drawn by the share of its <em>own</em> cap it had in flight, so models with different caps compare on one axis; the shaded part is over the cap.</p>`
+    : `<p class="muted">No need was given: add <code>need: N</code> (in flight) or <code>need: { rate: 300/s }</code> under a model in the scenario to weigh its cap against a plan. Below, each model is drawn by the share of its own cap it had in flight.</p>`;
+  return `<h2 id="headroom">${e(title)}</h2>
+${cards.length ? `<div class="cards">${cards.join('\n')}</div>` : ''}
+${intro}
+<div id="headroom-charts" class="model-grid"></div>`;
+}
+
 /** Headline cards for every model, side by side, and the run's cost. */
 export function headlineSection(r: Report): string {
   const cost = r.cost;
@@ -86,19 +146,28 @@ export function headlineSection(r: Report): string {
 <p class="muted">Run cost: <strong>${fmtUsd(cost.usd)}</strong>${cost.estimated ? ' (estimated)' : ''} for ${fmtInt(cost.requests)} requests (${fmtInt(cost.admitted)} admitted); ${tokensText(cost.tokens)} tokens.</p>`;
 }
 
-function levelRow(l: Level, c: CapEstimate): string {
+function levelRow(l: Level, c: CapEstimate, need: number | null): string {
   const s = l.step;
-  const mark = c.status === 'found' && (l.inflight === c.low || l.inflight === c.high) ? ' class="bracket"' : '';
+  const cls: string[] = [];
+  if (c.status === 'found' && (l.inflight === c.low || l.inflight === c.high)) cls.push('bracket');
+  const over = c.status === 'found' && c.estimate !== null && l.inflight > c.estimate;
+  if (over) cls.push('over-cap');
+  const mark = cls.length ? ` class="${cls.join(' ')}"` : '';
+  const tags = [
+    over ? '<span class="tag over">over cap</span>' : '',
+    need !== null && l.from <= need && need <= l.to ? '<span class="tag need">need</span>' : '',
+    s.requests === 0 ? '<span class="tag empty" title="No request finished in this step: the level was decided by what stayed in flight (or by a 429 seen before it)">no request finished</span>' : '',
+  ].join('');
   // A percentile with no sample behind it is "–", not 0 ms.
   const p = (x: Percentiles, k: 'p50' | 'p99') => (x.count ? fmtMs(x[k]) : '–');
   const at = l.from === l.to ? fmtInt(l.inflight) : `${fmtInt(l.from)}–${fmtInt(l.to)}`;
-  return `<tr${mark}><td>${at}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td></tr>`;
+  return `<tr${mark}><td>${at}${tags}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td></tr>`;
 }
 
 /** One table per model of its in-flight levels (bracket rows highlighted), sampled when long. */
 export function levelsSection(r: Report): string {
   const tables = r.models.map((m, i) => {
-    const all = levelsOf(m.steps);
+    const all = levelsOf(m.steps, true);
     let rows = all;
     let note = '';
     if (all.length > MAX_TABLE_ROWS) {
@@ -109,7 +178,7 @@ export function levelsSection(r: Report): string {
     }
     return `<h3 class="model-name" style="border-color:${MODEL_COLORS[i % MODEL_COLORS.length]}">${e(m.model)}</h3>${note}<div class="table-wrap"><table>
 <thead><tr><th>in flight</th><th>achieved</th><th>requests</th><th>429s</th><th>429 rate</th><th>queued</th><th>TTFT p50</th><th>TTFT p99</th><th>E2E p50</th><th>E2E p99</th><th>keep-alive p99</th><th>errors</th></tr></thead>
-<tbody>${rows.map((l) => levelRow(l, m.cap)).join('\n')}</tbody></table></div>`;
+<tbody>${rows.map((l) => levelRow(l, m.cap, m.headroom?.need ?? null)).join('\n')}</tbody></table></div>`;
   });
   return `<h2>Levels</h2>\n${tables.join('\n')}`;
 }
@@ -168,6 +237,6 @@ ${r.shards ? `<dt>Shards</dt><dd>${fmtInt(r.shards)} merged</dd>` : ''}
 </dl></section>
 <section class="card"><h3>dsprobe's event loop</h3><dl class="kv">
 <dt>delay p50</dt><dd>${fmtMs(loop.delay_p50_ms)}</dd><dt>delay p99</dt><dd>${fmtMs(loop.delay_p99_ms)}</dd><dt>delay max</dt><dd>${fmtMs(loop.delay_max_ms)}</dd>
-</dl>${loop.warning ? `<p class="fail">${e(loop.warning)}</p>` : '<p class="pass">Healthy: latency figures are not skewed by the prober itself.</p>'}</section></div>
+</dl>${loop.warning ? `<p class="fail">${e(loop.warning)}</p>` : loop.delay_p99_ms == null ? '<p class="warn">Unknown: this report was rebuilt from samples.ndjson, which does not record the event loop.</p>' : '<p class="pass">Healthy: latency figures are not skewed by the prober itself.</p>'}</section></div>
 <h2>Scenario (secrets redacted)</h2><pre>${e(scenario)}</pre>`;
 }

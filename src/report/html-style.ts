@@ -41,6 +41,23 @@ td.l, th.l { text-align: left; }
 td.msg { text-align: left; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px;
   word-break: break-word; max-width: 520px; }
 tr.bracket td { font-weight: 700; background: #fff8c5; }
+tr.over-cap td { color: #6e3630; }
+.tag { display: inline-block; margin-left: 6px; padding: 0 5px; border-radius: 8px; font-size: 11px; font-weight: 600; border: 1px solid; }
+.tag.over { color: var(--bad); } .tag.need { color: var(--fg); } .tag.empty { color: var(--muted); font-weight: 400; }
+.verdict { border: 1px solid var(--line); border-left: 6px solid var(--ok); border-radius: 6px; padding: 8px 14px; margin: 12px 0; background: #f6fff8; }
+.verdict p { margin: 4px 0; }
+.verdict-bad { border-left-color: var(--bad); background: #fff5f4; }
+.verdict-warn { border-left-color: var(--warn); background: #fffbe6; }
+.verdict ul.failed { margin: 4px 0; padding-left: 20px; }
+.verdict .plan span { margin-right: 6px; }
+.warn { color: var(--warn); font-weight: 600; }
+.v-fits { color: var(--ok); } .v-tight { color: var(--warn); } .v-does_not_fit { color: var(--bad); } .v-unknown { color: var(--muted); }
+.hr-figures { display: flex; gap: 22px; margin: 6px 0 4px; }
+.hr-figures div { display: flex; flex-direction: column; }
+.hr-figures b { font-size: 28px; line-height: 1.1; font-variant-numeric: tabular-nums; }
+.hr-figures small { color: var(--muted); }
+.headroom-card .reason { margin: 6px 0 0; }
+#headroom-charts .chart-card { margin-bottom: 0; }
 .table-wrap { overflow-x: auto; margin-bottom: 14px; }
 pre { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 10px; overflow-x: auto;
   font-size: 12px; white-space: pre-wrap; word-break: break-word; }

@@ -10,6 +10,7 @@ import { estimateCap } from '../measure/cap.js';
 import { usageError } from '../errors.js';
 import { evaluateThresholds } from '../measure/thresholds.js';
 import type { ThresholdSpec } from '../scenario/types.js';
+import { attachHeadroom } from './headroom.js';
 
 /**
  * How steps combine: `shards` ran at the same time on different machines (in-flight and rates add);
@@ -186,6 +187,11 @@ function mergeTimelines(shards: readonly Report[]): TimelinePoint[] {
   return [...out.values()].sort((a, b) => a.t_ms - b.t_ms || a.model.localeCompare(b.model));
 }
 
+/** The worst of the shards' loop delays; unknown (null) when any shard's is unknown, since it could be worse. */
+function worstDelay(list: readonly (number | null)[]): number | null {
+  return list.some((v) => v == null) ? null : Math.max(...(list as number[]));
+}
+
 /** Each distinct threshold of the shards, in first-seen order (one scenario: normally the same list). */
 function thresholdSpecs(shards: readonly Report[]): ThresholdSpec[] {
   const seen = new Map<string, ThresholdSpec>();
@@ -271,14 +277,18 @@ export function mergeReports(shards: Report[]): Report {
     },
     // Each shard had its own event loop: the worst one bounds how far latency figures can be trusted.
     loop: {
-      delay_p50_ms: Math.max(...shards.map((r) => r.loop.delay_p50_ms)),
-      delay_p99_ms: Math.max(...shards.map((r) => r.loop.delay_p99_ms)),
-      delay_max_ms: Math.max(...shards.map((r) => r.loop.delay_max_ms)),
+      delay_p50_ms: worstDelay(shards.map((r) => r.loop.delay_p50_ms)),
+      delay_p99_ms: worstDelay(shards.map((r) => r.loop.delay_p99_ms)),
+      delay_max_ms: worstDelay(shards.map((r) => r.loop.delay_max_ms)),
       warning: loopWarnings.length ? loopWarnings.join('; ') : null,
     },
     warnings: [...warnings],
     shards: nShards,
   };
+  // Per-second percentiles of shards cannot be merged exactly (each bucket keeps only a small histogram of its
+  // own shard): the merged report holds no series rather than one shard's.
+  delete merged.series;
+  attachHeadroom(merged.models, merged.scenario);
   // Thresholds are judged again on the merged data (merged histograms, summed counts), not per shard.
   merged.thresholds = evaluateThresholds(thresholdSpecs(shards), merged);
   return merged;

@@ -2,6 +2,7 @@
  * The terminal summary that ends a run: one table of caps per model, then per-step figures.
  */
 import type { Report, StepReport } from '../types.js';
+import { rehearsalLines, rehearsalRows } from './text-rehearsal.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
@@ -67,6 +68,11 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
   }
   out.push(table(caps));
   for (const m of r.models) for (const e of m.cap.evidence) out.push(`  ${m.model}: ${e}`);
+  if (r.rehearsal) {
+    out.push('');
+    out.push(table(rehearsalRows(r.rehearsal)));
+    out.push(...rehearsalLines(r.rehearsal));
+  }
   if (r.thresholds.length) {
     out.push('');
     out.push('thresholds:');
@@ -77,8 +83,10 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
     `run: ${r.status}${r.status_reason ? ` (${r.status_reason})` : ''}; ${(r.duration_ms / 1000).toFixed(1)} s; ${r.cost.requests} requests; ` +
       `${r.cost.tokens.prompt + r.cost.tokens.completion} tokens; $${r.cost.usd.toFixed(4)}` +
       `${r.cost.estimated ? ' (estimated)' : ''}${r.target.mock ? ' at DeepSeek prices (the mock bills nothing)' : ''}; ` +
-      `dsprobe loop delay p99 ${r.loop.delay_p99_ms.toFixed(1)} ms`,
+      `dsprobe loop delay p99 ${r.loop.delay_p99_ms == null ? 'unknown (not in the samples)' : `${r.loop.delay_p99_ms.toFixed(1)} ms`}`,
   );
+  const sp = r.cost.split;
+  if (sp) out.push(`cost: cap search $${sp.search_usd.toFixed(4)}; measurement at the workload $${sp.measure_usd.toFixed(4)}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join('\n') + '\n';
 }

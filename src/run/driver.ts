@@ -45,15 +45,23 @@ export interface DriverDeps {
    */
   firstProbes?: number;
   firstProbeWaitUs?: number;
+  /**
+   * The prompt tokens (and prefix-cache hits) the server reported for a request of the same shape, when known
+   * (cheap probes calibrate it): a cut request's usage estimate then uses the server's own count.
+   */
+  promptUsage?: () => { prompt: number; hit: number } | null;
+  /** Grace for a retiring request to receive its status line, µs (default RETIRE_GRACE_US). */
+  retireGraceUs?: number;
 }
 
 /**
  * An admitted request that ended without reported usage (cut, aborted, failed mid-stream) still cost tokens:
  * estimate them so budgets and the report's cost do not read zero (see Sample.usage_estimated).
  */
-export function estimateUsage(s: Sample, promptChars: number): void {
-  const prompt = Math.ceil(promptChars / CHARS_PER_TOKEN);
-  s.usage = { prompt_tokens: prompt, completion_tokens: s.token_events ?? 0, cache_hit_tokens: 0, cache_miss_tokens: prompt, reasoning_tokens: 0 };
+export function estimateUsage(s: Sample, promptChars: number, known?: { prompt: number; hit: number } | null): void {
+  const prompt = known ? known.prompt : Math.ceil(promptChars / CHARS_PER_TOKEN);
+  const hit = known ? Math.min(known.hit, prompt) : 0;
+  s.usage = { prompt_tokens: prompt, completion_tokens: s.token_events ?? 0, cache_hit_tokens: hit, cache_miss_tokens: prompt - hit, reasoning_tokens: 0 };
   s.usage_estimated = true;
 }
 
@@ -65,9 +73,27 @@ interface Open {
   admitted: boolean;
   /** 429s in a row of the slot this request fills (0 once a request of the slot was admitted). */
   attempt: number;
+  /** The status line arrived (whatever it said): from then on an abort keeps that status. */
+  answered: boolean;
   /** Why dsprobe aborted it, when it did. */
   ownAbort?: string;
+  /** dsprobe wants it gone (step down, stop) but waits for its status first: cut once answered, or at the grace end. */
+  retiring?: string;
+  /** Cut by dsprobe before the status line arrived. */
+  cutUnanswered?: boolean;
+  keyIndex: number;
+  userId: string;
 }
+
+/**
+ * How long a request being retired (step down, stop) may wait for its status line before dsprobe cuts it
+ * unanswered. A capped server answers (200 or 429) within a round trip; only a request stuck behind a queue that
+ * sends nothing (a proxy's queue) waits the whole grace, and is then recorded as cut "before any answer".
+ */
+export const RETIRE_GRACE_US = 1_000_000;
+
+/** Suffix of `detail` for requests dsprobe cut before any status line arrived (e.g. `step_down_before_any_answer`). */
+export const BEFORE_ANY_ANSWER = '_before_any_answer';
 
 /** One model's closed-loop executor. */
 export class ModelDriver {
@@ -92,8 +118,11 @@ export class ModelDriver {
   private readonly ready: number[] = [];
   private readonly timers = new AbortController();
   /** A non-fatal answer was seen (the first-probe gate is open). */
-  private answered = false;
+  private gateOpen = false;
   private stepSent = 0;
+  /** Admitted-and-open requests per key index and per user_id (for the per-key / per-user peaks). */
+  private readonly openKey = new Map<number, number>();
+  private readonly openUser = new Map<string, number>();
   /** Lifetime counters for the timeline. */
   completed = 0;
   limited = 0;
@@ -137,6 +166,9 @@ export class ModelDriver {
     if (prev) prev.endUs = now;
     const rec = new StepRecorder(this.model, this.steps.length, level, now, this.inflightCount);
     rec.admitted(this.admittedOpen);
+    // Per-key / per-user peaks start from what is already open (the server counts those too).
+    for (const [k, n] of this.openKey) if (n > 0) rec.openPeaks(k, n, '\u0000', 0);
+    for (const [u, n] of this.openUser) if (n > 0) rec.openPeaks(-1, 0, u, n);
     this.steps.push(rec);
     this.deps.onStep?.(this.model, rec.index, level, now);
     this.stepLimited = 0;
@@ -146,15 +178,15 @@ export class ModelDriver {
     const dropWaiting = Math.min(this.waiting, Math.max(0, this.inflightCount + this.waiting - level));
     this.waiting -= dropWaiting;
     this.dropped += dropWaiting;
-    if (!this.answered && this.deps.firstProbes !== undefined && this.steps.length === 1) {
+    if (!this.gateOpen && this.deps.firstProbes !== undefined && this.steps.length === 1) {
       void this.deps.clock.sleepUntil(now + (this.deps.firstProbeWaitUs ?? 1_000_000), this.timers.signal).then(() => {
-        if (this.answered || this.stopped) return;
-        this.answered = true;
+        if (this.gateOpen || this.stopped) return;
+        this.gateOpen = true;
         this.scheduleRefill(this.deps.clock.nowUs());
       });
     }
     this.refill(now);
-    if (this.inflightCount > level) this.abortNewest(this.inflightCount - level, 'step_down');
+    if (this.inflightCount > level) this.retireNewest(this.inflightCount - level, 'step_down', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     return rec;
   }
 
@@ -170,6 +202,22 @@ export class ModelDriver {
     this.wake = null;
     ctl.abort();
     signal?.removeEventListener('abort', onAbort);
+  }
+
+  /**
+   * Cuts every open request now (`reason` becomes their detail) and resolves when all have ended; the driver
+   * keeps running, so the next step launches its whole level afresh. Cheap probes cut a decided level this way:
+   * answers that already arrived are recorded as always, nothing more is paid for.
+   */
+  async cutAll(reason: string): Promise<void> {
+    if (this.inflightCount === 0) return;
+    const all = new Promise<void>((resolve) => {
+      this.idle = resolve;
+    });
+    this.target = 0;
+    // Retired like a step down: an answer already on its way is still read (every answer counts).
+    this.retireNewest(this.inflightCount, reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+    await all;
   }
 
   /** Stops refilling; optionally waits up to `drainUs` for open requests, then aborts the rest with `reason`. */
@@ -193,7 +241,8 @@ export class ModelDriver {
       const all = new Promise<void>((resolve) => {
         this.idle = resolve;
       });
-      this.abortNewest(this.inflightCount, reason);
+      // An interrupt cuts at once; otherwise what is still open gets the grace to show its status first.
+      this.retireNewest(this.inflightCount, reason, signal?.aborted ? 0 : (this.deps.retireGraceUs ?? RETIRE_GRACE_US));
       await all;
     }
     const cur = this.current;
@@ -209,7 +258,7 @@ export class ModelDriver {
     let launched = 0;
     // Slots waiting on a backoff are held for their slot: they count against the target.
     while (!this.stopped && this.inflightCount + this.waiting < this.target) {
-      if (!this.answered && this.deps.firstProbes !== undefined && this.inflightCount >= this.deps.firstProbes) return;
+      if (!this.gateOpen && this.deps.firstProbes !== undefined && this.inflightCount >= this.deps.firstProbes) return;
       if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill(intendedUs);
       if (!this.launch(intendedUs, this.ready.pop() ?? 0)) return;
     }
@@ -229,16 +278,43 @@ export class ModelDriver {
     });
   }
 
-  private abortNewest(n: number, reason: string): void {
+  /**
+   * Retires the newest `n` open requests without losing an answer: one whose status line arrived is cut at once
+   * (it keeps its status: an admitted 200 becomes `aborted` with status 200, a 429 or error is left to finish, as
+   * its body is short), one still unanswered is cut the moment its status arrives, and one that stays unanswered
+   * for `graceUs` is cut and recorded as aborted before any answer. Until then it stays in flight, so nothing
+   * new is launched in its place.
+   */
+  private retireNewest(n: number, reason: string, graceUs: number): void {
     const ids = [...this.open.keys()].sort((a, b) => b - a);
+    const waiting: Open[] = [];
     for (const id of ids) {
       if (n <= 0) break;
       const o = this.open.get(id);
-      if (!o || o.ownAbort) continue;
-      o.ownAbort = reason;
-      o.ctl.abort();
+      if (!o || o.ownAbort || o.retiring) continue;
       n--;
+      o.retiring = reason;
+      if (o.answered) {
+        if (o.admitted) this.cut(o);
+      } else if (graceUs <= 0) {
+        o.cutUnanswered = true;
+        this.cut(o);
+      } else waiting.push(o);
     }
+    if (!waiting.length) return;
+    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(() => {
+      for (const o of waiting) {
+        if (o.answered || o.ownAbort) continue;
+        o.cutUnanswered = true;
+        this.cut(o);
+      }
+    });
+  }
+
+  private cut(o: Open): void {
+    if (o.ownAbort) return;
+    o.ownAbort = o.retiring ?? 'stopped';
+    o.ctl.abort();
   }
 
   private launch(intendedUs: number, attempt: number): boolean {
@@ -252,20 +328,28 @@ export class ModelDriver {
     const now = clock.nowUs();
     rec.inflight(now, this.inflightCount);
     const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + this.deps.timeoutUs };
-    const o: Open = { ctl: new AbortController(), admitted: false, attempt };
+    const o: Open = { ctl: new AbortController(), admitted: false, answered: false, attempt, keyIndex: base.key_index, userId: base.user_id ?? '' };
     this.open.set(id, o);
+    rec.sent(o.keyIndex, o.userId);
     prober
       .send(req, o.ctl.signal, {
-        onHeaders: (_r, status) => {
-          if (!isFatalStatus(status) && !this.answered) {
-            this.answered = true;
+        onHeaders: (_r, status, atUs) => {
+          o.answered = true;
+          if (!isFatalStatus(status) && !this.gateOpen) {
+            this.gateOpen = true;
             this.scheduleRefill(clock.nowUs());
           }
           if (status !== 429 && status < 400) {
             o.admitted = true;
             o.attempt = 0;
             this.admittedOpen++;
-            this.current?.admitted(this.admittedOpen);
+            const cur = this.current;
+            cur?.admitted(this.admittedOpen);
+            // Fresh evidence: a request sent in this step admitted while the server held the whole level.
+            if (rec === cur) cur.freshAdmission(this.admittedOpen, atUs);
+            this.openBy(o, +1);
+            // A retiring request answered at last: cut it now that its status is known (after this callback).
+            if (o.retiring) queueMicrotask(() => this.cut(o));
             this.wake?.();
           }
         },
@@ -274,14 +358,30 @@ export class ModelDriver {
     return true;
   }
 
+  private openBy(o: Open, d: number): void {
+    const k = (this.openKey.get(o.keyIndex) ?? 0) + d;
+    this.openKey.set(o.keyIndex, k);
+    const u = (this.openUser.get(o.userId) ?? 0) + d;
+    this.openUser.set(o.userId, u);
+    if (d > 0) this.current?.openPeaks(o.keyIndex, k, o.userId, u);
+  }
+
   private finish(id: number, o: Open, rec: StepRecorder, s: Sample, promptChars: number): void {
     this.open.delete(id);
-    if (!s.usage && o.admitted) estimateUsage(s, promptChars);
+    if (!s.usage && o.admitted) estimateUsage(s, promptChars, this.deps.promptUsage?.());
     this.inflightCount--;
-    if (o.admitted) this.admittedOpen--;
-    if (o.ownAbort && s.outcome === 'aborted') s.detail = o.ownAbort;
     // An end that was not a fatal answer (a timeout, a 500) also opens the first-probe gate.
-    if (!this.answered && s.outcome !== 'network' && s.outcome !== 'aborted' && !(s.status !== undefined && isFatalStatus(s.status))) this.answered = true;
+    if (!this.gateOpen && s.outcome !== 'network' && s.outcome !== 'aborted' && !(s.status !== undefined && isFatalStatus(s.status))) this.gateOpen = true;
+    if (o.admitted) {
+      this.admittedOpen--;
+      this.openBy(o, -1);
+    }
+    if (o.ownAbort && s.outcome === 'aborted') {
+      // Precise about what was known: cut with its status (kept in s.status), or before any answer at all.
+      const unanswered = s.status === undefined;
+      s.detail = unanswered ? o.ownAbort + BEFORE_ANY_ANSWER : o.ownAbort;
+      if (unanswered) s.error = `dsprobe cut it (${o.ownAbort}) before any answer arrived`;
+    }
     const now = this.deps.clock.nowUs();
     const cur = this.current;
     if (cur) cur.inflight(now, this.inflightCount);

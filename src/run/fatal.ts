@@ -5,6 +5,7 @@
  */
 import type { Sample } from '../types.js';
 import { REDACTED, looksSecret } from '../scenario/redact.js';
+import { makeScrubber } from '../secrets.js';
 
 /** Statuses that end a model (400, 404) or the whole run (401, 402, 403) when its first requests all get them. */
 const FATAL = new Set([400, 401, 402, 403, 404]);
@@ -27,11 +28,10 @@ export interface FatalVerdict {
   message: string;
 }
 
-/** Replaces every known secret, and anything that looks like one, in a server's text. */
+/** Replaces every known secret (src/secrets.ts), and anything that looks like one, in a server's text. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const k of secrets) if (k.length >= 4) out = out.split(k).join(REDACTED);
-  return out
+  return makeScrubber(secrets)
+    .scrub(text)
     .split(/(\s+)/)
     .map((w) => (looksSecret(w.replace(/[.,;:)"']+$/, '')) ? REDACTED : w))
     .join('');

@@ -10,17 +10,20 @@ export const LOOP_WARN_P99_MS = 50;
 
 const RESOLUTION_MS = 10;
 
+/** Loop health as measured live: every figure known. */
+export type MeasuredLoop = LoopHealth & { delay_p50_ms: number; delay_p99_ms: number; delay_max_ms: number };
+
 export interface LoopMonitor {
   /** Figures so far (ms). */
-  snapshot(): LoopHealth;
-  stop(): LoopHealth;
+  snapshot(): MeasuredLoop;
+  stop(): MeasuredLoop;
 }
 
 /** Starts sampling event-loop delay at 10 ms resolution. */
 export function startLoopMonitor(): LoopMonitor {
   const h: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
-  const snapshot = (): LoopHealth => {
+  const snapshot = (): MeasuredLoop => {
     // The histogram is in ns and each value includes the 10 ms sampling interval itself: subtract it.
     const ms = (ns: number) => Math.max(0, Math.round(((Number.isFinite(ns) ? ns : 0) - RESOLUTION_MS * 1e6) / 1e4) / 100);
     const n = h.count ?? 0;

@@ -9,8 +9,11 @@ import type { Scenario, ModelSpec } from '../scenario/types.js';
 import type { Clock } from '../time/clock.js';
 import type { Random } from '../time/random.js';
 import type { Prober } from '../transport/prober.js';
-import { ModelDriver } from './driver.js';
-import { nextSearchStep, type LevelResult } from '../plan/search.js';
+import { NO_CONNECTION_DETAILS } from '../transport/classify.js';
+import { ModelDriver, type RequestFactory } from './driver.js';
+import { runOpenLoop, type OpenLoopResult } from './open-loop.js';
+import type { Waiter } from '../time/pace.js';
+import type { LevelResult } from '../plan/search.js';
 import { rampSteps } from '../plan/ramp.js';
 import { makePromptFactory } from '../protocol/prompt.js';
 import { addTokens, emptyTokens } from '../measure/recorder.js';
@@ -20,8 +23,14 @@ import { priceOf, BudgetGuard, type BudgetState } from './budget.js';
 import { Backoff } from './backoff.js';
 import { FatalWatch } from './fatal.js';
 import { DEFAULTS } from '../scenario/normalise.js';
+import { nextWarmStep, type WarmStart } from '../plan/warm.js';
+import { cheapShape, isCheap } from './cheap.js';
+import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
 
-/** This many requests failing to connect, with nothing else seen first, means the target is unreachable. */
+/**
+ * This many requests failing to connect (no connection made: NO_CONNECTION_DETAILS), with nothing else seen
+ * first, means the target is unreachable. A reset or a cut after a connection is a mid-response outcome.
+ */
 export const UNREACHABLE_AFTER = 10;
 /** Requests a model keeps in flight until its first answer that is not a fatal status (see fatal.ts). */
 export const FIRST_PROBES = 3;
@@ -46,6 +55,10 @@ export interface RunDeps {
   onLevel?: (model: string, level: LevelResult) => void;
   /** Timeline sampling interval, µs (default 500 ms). */
   timelineEveryUs?: number;
+  /** Rate mode: how to wait for the next arrival (default: precise pacing on the clock; tests pass clock.sleepUntil). */
+  wait?: Waiter;
+  /** Per model, what an earlier search found: the search checks it and its neighbour first (`dsprobe watch`). */
+  warm?: Readonly<Record<string, WarmStart>>;
 }
 
 export interface ModelRun {
@@ -76,6 +89,8 @@ export interface RunResult {
   requests: number;
   /** The hard budget: set, spent, and still reserved (null when no budget was set). */
   budget?: BudgetState | null;
+  /** Rate mode: every policy's run over the arrival schedule. */
+  rehearsal?: OpenLoopResult;
 }
 
 /** A live view of a run, for progress displays. */
@@ -127,6 +142,12 @@ export async function runScenario(
     random: deps.random.fork('prompt'),
   });
   const timeoutUs = s.request.timeout_ms * 1000;
+  // Cheap probes: per model, which shape new requests take (the search's cheap one, a one-token calibration, or
+  // the scenario's own for measure_at levels), and the prompt usage the server reported for the cheap shape.
+  const cheap = isCheap(s) ? cheapShape(s, deps.random) : null;
+  const shapes = new Map<string, Shape>(s.models.map((m) => [m.name, cheap ? 'cheap' : 'full']));
+  const calibrationIds = new Set<number>();
+  const promptUsage = new Map<string, { prompt: number; hit: number } | null>();
 
   const guard = new BudgetGuard(s.budget, s.pricing);
   const fatal = new FatalWatch(deps.keyEnv ?? s.target.api_key_env, deps.keys);
@@ -134,12 +155,16 @@ export async function runScenario(
   const onSample = (smp: Sample) => {
     requests++;
     // Nothing but connection failures from the very start: the target is unreachable, stop at once (exit 3).
-    if (smp.outcome !== 'network' && smp.outcome !== 'aborted') networkOnly = false;
+    if (smp.outcome !== 'aborted' && (smp.outcome !== 'network' || !NO_CONNECTION_DETAILS.has(smp.detail ?? ''))) networkOnly = false;
     if (smp.outcome === 'network' && /EMFILE|ENFILE/.test(smp.error ?? '')) {
       stopRun('failed', 'ran out of file descriptors: raise the limit (`ulimit -n 65536`, or LimitNOFILE= in a systemd unit) or lower the in-flight target');
     }
     if (networkOnly && requests >= UNREACHABLE_AFTER) {
       stopRun('failed', `target unreachable: the first ${requests} requests all failed to connect (${smp.error ?? smp.detail ?? 'network'})`);
+    }
+    if (calibrationIds.delete(smp.id)) {
+      const u = smp.usage && !smp.usage_estimated ? smp.usage : null;
+      promptUsage.set(smp.model, u ? { prompt: u.prompt_tokens, hit: u.cache_hit_tokens } : null);
     }
     addTokens(tokens, smp);
     usd += priceOf(smp, s.pricing);
@@ -170,22 +195,25 @@ export async function runScenario(
       };
   const backoffSpec = s.load.on_429 ?? DEFAULTS.backoff;
 
-  const runs: ModelRun[] = s.models.map((spec) => {
-    const driver = new ModelDriver({
-      model: spec.name,
-      clock,
-      prober: deps.prober,
-      timeoutUs,
-      nextId: () => nextId++,
-      onSample,
-      onStep: deps.onStep,
-      backoff: new Backoff(backoffSpec, deps.random.fork(`backoff:${spec.name}`)),
-      firstProbes: FIRST_PROBES,
-      firstProbeWaitUs: FIRST_PROBE_WAIT_MS * 1000,
-      ...(mayLaunch ? { mayLaunch } : {}),
-      makeRequest: (id, step, target, inflightAtSend) => {
-        const p = prompts(id);
+  const requestFactory = (spec: ModelSpec): RequestFactory => (id, step, target, inflightAtSend) => {
         const keyIndex = id % Math.max(1, deps.keys.length);
+        const shape = shapes.get(spec.name);
+        if (cheap && shape !== 'full') {
+          if (shape === 'calibrate') calibrationIds.add(id);
+          return {
+            id,
+            model: spec.name,
+            step,
+            target_inflight: target,
+            inflight_at_send: inflightAtSend,
+            key_index: keyIndex,
+            apiKey: deps.keys[keyIndex] ?? '',
+            user_id: userIdFor(s.request.user_id, id),
+            ...cheap,
+            max_tokens: shape === 'calibrate' ? 1 : cheap.max_tokens,
+          };
+        }
+        const p = prompts(id);
         return {
           id,
           model: spec.name,
@@ -203,7 +231,22 @@ export async function runScenario(
           reasoning_effort: s.request.reasoning_effort,
           temperature: s.request.temperature,
         };
-      },
+      };
+  const runs: ModelRun[] = s.models.map((spec) => {
+    const driver = new ModelDriver({
+      model: spec.name,
+      clock,
+      prober: deps.prober,
+      timeoutUs,
+      nextId: () => nextId++,
+      onSample,
+      onStep: deps.onStep,
+      promptUsage: () => promptUsage.get(spec.name) ?? null,
+      makeRequest: requestFactory(spec),
+      backoff: new Backoff(backoffSpec, deps.random.fork(`backoff:${spec.name}`)),
+      firstProbes: FIRST_PROBES,
+      firstProbeWaitUs: FIRST_PROBE_WAIT_MS * 1000,
+      ...(mayLaunch ? { mayLaunch } : {}),
     });
     return { spec, driver, levels: [], unclear: false, ended: 'running', ctl: new AbortController() };
   });
@@ -235,16 +278,24 @@ export async function runScenario(
     { stop: stopRun },
   );
 
+  let rehearsal: OpenLoopResult | undefined;
   try {
-    await Promise.all(
-      runs.map(async (r) => {
-        const sig = AbortSignal.any([internal.signal, r.ctl.signal]);
-        setMaxListeners(0, sig);
-        await (s.load.mode === 'search' ? searchModel(s, r, deps, sig) : rampModel(s, r, deps, sig));
-        // A model ended by a fatal answer is cut at once: its further requests would only repeat the answer.
-        if (r.fatal) await r.driver.stop(0, 'stopped');
-      }),
-    );
+    if (s.load.mode === 'rate') {
+      // Open loop: the drivers only hold each policy's attempt statistics (one step per policy).
+      const stepsOf = (model: string) => runs.find((r) => r.spec.name === model)!.driver.steps;
+      rehearsal = await runOpenLoop(s, s.models, { clock, random: deps.random, prober: deps.prober, makeRequest: requestFactory, nextId: () => nextId++, timeoutUs, onSample, onStep: deps.onStep, stepsOf, wait: deps.wait }, internal.signal);
+      for (const r of runs) r.ended = status === 'completed' ? 'every policy ran the schedule' : 'stopped';
+    } else {
+      await Promise.all(
+        runs.map(async (r) => {
+          const sig = AbortSignal.any([internal.signal, r.ctl.signal]);
+          setMaxListeners(0, sig);
+          await (s.load.mode === 'search' ? searchModel(s, r, deps, sig, { shapes, promptUsage }) : rampModel(s, r, deps, sig));
+          // A model ended by a fatal answer is cut at once: its further requests would only repeat the answer.
+          if (r.fatal) await r.driver.stop(0, 'stopped');
+        }),
+      );
+    }
   } finally {
     clearInterval(ticker);
     // Let what is open complete (its latency and success are what CI checks), up to load.drain, then cut it:
@@ -260,7 +311,7 @@ export async function runScenario(
     status = 'failed';
     statusReason = fatals.join('; ');
   }
-  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests, budget: guard.unlimited ? null : guard.state() };
+  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests, budget: guard.unlimited ? null : guard.state(), ...(rehearsal ? { rehearsal } : {}) };
 }
 
 /** load.drain, ms (scenarios built by hand may lack it). */
@@ -269,7 +320,7 @@ function drainMs(s: Scenario): number {
 }
 
 /** The adaptive search for one model: hold each level only until it is decided. */
-async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal): Promise<void> {
+async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, cheap: CheapState): Promise<void> {
   let max = r.spec.max ?? s.load.max;
   const documented = DOCUMENTED_CAPS[r.spec.name];
   if (!deps.mock && s.safety_margin !== undefined && documented !== undefined) {
@@ -280,11 +331,14 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
   // stop.max_429_rate in search mode: the 429 share (of the requests sent in the level) above which the level
   // counts as over the cap; unset, the first 429 decides.
   const over = () => r.driver.limitedThisStep > (s.stop.max_429_rate ?? 0) * Math.max(1, r.driver.sentThisStep);
+  const isCheapRun = cheap.shapes.get(r.spec.name) === 'cheap';
+  if (isCheapRun) await calibrate(s, r, deps, signal, holdUs, cheap);
   while (!signal.aborted) {
-    const d = nextSearchStep(r.levels, cfg);
+    const d = nextWarmStep(r.levels, cfg, deps.warm?.[r.spec.name]);
     if (d.done) {
       r.unclear = d.status === 'unclear';
       r.ended = d.why;
+      if (s.measure_at?.length && d.status === 'found' && d.low !== null) await measureAt(s, r, deps, signal, d.low, cheap);
       // This model is done: drain and cut its requests now, not when the slowest model finishes.
       await r.driver.stop(drainMs(s) * 1000, 'search_done', signal);
       return;
@@ -301,7 +355,8 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
         rec.endedBy = 'decided_429';
         break;
       }
-      if (r.driver.admitted >= d.level) {
+      // Fresh evidence only: a request sent at this level admitted while the server held the whole level.
+      if (rec.freshHeldAt !== null) {
         rec.endedBy = 'decided_held';
         break;
       }
@@ -329,19 +384,72 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     const result: LevelResult = {
       level: d.level,
       drew429,
-      // Seen held by the server, or kept in flight by the client for the whole hold without a 429 (the same rule
-      // as estimateCap's, so the live search and the report agree).
+      // Held by fresh admissions, or (no admission signal: non-streaming answers) kept in flight by the client for
+      // the whole hold with new requests sent and no 429: the same rule as estimateCap's, so both agree.
       confirmed: levelHeld({
         peak_admitted: rec.peakAdmittedCount,
         target_inflight: d.level,
         achieved_inflight: rec.achievedAt(deps.clock.nowUs()),
         rate_limited: drew429 ? 1 : 0,
+        fresh_held: rec.freshHeldAt !== null,
+        fresh_peak_admitted: rec.freshPeakAdmitted,
+        sent: rec.sentRequests,
       }),
-      peakAdmitted: rec.peakAdmittedCount,
+      peakAdmitted: rec.freshPeakAdmitted,
       recheck: d.recheck,
+      t_us: deps.clock.nowUs(),
     };
     r.levels.push(result);
     deps.onLevel?.(r.spec.name, result);
+    // Cheap probes: the level is decided, so nothing more of it is worth paying for.
+    if (isCheapRun) {
+      await r.driver.cutAll('level_decided');
+      await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
+    }
+  }
+}
+
+/** Which request shape a model's new requests take. */
+type Shape = 'full' | 'cheap' | 'calibrate';
+
+/** Cheap-probe state shared between the runner and a model's search. */
+interface CheapState {
+  shapes: Map<string, Shape>;
+  promptUsage: Map<string, { prompt: number; hit: number } | null>;
+}
+
+/**
+ * One one-token request of the cheap shape before the search, so the server's own prompt count (and cache hits)
+ * prices every cut request exactly instead of a characters-per-token guess. Recorded as a level-1 step
+ * (`ended_by: calibration`).
+ */
+async function calibrate(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, holdUs: number, cheap: CheapState): Promise<void> {
+  const model = r.spec.name;
+  cheap.shapes.set(model, 'calibrate');
+  const rec = r.driver.startStep(1);
+  rec.endedBy = 'calibration';
+  const deadline = deps.clock.nowUs() + holdUs;
+  while (!signal.aborted && !cheap.promptUsage.has(model) && deps.clock.nowUs() < deadline) {
+    await r.driver.waitForChange(deadline, signal);
+  }
+  cheap.shapes.set(model, 'cheap');
+  await r.driver.cutAll('calibrated');
+  await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
+}
+
+/**
+ * measure_at: after the search found `low`, hold each fraction of it for load.hold with the scenario's real
+ * request shape (steps marked `ended_by: measure`, so the report prices them apart from the search).
+ */
+async function measureAt(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortSignal, low: number, cheap: CheapState): Promise<void> {
+  await r.driver.cutAll('search_done');
+  cheap.shapes.set(r.spec.name, 'full');
+  for (const f of s.measure_at ?? []) {
+    if (signal.aborted) return;
+    const rec = r.driver.startStep(Math.max(1, Math.floor(f * low)));
+    rec.endedBy = 'measure';
+    await deps.clock.sleepUntil(deps.clock.nowUs() + s.load.hold_ms * 1000, signal);
+    if (signal.aborted) rec.endedBy = 'interrupted';
   }
 }
 

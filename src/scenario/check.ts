@@ -8,6 +8,7 @@ import type { Problem } from '../errors.js';
 import { describe, type Field, type ObjectField } from './fields.js';
 import { nearest } from './nearest.js';
 import { parseDuration } from './duration.js';
+import { MAX_DURATION_MS, MAX_LIST_ITEMS } from './limits.js';
 import { looksSecret } from './redact.js';
 
 /** Where check() reports, and how it turns nodes into positions. */
@@ -118,6 +119,10 @@ export function check(node: unknown, f: Field, path: (string | number)[], ctx: C
         add(ctx, path, node, `expected at least ${f.minItems} item(s) (got ${seq.items.length})`);
         return undefined;
       }
+      if (seq.items.length > MAX_LIST_ITEMS) {
+        add(ctx, path, node, `expected at most ${MAX_LIST_ITEMS} items (got ${seq.items.length})`, 'split the run into several scenarios');
+        return undefined;
+      }
       const out: unknown[] = [];
       seq.items.forEach((item, i) => {
         const v = check(item, f.items, [...path, i], ctx);
@@ -161,6 +166,10 @@ export function check(node: unknown, f: Field, path: (string | number)[], ctx: C
         add(ctx, path, node, `expected ${r.error} (got ${got(node)})`, typeHint(f, node));
         return undefined;
       }
+      if (r.ms > MAX_DURATION_MS) {
+        add(ctx, path, node, `expected at most 7 days (got ${got(node)})`, 'durations are bounded so that every timer can hold them');
+        return undefined;
+      }
       return r.ms;
     }
     case 'rate': {
@@ -183,7 +192,11 @@ export function check(node: unknown, f: Field, path: (string | number)[], ctx: C
 function checkObject(node: unknown, f: ObjectField, path: (string | number)[], ctx: CheckCtx): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!isMap(node)) return out; // nullable: `key:` with no value
-  if (f.delegate) return node.toJSON() as Record<string, unknown>;
+  if (node.items.length > MAX_LIST_ITEMS) {
+    add(ctx, path, node, `expected at most ${MAX_LIST_ITEMS} entries (got ${node.items.length})`, 'split the run into several scenarios');
+    return out;
+  }
+  if (f.delegate) return plain(node, path, ctx) as Record<string, unknown>;
   const known = Object.keys(f.props ?? {});
   const seen = new Set<string>();
   for (const pair of node.items) {
@@ -206,7 +219,7 @@ function checkObject(node: unknown, f: ObjectField, path: (string | number)[], c
       const v = check(pair.value, f.values, [...path, key], ctx);
       if (v !== undefined) out[key] = v;
     } else if (f.open) {
-      out[key] = (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? (isScalar(pair.value) ? pair.value.value : null);
+      out[key] = plain(pair.value, [...path, key], ctx) ?? (isScalar(pair.value) ? pair.value.value : null);
     } else {
       const near = nearest(key, known);
       const hint = near ? `did you mean \`${near}\`?` : `known keys here: ${known.join(', ')}`;
@@ -224,4 +237,17 @@ function checkObject(node: unknown, f: ObjectField, path: (string | number)[], c
     add(ctx, path, node, `expected at least ${f.minKeys} entr${f.minKeys === 1 ? 'y' : 'ies'}`, f.doc);
   }
   return out;
+}
+
+/**
+ * A node as a plain value (for blocks validated elsewhere). yaml refuses alias bombs here ("Excessive alias
+ * count"): that is a problem in the file, reported at the node, never an internal error.
+ */
+function plain(node: unknown, path: (string | number)[], ctx: CheckCtx): unknown {
+  try {
+    return (node as { toJSON?: () => unknown } | null)?.toJSON?.();
+  } catch (e) {
+    add(ctx, path, node, `cannot expand this block: ${String((e as Error)?.message ?? e).split('\n')[0]}`, 'too many or nested aliases (*name): write the values out');
+    return undefined;
+  }
 }

@@ -2,10 +2,10 @@
  * Scenario files: YAML in, a validated Scenario out, with every problem at once (file:line:col, what was
  * expected, a hint). See docs/scenario.md.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { usageError, type Problem } from '../errors.js';
+import { DsprobeError, usageError, type Problem } from '../errors.js';
 import { check } from './check.js';
 import { normalise, type NormaliseCtx } from './normalise.js';
 import { scenarioSpec, NAME_PATTERN } from './spec.js';
@@ -13,8 +13,11 @@ import type { Scenario } from './types.js';
 
 export type * from './types.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { expandEnv, expandHeaders, DEFAULTS } from './normalise.js';
+export { expandEnv, expandHeaders, headerSecrets, DEFAULTS } from './normalise.js';
 export { redactScenario } from './redact.js';
+export { MAX_SCENARIO_BYTES, MAX_DURATION_MS, MAX_LIST_ITEMS, MAX_LEVEL, MAX_STEPS } from './limits.js';
+import { MAX_SCENARIO_BYTES, looksBinary } from './limits.js';
+export { applyNeed, parseNeedText, parseRate, needOf, needText } from './need.js';
 export { scenarioJsonSchema } from './json-schema.js';
 export { documentedCap, DOCUMENTED_CAPS, RETIRED_MODELS } from './models.js';
 
@@ -110,17 +113,47 @@ function yamlHint(code: string, message: string): string {
  * listing every problem. Warnings are returned on `scenario.warnings`.
  */
 export async function readScenario(file: string, opts: ScenarioOptions = {}): Promise<Scenario> {
+  const text = await readScenarioText(file);
+  const { scenario, problems } = parseScenario(text, file, opts);
+  if (!scenario) throw usageError(`scenario has ${problems.length} problem(s)`, shortList(problems));
+  return scenario;
+}
+
+/**
+ * Reads a scenario file's text, refusing (usage error, exit 2, one problem) a file that cannot be read, one
+ * larger than MAX_SCENARIO_BYTES (without reading it) and a binary file.
+ */
+export async function readScenarioText(file: string): Promise<string> {
   let text: string;
   try {
+    // The size first: a huge file is refused without being read.
+    if ((await stat(file)).size > MAX_SCENARIO_BYTES) {
+      throw usageError(`scenario ${file} is larger than ${MAX_SCENARIO_BYTES} bytes`, [
+        { path: '', where: file, message: `expected a scenario of at most ${MAX_SCENARIO_BYTES} bytes`, hint: 'a scenario is a few lines of YAML: is this the right file?' },
+      ]);
+    }
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof DsprobeError) throw e;
     const code = (e as { code?: string }).code;
     const msg = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : `cannot read it (${code ?? 'error'})`;
     throw usageError(`cannot read scenario ${file}: ${msg}`, [
       { path: '', where: file, message: msg, hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
     ]);
   }
-  const { scenario, problems } = parseScenario(text, file, opts);
-  if (!scenario) throw usageError(`scenario has ${problems.length} problem(s)`, problems);
-  return scenario;
+  if (looksBinary(text)) {
+    throw usageError(`scenario ${file} is not a text file`, [
+      { path: '', where: `${file}:1:1`, message: 'expected YAML text (found binary data)', hint: 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml' },
+    ]);
+  }
+  return text;
+}
+
+/** At most this many problems are printed (a file that is not a scenario at all must not flood the terminal). */
+export const MAX_PROBLEMS_SHOWN = 20;
+
+/** The first MAX_PROBLEMS_SHOWN problems, then one line saying how many more there are. */
+export function shortList(problems: Problem[]): Problem[] {
+  if (problems.length <= MAX_PROBLEMS_SHOWN) return problems;
+  return [...problems.slice(0, MAX_PROBLEMS_SHOWN), { path: '', message: `... and ${problems.length - MAX_PROBLEMS_SHOWN} more problem(s) not shown`, hint: 'fix the first ones and validate again' }];
 }

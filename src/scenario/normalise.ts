@@ -9,7 +9,10 @@ import { mergePricing } from '../cost/pricing.js';
 import { parseMockConfig } from '../mock/index.js';
 import { whereOf, pathText, type CheckCtx } from './check.js';
 import { retiredModelWarning } from './models.js';
+import { MAX_LEVEL, MAX_STEPS } from './limits.js';
+import { needOf } from './need.js';
 import type { LoadSpec, ModelSpec, Price, RequestSpec, Scenario, StopRules, TargetSpec, ThresholdSpec, UserIdStrategy } from './types.js';
+import { normaliseRate, normalisePolicies } from './rate.js';
 
 /** Defaults, in one place (docs/scenario.md lists them). */
 export const DEFAULTS = {
@@ -43,7 +46,8 @@ export interface NormaliseCtx extends CheckCtx {
   env: Record<string, string | undefined>;
 }
 
-function at(ctx: NormaliseCtx, path: (string | number)[], message: string, hint?: string, colOffset = 0): void {
+/** Records a problem at a path of the document (or its nearest existing parent). */
+export function at(ctx: NormaliseCtx, path: (string | number)[], message: string, hint?: string, colOffset = 0): void {
   const node = ctx.doc.getIn(path, true);
   const p: Problem = { path: pathText(path), message };
   const where = whereOf(ctx, node, colOffset);
@@ -92,6 +96,22 @@ export function expandHeaders(
   return { headers: out, missing };
 }
 
+/**
+ * The secrets of `target.headers`: every value as sent, and every environment value filled into one (a
+ * server may echo either). They are scrubbed from everything dsprobe writes or prints.
+ */
+export function headerSecrets(headers: Record<string, string>, env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  for (const v of Object.values(headers)) {
+    out.push(expandEnv(v, env).value);
+    for (const m of v.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)) {
+      const e = env[m[1] as string];
+      if (e) out.push(e);
+    }
+  }
+  return out;
+}
+
 function target(raw: Raw, ctx: NormaliseCtx): TargetSpec {
   const t: Raw = raw.target ?? {};
   let url: string = t.url ?? '';
@@ -129,6 +149,8 @@ function models(raw: Raw, ctx: NormaliseCtx): ModelSpec[] {
     const spec: ModelSpec = { name, weight: m?.weight ?? 1 };
     if (m?.inflight !== undefined) spec.inflight = m.inflight;
     if (m?.max !== undefined) spec.max = m.max;
+    const need = m?.need === undefined ? null : needOf(m.need);
+    if (need) spec.need = need;
     if (spec.inflight !== undefined && spec.max !== undefined && spec.inflight > spec.max) {
       at(ctx, ['models', name, 'max'], `must be >= models.${name}.inflight (got ${spec.max} < ${spec.inflight})`, `raise max or lower inflight`);
     }
@@ -184,6 +206,7 @@ function request(raw: Raw, ctx: NormaliseCtx): RequestSpec {
     if (!out.thinking) at(ctx, ['request', 'reasoning_effort'], 'only applies in thinking mode', 'add `thinking: true` under request');
   }
   if (r.temperature !== undefined) out.temperature = r.temperature;
+  if (r.max_body !== undefined) out.max_body = r.max_body;
   if (out.system_prefix_tokens > out.prompt_tokens) {
     at(ctx, ['request', 'system_prefix_tokens'], `must be <= request.prompt_tokens (got ${out.system_prefix_tokens} > ${out.prompt_tokens})`, 'prompt_tokens counts the shared prefix too');
   }
@@ -196,7 +219,13 @@ function request(raw: Raw, ctx: NormaliseCtx): RequestSpec {
 
 function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
   const l: Raw = raw.load ?? {};
-  const mode: 'search' | 'ramp' = l.mode ?? (l.stages || l.step !== undefined ? 'ramp' : DEFAULTS.mode);
+  const mode: LoadSpec['mode'] = l.mode ?? (l.rate !== undefined ? 'rate' : l.stages || l.step !== undefined ? 'ramp' : DEFAULTS.mode);
+  if (mode !== 'rate') {
+    // (load.drain applies to every mode: the final drain.)
+    for (const k of ['arrival', 'rate', 'duration', 'max_inflight'] as const) {
+      if (l[k] !== undefined) at(ctx, ['load', k], 'only applies to mode: rate', 'set `mode: rate` for open-loop arrivals');
+    }
+  }
   const hold: number = l.hold ?? DEFAULTS.hold_ms;
   if (l.hold !== undefined && hold <= 0) at(ctx, ['load', 'hold'], 'must be longer than 0', 'e.g. `hold: 10s`');
   const out: LoadSpec = {
@@ -218,7 +247,10 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
   if (out.on_429.cap_ms < out.on_429.base_ms) {
     at(ctx, ['load', 'on_429', 'cap'], `must be >= load.on_429.base (got ${out.on_429.cap_ms} ms < ${out.on_429.base_ms} ms)`, 'raise cap or lower base');
   }
-  if (mode === 'ramp') {
+  if (mode === 'rate' && l.on_429 !== undefined) {
+    at(ctx, ['load', 'on_429'], 'does not apply to mode: rate (its client policies decide what follows a 429)', 'remove it, or give a policy `retry:` (docs/policies.md)');
+  }
+  if (mode !== 'search') {
     // Search-only keys would be silently ignored in a ramp: say so instead.
     for (const k of ['precision', 'growth', 'recheck'] as const) {
       if (l[k] !== undefined) at(ctx, ['load', k], 'only applies to mode: search', `remove it, or set \`mode: search\``);
@@ -228,7 +260,16 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
     if (l.stages) at(ctx, ['load', 'stages'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove stages to search');
     if (l.step !== undefined) at(ctx, ['load', 'step'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove step (search grows by load.growth)');
   }
+  if (mode === 'rate') {
+    out.rate = normaliseRate(l, ctx);
+    return out;
+  }
   if (mode === 'ramp' && Array.isArray(l.stages)) {
+    (l.stages as Raw[]).forEach((s, i) => {
+      if (s && typeof s.inflight !== 'number' && !ctx.doc.hasIn(['load', 'stages', i, 'inflight'])) {
+        at(ctx, ['load', 'stages', i, 'inflight'], 'is required', s.rate !== undefined ? 'a stage with `rate` needs `mode: rate`' : 'add `inflight:` for example `{ inflight: 100, hold: 10s }`');
+      }
+    });
     const stages = (l.stages as Raw[]).filter((s) => s && typeof s.inflight === 'number');
     out.stages = stages.map((s) => ({ inflight: s.inflight, hold_ms: s.hold ?? hold }));
     (l.stages as Raw[]).forEach((s, i) => {
@@ -245,10 +286,33 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
     if (mode === 'ramp') out.step = l.step ?? out.start;
     if (out.max < out.start) at(ctx, ['load', 'max'], `must be >= load.start (got ${out.max} < ${out.start})`, 'raise load.max or lower load.start');
   }
+  boundLoad(l, out, ctx);
   return out;
 }
 
+/** Documented maxima (limits.ts): no level above MAX_LEVEL, no ramp of more than MAX_STEPS steps. */
+function boundLoad(l: Raw, out: LoadSpec, ctx: NormaliseCtx): void {
+  for (const k of ['start', 'max', 'step'] as const) {
+    if (typeof l[k] === 'number' && l[k] > MAX_LEVEL) at(ctx, ['load', k], `must be at most ${MAX_LEVEL.toLocaleString('en-US')} in flight (got ${l[k]})`);
+  }
+  (out.stages ?? []).forEach((st, i) => {
+    if (st.inflight > MAX_LEVEL) at(ctx, ['load', 'stages', i, 'inflight'], `must be at most ${MAX_LEVEL.toLocaleString('en-US')} in flight (got ${st.inflight})`);
+  });
+  if (out.mode === 'ramp' && !out.stages?.length && out.max >= out.start) {
+    const steps = Math.floor((out.max - out.start) / Math.max(1, out.step ?? out.start)) + 1;
+    if (steps > MAX_STEPS) {
+      at(ctx, ['load', 'step'], `makes ${steps.toLocaleString('en-US')} ramp steps; at most ${MAX_STEPS.toLocaleString('en-US')}`, 'raise load.step, or lower load.max');
+    }
+  }
+}
+
 function perModelChecks(s: { models: ModelSpec[]; load: LoadSpec }, ctx: NormaliseCtx): void {
+  for (const m of s.models) {
+    for (const k of ['inflight', 'max'] as const) {
+      const v = m[k];
+      if (v !== undefined && v > MAX_LEVEL) at(ctx, ['models', m.name, k], `must be at most ${MAX_LEVEL.toLocaleString('en-US')} in flight (got ${v})`);
+    }
+  }
   if (s.load.mode !== 'search') return;
   for (const m of s.models) {
     const start = m.inflight ?? s.load.start;
@@ -259,7 +323,7 @@ function perModelChecks(s: { models: ModelSpec[]; load: LoadSpec }, ctx: Normali
   }
 }
 
-function stop(raw: Raw, mode: 'search' | 'ramp'): StopRules {
+function stop(raw: Raw, mode: LoadSpec['mode']): StopRules {
   const s: Raw = raw.stop ?? {};
   const out: StopRules = {};
   const r429 = s.max_429_rate ?? (mode === 'ramp' ? DEFAULTS.ramp_max_429_rate : undefined);
@@ -348,9 +412,25 @@ export function normalise(raw: Raw, ctx: NormaliseCtx, defaultName: string): Sce
     pricing: pricing(raw, ctx),
     seed: raw.seed ?? DEFAULTS.seed,
   };
+  const policies = normalisePolicies(raw, l.mode, ctx);
+  if (policies) s.policies = policies;
   if (raw.safety_margin !== undefined) {
     s.safety_margin = raw.safety_margin;
     if (t.url === 'mock') ctx.warnings.push('safety_margin only applies against real targets; it is ignored with the mock');
+  }
+  if (raw.probe !== undefined) {
+    const pr: Raw = typeof raw.probe === 'string' ? { mode: raw.probe } : raw.probe;
+    s.probe = { mode: pr.mode === 'cheap' ? 'cheap' : 'full', system_prefix_tokens: pr.system_prefix_tokens ?? 0 };
+    if (pr.max_tokens !== undefined) s.probe.max_tokens = pr.max_tokens;
+    if (pr.settle !== undefined) s.probe.settle_ms = pr.settle;
+    if (l.mode !== 'search' && s.probe.mode === 'cheap') at(ctx, ['probe'], 'cheap probes apply to the cap search only', 'use load.mode: search, or remove probe');
+  }
+  if (raw.measure_at !== undefined) {
+    s.measure_at = raw.measure_at as number[];
+    if (l.mode !== 'search') at(ctx, ['measure_at'], 'measures fractions of a found cap, so it needs load.mode: search', 'use load.mode: search, or remove measure_at');
+    (raw.measure_at as number[]).forEach((f, i) => {
+      if (!(f > 0)) at(ctx, ['measure_at', i], `must be above 0 (got ${f})`, 'a fraction of the cap such as 80%');
+    });
   }
   if (raw.mock !== undefined) {
     if (t.url !== 'mock' && t.url !== '') at(ctx, ['mock'], 'only applies when target.url is `mock`', 'remove the mock block, or set `url: mock`');

@@ -8,6 +8,8 @@ import type { Field, ObjectField } from './fields.js';
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** DeepSeek's user_id rule: letters, digits, `_` and `-`, at most 512 bytes. */
 export const USER_ID_PATTERN = '^[a-zA-Z0-9_-]+$';
+/** A planned request rate: `300/s`, `1200/min`, `90000/h` (parsed by scenario/need.ts). */
+export const NEED_RATE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*/\\s*(s|sec|second|m|min|minute|h|hour)\\s*$';
 /** Scenario names become report folder names. */
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
 
@@ -47,6 +49,28 @@ const model: ObjectField = {
       doc: 'Fixed in-flight target for this model at every ramp step, or its first level in search mode.',
     },
     max: { kind: 'number', integer: true, min: 1, doc: 'Highest in-flight level tried for this model. Default load.max.' },
+    need: {
+      kind: 'oneOf',
+      doc: 'What this model must carry at launch: requests in flight (`need: 1800`), or a planned traffic (`need: { rate: 300/s }`) turned into in flight by Little\'s law. The report weighs the cap against it (headroom and a verdict).',
+      variants: [
+        { kind: 'number', integer: true, min: 1, doc: 'Requests in flight needed at once.', example: '1800' },
+        {
+          kind: 'object',
+          doc: 'A planned traffic; the in flight it needs is rate × the mean latency measured at that load.',
+          required: ['rate'],
+          props: {
+            rate: {
+              kind: 'oneOf',
+              doc: 'Planned requests per second (`300`), or per unit: `300/s`, `1200/min`, `90000/h`.',
+              variants: [
+                { kind: 'number', exclusiveMin: 0, doc: 'Requests per second.', example: '300' },
+                { kind: 'string', pattern: NEED_RATE_PATTERN, patternText: 'a rate such as 300/s, 1200/min or 90000/h', doc: 'Requests per second, minute or hour.', example: '300/s' },
+              ],
+            },
+          },
+        },
+      ],
+    },
   },
 };
 
@@ -94,6 +118,63 @@ const threshold: Field = {
       },
     },
   ],
+};
+
+/** `120/s`, `7200/m`, or a number (arrivals per second). */
+const arrivalRate: Field = {
+  kind: 'oneOf',
+  doc: 'Arrivals per second: `120/s`, `7200/m`, `0.5/s`, or a number (per second).',
+  variants: [
+    { kind: 'number', exclusiveMin: 0, doc: 'Arrivals per second.' },
+    {
+      kind: 'string',
+      pattern: '^\\s*\\d+(\\.\\d+)?\\s*/\\s*(s|m|h)\\s*$',
+      patternText: 'a rate such as 120/s or 7200/m',
+      doc: 'Arrivals per second (`/s`), minute (`/m`) or hour (`/h`).',
+      example: '120/s',
+    },
+  ],
+};
+
+/** The client being rehearsed in rate mode (docs/policies.md). */
+const clientPolicy: ObjectField = {
+  kind: 'object',
+  nullable: true,
+  doc: 'A client policy: a bounded pool with a queue, retries with backoff, a circuit breaker. `{}` sends raw.',
+  props: {
+    pool: { kind: 'number', integer: true, min: 1, doc: 'At most this many requests in flight; later ones wait in the client\'s queue.' },
+    queue_timeout: { kind: 'duration', doc: 'A request that waited this long in the client\'s queue is shed. Default: waits until the run drains.', example: '30s' },
+    retry: {
+      kind: 'object',
+      doc: 'Retry some answers with exponential backoff.',
+      props: {
+        on: { kind: 'array', minItems: 1, items: { kind: 'number', integer: true, min: 100, max: 599, doc: 'An HTTP status.' }, doc: 'Statuses retried. Default [429, 503].' },
+        max_attempts: { kind: 'number', integer: true, min: 1, max: 100, doc: 'Attempts in all, the first included. Default 3.' },
+        backoff: {
+          kind: 'object',
+          doc: 'Wait before attempt n+1: min(max, base × factor^(n-1)), then jitter.',
+          props: {
+            base: { kind: 'duration', doc: 'First wait. Default 1s.' },
+            factor: { kind: 'number', min: 1, max: 16, doc: 'Growth per attempt. Default 2.' },
+            max: { kind: 'duration', doc: 'Longest wait. Default 60s.' },
+            jitter: { kind: 'string', enum: ['full', 'equal', 'none'], doc: 'full: uniform in [0, wait]; equal: wait/2 + uniform in [0, wait/2]; none. Default full.' },
+          },
+        },
+        honor_retry_after: { kind: 'boolean', doc: 'Wait at least the server\'s Retry-After when it sends one. Default true.' },
+      },
+    },
+    breaker: {
+      kind: 'object',
+      doc: 'A circuit breaker over a rolling window of attempts.',
+      props: {
+        window: { kind: 'duration', doc: 'Rolling window of attempts judged. Default 60s.' },
+        open_when: { kind: 'rate', doc: 'Opens when this share of the window\'s attempts drew 429 or 5xx. Default 30%.' },
+        min_attempts: { kind: 'number', integer: true, min: 1, doc: 'Attempts the window needs before it may open. Default 20.' },
+        cool_off: { kind: 'duration', doc: 'How long it stays open before probing. Default 60s.' },
+        canaries: { kind: 'number', integer: true, min: 1, doc: 'Requests let through after the cool-off; all must succeed to close. Default 2.' },
+      },
+    },
+  },
 };
 
 /** The whole scenario file. */
@@ -176,6 +257,14 @@ export const scenarioSpec: ObjectField = {
           example: '2m',
         },
         temperature: { kind: 'number', min: 0, max: 2, doc: 'Sampling temperature (omitted when unset).' },
+        max_body: {
+          kind: 'number',
+          integer: true,
+          min: 1024,
+          max: 1024 * 1024 * 1024,
+          doc: 'Largest response body read, bytes; a longer one ends as protocol/body_too_large (an SSE line or event: line_too_long / event_too_large, at most 4 MiB). Default 16 MiB.',
+          example: '33554432',
+        },
       },
     },
     load: {
@@ -184,8 +273,8 @@ export const scenarioSpec: ObjectField = {
       props: {
         mode: {
           kind: 'string',
-          enum: ['search', 'ramp'],
-          doc: 'search: find each model\'s cap; ramp: fixed steps. Default search (ramp when stages are given).',
+          enum: ['search', 'ramp', 'rate'],
+          doc: 'search: find each model\'s cap; ramp: fixed steps; rate: open-loop arrivals (see docs/policies.md). Default search (ramp when stages are given).',
         },
         start: {
           kind: 'number',
@@ -207,10 +296,10 @@ export const scenarioSpec: ObjectField = {
           doc: 'Ramp mode: explicit stages instead of start/step/max.',
           items: {
             kind: 'object',
-            doc: 'One ramp stage.',
-            required: ['inflight'],
+            doc: 'One ramp stage (`inflight`), or one rate stage (`rate`, mode rate).',
             props: {
-              inflight: { kind: 'number', integer: true, min: 1, doc: 'Total in-flight level of this stage.' },
+              inflight: { kind: 'number', integer: true, min: 1, doc: 'Total in-flight level of this stage (mode ramp).' },
+              rate: arrivalRate,
               hold: { kind: 'duration', doc: 'How long to hold it. Default load.hold.' },
             },
           },
@@ -240,10 +329,28 @@ export const scenarioSpec: ObjectField = {
         },
         drain: {
           kind: 'duration',
-          doc: 'At the end (and when a search ends), how long to wait for open requests to complete before cutting them. Default 30s.',
+          doc: 'Every mode: at the end (when a search ends; after the last arrival in rate mode), how long open requests may take to complete before they are cut. Default 30s.',
           example: '30s',
         },
+        arrival: { kind: 'string', enum: ['poisson', 'constant'], doc: 'Rate mode: how arrivals are spaced. Default poisson.' },
+        rate: arrivalRate,
+        duration: { kind: 'duration', doc: 'Rate mode: how long arrivals come at `rate` (with stages: their holds add up).', example: '60s' },
+        max_inflight: {
+          kind: 'number',
+          integer: true,
+          min: 1,
+          doc: 'Rate mode: a guard; an attempt that would put more requests on the wire is dropped and counted. Default 10000.',
+        },
       },
+    },
+    policy: clientPolicy,
+    policies: {
+      kind: 'object',
+      doc: 'Rate mode: named client policies run in turn on the same seeded arrivals and compared (`none: {}` sends raw).',
+      minKeys: 1,
+      keyPattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      keyPatternText: 'letters, digits, ., _ and -',
+      values: clientPolicy,
     },
     stop: {
       kind: 'object',
@@ -278,6 +385,45 @@ export const scenarioSpec: ObjectField = {
       min: 0,
       exclusiveMax: 1,
       doc: 'Against real targets, the search stops at documented cap × (1 - safety_margin).',
+    },
+    probe: {
+      kind: 'oneOf',
+      doc: 'Request shape of the cap search: `full` (the scenario\'s request, default) or `cheap` (a few-token prompt, cut as soon as each level is decided; see docs/watch.md).',
+      variants: [
+        { kind: 'string', enum: ['full', 'cheap'], doc: 'full | cheap.' },
+        {
+          kind: 'object',
+          doc: 'Cheap probes with options.',
+          required: ['mode'],
+          props: {
+            mode: { kind: 'string', enum: ['full', 'cheap'], doc: 'full | cheap.' },
+            max_tokens: {
+              kind: 'number',
+              integer: true,
+              min: 1,
+              max: 384000,
+              doc: 'Cheap: max_tokens sent, only a ceiling that keeps a request open until its level is decided (requests are cut then). Default: load.hold / 10 ms, 16..8192.',
+            },
+            settle: {
+              kind: 'duration',
+              doc: 'Cheap: pause after cutting a decided level, so the server has released the cut requests before the next level is counted. Default 300ms.',
+            },
+            system_prefix_tokens: {
+              kind: 'number',
+              integer: true,
+              min: 0,
+              max: 1000000,
+              doc: 'Cheap: a system prefix shared by every probe, billed at the prefix-cache price after the first. Default 0.',
+            },
+          },
+        },
+      ],
+    },
+    measure_at: {
+      kind: 'array',
+      minItems: 1,
+      items: { kind: 'rate', doc: 'A fraction of the found cap (`80%` or 0.8).' },
+      doc: 'Search: after the cap is found, hold these fractions of it (e.g. `[50%, 80%, 95%]`) with the scenario\'s real request shape for load.hold each.',
     },
     mock: {
       kind: 'object',

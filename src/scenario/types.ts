@@ -14,7 +14,15 @@ export interface ModelSpec {
   inflight?: number;
   /** Per-model upper bound for search/ramp; default load.max. */
   max?: number;
+  /** What this model must carry at launch (`need:`); the report weighs the cap against it. */
+  need?: NeedSpec;
 }
+
+/**
+ * A model's need: requests in flight at once, or a planned request rate (per second) that the report turns
+ * into in flight by Little's law (rate × mean latency measured at that load).
+ */
+export type NeedSpec = { inflight: number } | { rate_per_s: number };
 
 export interface UserIdStrategy {
   /** none: no user_id; fixed: always `value`; rotating: `${prefix}${i % count}`. */
@@ -37,6 +45,8 @@ export interface RequestSpec {
   /** Absolute per-request deadline from send, ms. Keep-alives never extend it. */
   timeout_ms: number;
   temperature?: number;
+  /** Largest 2xx non-stream body read, bytes (also bounds one SSE line / event, at most 4 MiB). Unset: 16 MiB. */
+  max_body?: number;
 }
 
 export interface Stage {
@@ -45,7 +55,7 @@ export interface Stage {
 }
 
 export interface LoadSpec {
-  mode: 'search' | 'ramp';
+  mode: 'search' | 'ramp' | 'rate';
   /** First in-flight level (per model in search mode; total in ramp mode). */
   start: number;
   /** Highest in-flight level tried. */
@@ -66,6 +76,61 @@ export interface LoadSpec {
   on_429: BackoffSpec;
   /** How long the final drain waits for open requests before cutting them, ms. Default 30 s. */
   drain_ms: number;
+  /** Rate mode: the open-loop arrival schedule and its guard (docs/policies.md). */
+  rate?: RateLoad;
+}
+
+/** One stage of an open-loop arrival schedule. */
+export interface RateStage {
+  /** Arrivals per second (over all models; split by weight). */
+  rate: number;
+  hold_ms: number;
+}
+
+/** Rate mode (`load.mode: rate`): arrivals on a seeded schedule, independent of answers. */
+export interface RateLoad {
+  arrival: 'poisson' | 'constant';
+  /** `rate` + `duration` is one stage. */
+  stages: RateStage[];
+  /** Sum of the stages' holds, ms. */
+  duration_ms: number;
+  /** Attempts on the wire at most; an attempt past it is dropped and counted. */
+  max_inflight: number;
+  /** After the last arrival, how long open requests may finish before they are cut, ms. */
+  drain_ms: number;
+}
+
+/** Retries of a client policy. */
+export interface RetrySpec {
+  /** Statuses retried. */
+  on: number[];
+  /** Attempts in all, the first included. */
+  max_attempts: number;
+  base_ms: number;
+  factor: number;
+  max_ms: number;
+  jitter: 'full' | 'equal' | 'none';
+  honor_retry_after: boolean;
+}
+
+/** A circuit breaker of a client policy. */
+export interface BreakerSpec {
+  window_ms: number;
+  /** Share of the window's attempts that drew 429/5xx at which it opens, 0..1. */
+  open_when: number;
+  min_attempts: number;
+  cool_off_ms: number;
+  canaries: number;
+}
+
+/** One client policy rehearsed in rate mode. Every part is optional: `{}` (the policy `none`) sends raw. */
+export interface PolicySpec {
+  name: string;
+  pool?: number;
+  /** Shed after waiting this long in the client's queue, ms (only with a pool). */
+  queue_timeout_ms?: number;
+  retry?: RetrySpec;
+  breaker?: BreakerSpec;
 }
 
 /** `load.on_429`: exponential backoff with full jitter per refused slot, reset when the slot is admitted. */
@@ -107,6 +172,17 @@ export interface Price {
   output: number;
 }
 
+/** How the cap search shapes its requests (docs/watch.md, "Cheap probes"). */
+export interface ProbeSpec {
+  mode: 'full' | 'cheap';
+  /** Cheap: max_tokens sent (a ceiling; requests are cut when their level is decided). Unset = derived from the hold. */
+  max_tokens?: number;
+  /** Cheap: shared system prefix, tokens. */
+  system_prefix_tokens: number;
+  /** Cheap: pause after a cut before the next level, ms (the server must notice the disconnects first). */
+  settle_ms?: number;
+}
+
 export interface TargetSpec {
   /** `mock` (the built-in mock, started for the run) or an http(s) base URL. */
   url: string;
@@ -131,9 +207,15 @@ export interface Scenario {
   pricing: Record<string, Price>;
   /** Search stops at documented cap × (1 - safety_margin) against real targets. 0..1. */
   safety_margin?: number;
+  /** Request shape of the cap search (`full` unless `probe: cheap`). */
+  probe?: ProbeSpec;
+  /** Search: fractions of the found cap held afterwards with the real request shape. */
+  measure_at?: number[];
   /** Inline mock options (only when target.url is `mock`); validated by the mock's own config parser. */
   mock?: Record<string, unknown>;
   seed: number;
+  /** Rate mode: the client policies rehearsed, in order (one named `none` when the scenario gives none). */
+  policies?: PolicySpec[];
   /** Warnings found while reading the scenario (retired model ids, ignored keys); never blocking. */
   warnings?: string[];
 }

@@ -10,6 +10,12 @@ export interface Clock {
   sleepUntil(deadlineUs: number, signal?: AbortSignal): Promise<void>;
 }
 
+/**
+ * Longest single timer, ms. Node's setTimeout fires at once (with a TimeoutOverflowWarning) past 2^31-1 ms, so a
+ * longer sleep is a chain of timers of at most this length, each re-armed from the clock.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The real monotonic clock: performance.now() relative to its creation. */
 export function monotonicClock(): Clock {
   const origin = performance.now();
@@ -20,12 +26,19 @@ export function monotonicClock(): Clock {
       return new Promise<void>((resolve) => {
         const waitMs = (deadlineUs - nowUs()) / 1000;
         if (waitMs <= 0 || signal?.aborted) return resolve();
+        let timer: ReturnType<typeof setTimeout>;
         const done = () => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', done);
           resolve();
         };
-        const timer = setTimeout(done, Math.ceil(waitMs));
+        // Chained for sleeps past MAX_TIMER_MS; one timer in the common case.
+        const arm = () => {
+          const left = (deadlineUs - nowUs()) / 1000;
+          if (left <= 0) return done();
+          timer = setTimeout(left > MAX_TIMER_MS ? arm : done, Math.min(Math.ceil(left), MAX_TIMER_MS));
+        };
+        arm();
         signal?.addEventListener('abort', done, { once: true });
       });
     },

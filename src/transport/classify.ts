@@ -112,9 +112,18 @@ export function networkDetail(err: unknown): string {
     case 'ENFILE':
       return 'fd_limit';
     default:
-      return 'reset';
+      return typeof code === 'string' && TLS_CODE.test(code) ? 'tls' : 'reset';
   }
 }
+
+/** TLS handshake and certificate failures (node's and OpenSSL's codes). */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|EPROTO$)/;
+
+/**
+ * Details of a request that never got a connection to talk over (refused, DNS, TLS, connect timeout, no file
+ * descriptor). Only these make a target "unreachable"; a reset, a cut or a short body came after a connection.
+ */
+export const NO_CONNECTION_DETAILS: ReadonlySet<string> = new Set(['refused', 'dns', 'tls', 'connect_timeout', 'fd_limit', 'dispatch']);
 
 /** A short message for a network error (its code and message; never contains request headers). */
 export function networkMessage(err: unknown): string {

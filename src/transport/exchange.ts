@@ -11,7 +11,7 @@ import type { Clock } from '../time/clock.js';
 import type { Sample } from '../types.js';
 import { newFacts, type Dialect, type ResponseFacts, type StreamReader } from '../protocol/dialect.js';
 import { errorOf } from '../protocol/server-error.js';
-import { SseParser, type SseHandler } from '../protocol/sse.js';
+import { SSE_MAX_LINE, SseParser, type SseHandler } from '../protocol/sse.js';
 import type { DeadlineHandle } from './deadlines.js';
 import { readHeaders } from './headers.js';
 import {
@@ -25,8 +25,10 @@ import {
 } from './classify.js';
 import type { ProbeHooks, ProbeRequest } from './prober.js';
 
-/** Most bytes of a non-2xx body kept for its error message. */
-const MAX_ERROR_BODY = 64 * 1024;
+/** Most bytes of a non-2xx body read: its status already decided the outcome, so the rest is cut. */
+export const MAX_ERROR_BODY = 64 * 1024;
+/** Default largest 2xx non-stream body (`request.max_body`); an SSE line or event is bounded by min(this, 4 MiB). */
+export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
 const enum Mode {
   None = 0,
@@ -68,6 +70,10 @@ export class Exchange implements SseHandler {
   private at = 0;
   deadline: DeadlineHandle | null = null;
   signal: AbortSignal | null = null;
+  /** Largest body / SSE line kept (bytes / characters): past it the request ends and the connection is cut. */
+  private readonly maxBody: number;
+  /** Replaces every configured secret in server text before it reaches the Sample. */
+  private readonly scrub: ((text: string) => string) | undefined;
 
   constructor(
     req: ProbeRequest,
@@ -76,7 +82,11 @@ export class Exchange implements SseHandler {
     hooks: ProbeHooks | undefined,
     resolve: (s: Sample) => void,
     onSettle: (x: Exchange) => void,
+    maxBody = DEFAULT_MAX_BODY,
+    scrub?: (text: string) => string,
   ) {
+    this.maxBody = maxBody;
+    this.scrub = scrub;
     this.req = req;
     this.dialect = dialect;
     this.clock = clock;
@@ -152,7 +162,7 @@ export class Exchange implements SseHandler {
       if (h.contentType.includes('event-stream')) {
         this.mode = Mode.Sse;
         this.reader = this.dialect.streamReader(this.facts);
-        this.sse = new SseParser(this);
+        this.sse = new SseParser(this, Math.min(this.maxBody, SSE_MAX_LINE));
       } else this.mode = Mode.Body;
     }
     this.hooks?.onHeaders?.(this.req, statusCode, now);
@@ -173,9 +183,12 @@ export class Exchange implements SseHandler {
         this.bodyData(chunk, now);
         break;
       default:
-        if (this.bytes < MAX_ERROR_BODY) {
-          this.chunks.push(chunk);
-          this.bytes += chunk.length;
+        this.chunks.push(chunk);
+        this.bytes += chunk.length;
+        // The status decided already: a long error body (or an endless one) is cut, not drained.
+        if (this.bytes >= MAX_ERROR_BODY) {
+          this.settle(verdictForStatus(this.sample.status ?? 0, this.bodyText()));
+          this.cut('error_body_limit');
         }
     }
     return true;
@@ -207,6 +220,11 @@ export class Exchange implements SseHandler {
     if (this.settled) return;
     this.at = this.clock.nowUs();
     if (this.sample.status === undefined) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+        this.settle({ outcome: 'protocol', detail: 'headers_too_large', error: networkMessage(err) });
+        return;
+      }
       this.settle({ outcome: 'network', detail: networkDetail(err), error: networkMessage(err) });
       return;
     }
@@ -233,6 +251,14 @@ export class Exchange implements SseHandler {
     (this.reader as StreamReader).message(event, data, this.at);
   }
 
+  /** An SSE line or event past the limit: a precise outcome, and the connection is cut. */
+  onOverflow(what: 'line' | 'event'): void {
+    const limit = Math.min(this.maxBody, SSE_MAX_LINE);
+    const detail = what === 'line' ? 'line_too_long' : 'event_too_large';
+    this.settle({ outcome: 'protocol', detail, error: `an SSE ${what} longer than ${limit} characters (limit: request.max_body, at most 4 MiB)` });
+    this.cut(detail);
+  }
+
   onOtherLine(line: string): void {
     const s = this.sample;
     if (s.first_data_us === undefined) s.first_data_us = this.at;
@@ -254,6 +280,7 @@ export class Exchange implements SseHandler {
     const s = this.sample;
     s.keepalives++;
     if (s.first_keepalive_us === undefined) s.first_keepalive_us = this.at;
+    s.last_keepalive_us = this.at;
     this.hooks?.onKeepAlive?.(this.req, this.at);
   }
 
@@ -272,8 +299,14 @@ export class Exchange implements SseHandler {
       this.sample.first_data_us = now;
       chunk = i === 0 ? chunk : chunk.subarray(i);
     }
-    this.chunks.push(chunk);
     this.bytes += chunk.length;
+    if (this.bytes > this.maxBody) {
+      this.chunks = [];
+      this.settle({ outcome: 'protocol', detail: 'body_too_large', error: `a response body longer than ${this.maxBody} bytes (request.max_body)` });
+      this.cut('body_too_large');
+      return;
+    }
+    this.chunks.push(chunk);
   }
 
   private bodyText(): string {
@@ -304,7 +337,10 @@ export class Exchange implements SseHandler {
     s.end_us = Math.max(this.clock.nowUs(), s.sent_us);
     s.outcome = v.outcome;
     if (v.outcome !== 'ok') s.detail = v.detail;
-    if (v.error !== undefined && v.error.length > 0) s.error = redact(v.error, this.req.apiKey);
+    if (v.error !== undefined && v.error.length > 0) {
+      const e = redact(v.error, this.req.apiKey);
+      s.error = this.scrub ? this.scrub(e) : e;
+    }
     if (v.server_concurrency !== undefined) s.server_concurrency = v.server_concurrency;
     if (v.server_limit !== undefined) s.server_limit = v.server_limit;
     const f = this.facts;

@@ -16,7 +16,8 @@ import type { ChatParams, Dialect } from '../protocol/dialect.js';
 import { openAiDialect } from '../protocol/openai.js';
 import { clip, messageOfBody } from '../protocol/server-error.js';
 import { DeadlineSweep } from './deadlines.js';
-import { Exchange, redact } from './exchange.js';
+import { DEFAULT_MAX_BODY, Exchange, redact } from './exchange.js';
+import { mergeHeaders, type Scrubber } from '../secrets.js';
 import { networkDetail, networkMessage } from './classify.js';
 
 /** How to reach the target. */
@@ -30,7 +31,14 @@ export interface ProberOptions {
   clock: Clock;
   /** Connections per origin (default 10_000). */
   maxConnections?: number;
+  /** Largest 2xx non-stream body, bytes (`request.max_body`; default DEFAULT_MAX_BODY). Bounds SSE lines too. */
+  maxBody?: number;
+  /** Every configured secret, scrubbed from server text before it reaches a Sample. */
+  scrubber?: Scrubber;
 }
+
+/** Largest response header block read (undici's maxHeaderSize); past it: `protocol/headers_too_large`. */
+export const MAX_HEADER_BYTES = 64 * 1024;
 
 /** One request to send. Times are monotonic microseconds on the prober's clock. */
 /** One request to send: the chat fields (ChatParams) plus what the Sample records about it. */
@@ -84,7 +92,10 @@ export function createProber(opts: ProberOptions): Prober {
     pipelining: 1,
     headersTimeout: 0,
     bodyTimeout: 0,
+    maxHeaderSize: MAX_HEADER_BYTES,
   });
+  const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+  const scrub = opts.scrubber && opts.scrubber.size > 0 ? opts.scrubber.scrub : undefined;
   const sweep = new DeadlineSweep(clock);
   const open = new Set<Exchange>();
   const headerCache = new Map<string, Record<string, string>>();
@@ -94,7 +105,7 @@ export function createProber(opts: ProberOptions): Prober {
   const headersFor = (apiKey: string): Record<string, string> => {
     let h = headerCache.get(apiKey);
     if (!h) {
-      h = { ...dialect.headers(apiKey), ...(opts.headers ?? {}) };
+      h = mergeHeaders(dialect.headers(apiKey), opts.headers);
       headerCache.set(apiKey, h);
     }
     return h;
@@ -103,7 +114,7 @@ export function createProber(opts: ProberOptions): Prober {
   return {
     send(req, signal, hooks) {
       return new Promise<Sample>((resolve) => {
-        const x = new Exchange(req, dialect, clock, hooks, resolve, onSettle);
+        const x = new Exchange(req, dialect, clock, hooks, resolve, onSettle, maxBody, scrub);
         if (closed) return x.failDispatch(new Error('prober closed'));
         if (signal?.aborted) return x.abortByCaller();
         if (clock.nowUs() >= req.deadline_us) return x.expire();
@@ -137,56 +148,88 @@ export interface JsonResult {
   ok: boolean;
   status?: number;
   body?: unknown;
-  /** What went wrong, safe to print (server message or network error; never the key). */
+  /** What went wrong, safe to print (server message or network error; never a secret). */
   error?: string;
-  /** `network` details (`refused`, `dns`, `reset`, `timeout`) or `http_<status>` or `bad_json`. */
+  /** `network` details (`refused`, `dns`, `reset`, ...), `timeout` (the deadline passed), `http_<status>`,
+   * `bad_json` or `body_too_large`. */
   detail?: string;
   /** Round-trip time in microseconds. */
   elapsed_us: number;
 }
 
+/** Largest pre-flight JSON answer read (a model list or a balance is a few KiB). */
+export const MAX_PREFLIGHT_BODY = 1024 * 1024;
+
 /**
  * GET `{baseUrl}{path}` with the key as bearer token (plus `x-api-key` for the Anthropic surface), for
- * pre-flight checks such as `GET /models` and `GET /user/balance`. Never throws.
+ * pre-flight checks such as `GET /models` and `GET /user/balance`. Never throws. The same deadline rule as a
+ * load request: `deadlineUs` is absolute on `clock` (default: now + `timeoutMs`, 15 s), a trickle never extends
+ * it; the answer is read up to MAX_PREFLIGHT_BODY bytes, then cut.
  */
 export async function getJson(
   baseUrl: string,
   path: string,
   apiKey: string,
   clock: Clock,
-  opts: { headers?: Record<string, string>; timeoutMs?: number; protocol?: 'openai' | 'anthropic' } = {},
+  opts: { headers?: Record<string, string>; timeoutMs?: number; deadlineUs?: number; protocol?: 'openai' | 'anthropic'; scrubber?: Scrubber; signal?: AbortSignal } = {},
 ): Promise<JsonResult> {
   const t0 = clock.nowUs();
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  const base: Record<string, string> = { accept: 'application/json' };
+  if (apiKey) base.authorization = `Bearer ${apiKey}`;
   if (apiKey && opts.protocol === 'anthropic') {
-    headers['x-api-key'] = apiKey;
-    headers['anthropic-version'] = '2023-06-01';
+    base['x-api-key'] = apiKey;
+    base['anthropic-version'] = '2023-06-01';
   }
-  Object.assign(headers, opts.headers ?? {});
-  const timeout = opts.timeoutMs ?? 15_000;
+  const headers = mergeHeaders(base, opts.headers);
+  const deadlineUs = opts.deadlineUs ?? t0 + (opts.timeoutMs ?? 15_000) * 1000;
+  const safe = (text: string) => {
+    const t = redact(text, apiKey);
+    return opts.scrubber ? opts.scrubber.scrub(t) : t;
+  };
+  const cut = new AbortController();
+  const stopTimer = new AbortController();
+  let timedOut = false;
+  void clock.sleepUntil(deadlineUs, stopTimer.signal).then(() => {
+    if (stopTimer.signal.aborted) return;
+    timedOut = true;
+    cut.abort(new Error('deadline'));
+  });
+  const onOuter = () => cut.abort(new Error('aborted'));
+  let gotStatus: number | undefined;
+  opts.signal?.addEventListener('abort', onOuter, { once: true });
   try {
     const url = baseUrl.replace(/\/+$/, '') + path;
-    const res = await undiciRequest(url, { method: 'GET', headers, headersTimeout: timeout, bodyTimeout: timeout });
-    const text = await res.body.text();
+    const res = await undiciRequest(url, { method: 'GET', headers, headersTimeout: 0, bodyTimeout: 0, signal: cut.signal, maxHeaderSize: MAX_HEADER_BYTES } as Parameters<typeof undiciRequest>[1]);
+    gotStatus = res.statusCode;
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_PREFLIGHT_BODY) {
+        res.body.destroy();
+        return { ok: false, status: res.statusCode, detail: 'body_too_large', error: `answer longer than ${MAX_PREFLIGHT_BODY} bytes`, elapsed_us: clock.nowUs() - t0 };
+      }
+      parts.push(chunk);
+    }
+    const text = Buffer.concat(parts).toString('utf8');
     const elapsed_us = clock.nowUs() - t0;
     const status = res.statusCode;
     if (status < 200 || status >= 300) {
-      return { ok: false, status, detail: `http_${status}`, error: redact(messageOfBody(text) || `HTTP ${status}`, apiKey), elapsed_us };
+      return { ok: false, status, detail: `http_${status}`, error: safe(messageOfBody(text) || `HTTP ${status}`), elapsed_us };
     }
     try {
       return { ok: true, status, body: JSON.parse(text) as unknown, elapsed_us };
     } catch {
-      return { ok: false, status, detail: 'bad_json', error: redact(clip(text.slice(0, 200)), apiKey), elapsed_us };
+      return { ok: false, status, detail: 'bad_json', error: safe(clip(text.slice(0, 200))), elapsed_us };
     }
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-    return {
-      ok: false,
-      detail: timedOut ? 'timeout' : networkDetail(err),
-      error: redact(networkMessage(err), apiKey),
-      elapsed_us: clock.nowUs() - t0,
-    };
+    const elapsed_us = clock.nowUs() - t0;
+    if (timedOut) {
+      return { ok: false, ...(gotStatus !== undefined ? { status: gotStatus } : {}), detail: 'timeout', error: `no complete answer within ${Math.round((deadlineUs - t0) / 1000)} ms (deadline)`, elapsed_us };
+    }
+    return { ok: false, detail: networkDetail(err), error: safe(networkMessage(err)), elapsed_us };
+  } finally {
+    stopTimer.abort();
+    opts.signal?.removeEventListener('abort', onOuter);
   }
 }

@@ -7,10 +7,13 @@ import type { Sample, StepReport } from '../../src/types.js';
 function step(index: number, level: number, limited: number, held: number, opts: { queued?: number; reported?: number; model?: string } = {}): StepReport {
   const rec = new StepRecorder(opts.model ?? 'deepseek-v4-flash', index, level, index * 1000, 0);
   rec.admitted(held);
+  // The held requests were sent in this step: fresh admissions (the driver reports each one).
+  if (held > 0) rec.freshAdmission(held, index * 1000 + 100);
   const base: Sample = { id: 0, model: 'm', step: index, target_inflight: level, key_index: 0, intended_us: 0, sent_us: 0, keepalives: 0, end_us: 1000, outcome: 'ok', inflight_at_send: 1 };
   for (let i = 0; i < held; i++) {
     const q = i < (opts.queued ?? 0);
-    rec.add({ ...base, status: 200, first_token_us: 500, keepalives: q ? 3 : 0, first_keepalive_us: q ? 10 : undefined, first_data_us: q ? 400 : undefined });
+    // Queued requests were sent with more in flight than the unqueued ones (queueing begins at level - queued + 1).
+    rec.add({ ...base, status: 200, first_token_us: 500, keepalives: q ? 3 : 0, first_keepalive_us: q ? 10 : undefined, first_data_us: q ? 400 : undefined, inflight_at_send: q ? level - i : 1 });
   }
   for (let i = 0; i < limited; i++) rec.add({ ...base, status: 429, outcome: 'rate_limited', server_concurrency: opts.reported ?? held, error: 'Too many requests' });
   rec.endUs = index * 1000 + 900;
@@ -61,9 +64,10 @@ describe('estimateCap', () => {
     expect(c.low).toBe(301);
   });
 
-  test('queueing onset is the lowest level whose requests got keep-alives', () => {
+  test('queueing onset is the lowest in-flight count at send of a request that got keep-alives', () => {
+    // Step 1 (level 20): queued requests sent at 20..16 in flight; step 2 (level 40): at 40..16.
     const c = estimateCap([step(0, 10, 0, 10), step(1, 20, 0, 20, { queued: 5 }), step(2, 40, 0, 40, { queued: 25 })]);
-    expect(c.queueing_began_at).toBe(20);
+    expect(c.queueing_began_at).toBe(16);
   });
 
   test('a server figure that disagrees with the measurement is called out', () => {

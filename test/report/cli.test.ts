@@ -103,6 +103,31 @@ describe('dsprobe report', () => {
     expect(existsSync(join(dir, 'fromsamples', 'report.html'))).toBe(true);
   });
 
+  it('a rebuild writes a matching pair, marks the loop figures unknown and prints its warnings', async () => {
+    // Beside an existing report.json: a rebuilt pair of its own, the live report untouched.
+    writeFileSync(join(dir, 'fromsamples', 'report.json'), '{"live": true}');
+    const r = await cli(['report', 'fromsamples/samples.ndjson'], dir);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'fromsamples', 'report.json'), 'utf8')).toBe('{"live": true}');
+    const json = JSON.parse(readFileSync(join(dir, 'fromsamples', 'rebuilt-report.json'), 'utf8')) as Report;
+    const html = readFileSync(join(dir, 'fromsamples', 'rebuilt-report.html'), 'utf8');
+    expect(r.stdout.trim().split('\n').sort()).toEqual([join(dir, 'fromsamples', 'rebuilt-report.html'), join(dir, 'fromsamples', 'rebuilt-report.json')]);
+    // The pair is one report: the page's data block is drawn from the JSON beside it.
+    expect(html).toContain(`${json.models[0]!.steps.length}`);
+    expect(html).toContain(json.started_at);
+    // Loop figures are unknown (null), not 0 / healthy, in the JSON and on the page.
+    expect(json.loop).toEqual({ delay_p50_ms: null, delay_p99_ms: null, delay_max_ms: null, warning: null });
+    expect(html).toContain('Unknown: this report was rebuilt from samples.ndjson');
+    expect(html).not.toContain('Healthy: latency figures');
+    // Warnings printed, one a line.
+    expect(r.stderr).toMatch(/^warning: Rebuilt from samples\.ndjson: event-loop figures .* unknown\)\.$/m);
+    expect(r.stderr).toMatch(/^warning: 1 unreadable line/m);
+    // --html alone: the JSON of the same report lands beside it.
+    const h = await cli(['report', 'fromsamples/samples.ndjson', '--html', 'pair-x.html'], dir);
+    expect(h.code).toBe(0);
+    expect((JSON.parse(readFileSync(join(dir, 'pair-x.json'), 'utf8')) as Report).name).toBe('rebuilt-run');
+  });
+
   it('names the file, line and column of bad JSON, exit 2', async () => {
     const r = await cli(['report', 'broken.json'], dir);
     expect(r.code).toBe(EXIT.USAGE);

@@ -12,7 +12,7 @@ const CASES: [string, string, [string, string, RegExp, RegExp | null][]][] = [
   ['missing target and models', 'seed: 1\n', [['1:1', 'target', /is required/, /add `target:`/], ['1:1', 'models', /is required/, /add `models:`/]]],
   ['missing url', 'target: { protocol: openai }\nmodels: { m: {} }\n', [['1:9', 'target.url', /is required/, /add `url:` under target/]]],
   ['empty models', 'target: { url: mock }\nmodels: {}\n', [['2:9', 'models', /at least 1 entry/, null]]],
-  ['bad enum names the nearest', BASE + 'load: { mode: serach }\n', [['3:15', 'load.mode', /expected one of: search, ramp \(got "serach"\)/, /did you mean `search`\?/]]],
+  ['bad enum names the nearest', BASE + 'load: { mode: serach }\n', [['3:15', 'load.mode', /expected one of: search, ramp, rate \(got "serach"\)/, /did you mean `search`\?/]]],
   ['bad protocol', 'target: { url: mock, protocol: anthropc }\nmodels: { m: {} }\n', [['1:32', 'target.protocol', /one of: openai, anthropic/, /did you mean `anthropic`\?/]]],
   ['bad url', 'target: { url: "ftp://x" }\nmodels: { m: {} }\n', [['1:16', 'target.url', /expected `mock` or an http\(s\) URL/, /https:\/\/api\.deepseek\.com/]]],
   ['credentials in the url are refused, not echoed', 'target: { url: "https://bob:hunter2@api.example.test" }\nmodels: { m: {} }\n', [['1:16', 'target.url', /must not carry credentials/, /api_key_env/]]],

@@ -62,7 +62,7 @@ describe('schema/scenario.schema.json', () => {
   it('declares draft 2020-12 and covers every top-level key', () => {
     expect(file.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(Object.keys(file.properties).sort()).toEqual(
-      ['budget', 'expect', 'load', 'mock', 'models', 'name', 'pricing', 'request', 'safety_margin', 'seed', 'stop', 'target'].sort(),
+      ['budget', 'expect', 'load', 'measure_at', 'mock', 'models', 'name', 'policies', 'policy', 'pricing', 'probe', 'request', 'safety_margin', 'seed', 'stop', 'target'].sort(),
     );
   });
 

@@ -7,6 +7,7 @@ import { mockCommand } from './mock.js';
 import { reportCommand } from './report.js';
 import { compareCommand } from './compare.js';
 import { mergeCommand } from './merge.js';
+import { watchCommand } from './watch.js';
 
 export const commands: CliCommand[] = [
   runCommand,
@@ -16,4 +17,5 @@ export const commands: CliCommand[] = [
   reportCommand,
   compareCommand,
   mergeCommand,
+  watchCommand,
 ];

@@ -60,7 +60,15 @@ async function serve(flags: MockFlags, io: CliIO): Promise<void> {
         doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0]!, where: at(flags.config!, lc, e.pos[0]) })),
       );
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (err) {
+      // yaml refuses an alias bomb here ("Excessive alias count"): a problem in the file, not a bug.
+      throw usageError(`${flags.config}: cannot expand the YAML (${String((err as Error)?.message ?? err).split('\n')[0]})`, [
+        { path: '', where: flags.config, message: 'too many or nested aliases (*name)', hint: 'write the values out instead of repeating aliases' },
+      ]);
+    }
     if (value !== null && value !== undefined) {
       if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`${flags.config}: expected a mapping of mock settings`);
       raw = value as Record<string, unknown>;

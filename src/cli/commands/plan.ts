@@ -9,6 +9,7 @@ import type { CliIO } from '../io.js';
 import { EXIT, usageError } from '../../errors.js';
 import { readScenario } from '../../scenario/index.js';
 import { estimatePlan, renderPlanText } from '../../cost/index.js';
+import { estimateCheap, renderCheapText } from '../../cost/cheap.js';
 
 interface PlanOptions {
   json?: boolean;
@@ -28,8 +29,10 @@ async function planAction(file: string, opts: PlanOptions, io: CliIO): Promise<n
   const s = await readScenario(path.resolve(io.cwd, file), { env: io.env });
   for (const w of s.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
   const plan = estimatePlan(s, latency === undefined ? {} : { latency_ms: latency });
-  if (opts.json) io.stdout.write(JSON.stringify(plan, null, 2) + '\n');
-  else io.stdout.write(renderPlanText(s, plan));
+  // Search mode: the search's expected cost apart from the measurement at the workload (probe: cheap, measure_at).
+  const split = s.load.mode === 'search' ? estimateCheap(s, latency === undefined ? {} : { latency_ms: latency }) : null;
+  if (opts.json) io.stdout.write(JSON.stringify(split ? { ...plan, search_split: split } : plan, null, 2) + '\n');
+  else io.stdout.write(renderPlanText(s, plan) + (split ? renderCheapText(split) : ''));
   return EXIT.OK;
 }
 

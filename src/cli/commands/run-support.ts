@@ -17,6 +17,8 @@ import { renderMarkdownSummary } from '../../report/markdown.js';
 import { renderJsonSummary } from '../../report/summary-json.js';
 import { estimatePlan, renderPlanText } from '../../cost/index.js';
 import { runPreflight } from '../preflight.js';
+import { appendFileChecked, writeFileAtomic } from '../files.js';
+import type { Scrubber } from '../../secrets.js';
 
 /** Options of `dsprobe run`. */
 export interface RunOptions {
@@ -27,6 +29,16 @@ export interface RunOptions {
   yes?: boolean;
   quiet?: boolean;
   html?: boolean;
+  cheap?: boolean;
+  metrics?: string;
+}
+
+/** `--cheap`: the scenario's search uses cheap probes (keeps any probe options the file set). */
+export function applyCheap(s: Scenario): void {
+  if (s.load.mode !== 'search') {
+    throw usageError('--cheap applies to the cap search only', [{ path: '--cheap', message: `load.mode is ${s.load.mode}`, hint: 'use load.mode: search, or drop --cheap' }]);
+  }
+  s.probe = { ...(s.probe ?? { system_prefix_tokens: 0 }), mode: 'cheap' };
 }
 
 /** Adds `--expect` thresholds to the scenario's and checks them all before anything is sent (exit 2 on error). */
@@ -65,9 +77,11 @@ export async function prepareRealTarget(
   headers: Record<string, string>,
   opts: RunOptions,
   io: CliIO,
+  scrubber?: Scrubber,
+  /** What to show before the question instead of the run's plan (`watch` shows its cost per day). */
+  planText?: string,
 ): Promise<{ exit: number | null; warnings: string[] }> {
-  const plan = estimatePlan(s);
-  io.stderr.write(renderPlanText(s, plan));
+  io.stderr.write(planText ?? renderPlanText(s, estimatePlan(s)));
   if (!opts.yes) {
     if (!io.stdin.isTTY) {
       io.stderr.write('dsprobe: refusing to send paid traffic to a real API without confirmation: no terminal to ask on. Pass --yes to proceed.\n');
@@ -79,10 +93,10 @@ export async function prepareRealTarget(
       return { exit: EXIT.RUN_FAILED, warnings: [] };
     }
   }
-  const pre = await runPreflight(s, baseUrl, keys, headers, io.signal);
+  const pre = await runPreflight(s, baseUrl, keys, headers, io.signal, scrubber);
   for (const line of pre.lines) io.stderr.write(`pre-flight: ${line}\n`);
   if (pre.fatal) {
-    throw new DsprobeError('DSP_PREFLIGHT', pre.fatal, EXIT.RUN_FAILED);
+    throw new DsprobeError('DSP_PREFLIGHT', scrubber ? scrubber.scrub(pre.fatal) : pre.fatal, EXIT.RUN_FAILED);
   }
   return { exit: null, warnings: pre.warnings };
 }
@@ -90,11 +104,12 @@ export async function prepareRealTarget(
 /** Writes report.json, report.html, JUnit, the step summary and the terminal summary; returns the exit code. */
 export function finishRun(report: Report, s: Scenario, outDir: string, opts: RunOptions, io: CliIO): number {
   report.thresholds = evaluateThresholds(s.expect, report);
-  fs.writeFileSync(path.join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-  if (opts.html !== false) fs.writeFileSync(path.join(outDir, 'report.html'), renderHtml(report));
-  if (opts.junit) fs.writeFileSync(path.resolve(io.cwd, opts.junit), renderJUnit(report));
+  // Atomic writes (temp file + rename): a full disk leaves the previous file or none, never a truncated one.
+  writeFileAtomic(path.join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  if (opts.html !== false) writeFileAtomic(path.join(outDir, 'report.html'), renderHtml(report));
+  if (opts.junit) writeFileAtomic(path.resolve(io.cwd, opts.junit), renderJUnit(report));
   const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
-  if (summaryFile) fs.appendFileSync(summaryFile, renderMarkdownSummary(report) + '\n');
+  if (summaryFile) appendFileChecked(path.resolve(io.cwd, summaryFile), renderMarkdownSummary(report) + '\n');
 
   const text = colourise(renderText(report), Boolean(opts.json ? io.stderr.isTTY : io.stdout.isTTY) && !io.env['NO_COLOR']);
   if (opts.json) {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
-import { readScenario, redactScenario, expandHeaders } from '../../scenario/index.js';
-import { usageError } from '../../errors.js';
+import { readScenario, redactScenario, expandHeaders, headerSecrets } from '../../scenario/index.js';
+import { EXIT, usageError } from '../../errors.js';
 import { monotonicClock } from '../../time/clock.js';
 import { seededRandom } from '../../time/random.js';
 import { runScenario, type RunView, type RunControl } from '../../run/runner.js';
@@ -21,7 +21,15 @@ import { fdWarning } from '../fd-limit.js';
 import { createProber } from '../../transport/prober.js';
 import { startMock, type MockHandle } from '../../mock/index.js';
 import { evaluateThresholds } from '../../measure/thresholds.js';
-import { addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { makeScrubber } from '../../secrets.js';
+import { scrubbedIO } from '../io.js';
+import { checkOutputFile, writeError, writeFailureMessage } from '../files.js';
+import { startHeapGuard } from '../heap-guard.js';
+import { LiveMetrics } from '../../report/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
+import { metricsFeed } from '../live-metrics.js';
+import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, type RunOptions } from './run-support.js';
+import { SeriesRecorder } from '../../measure/series.js';
 
 export const runCommand: CliCommand = {
   name: 'run',
@@ -37,21 +45,28 @@ export const runCommand: CliCommand = {
       .option('-y, --yes', 'do not ask before sending traffic to a real (paid) API')
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
+      .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
+      .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
       .action(async (file: string, opts: RunOptions) => {
         setExit(await runAction(file, opts, io));
       });
   },
 };
 
-async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<number> {
+async function runAction(file: string, opts: RunOptions, rawIo: CliIO): Promise<number> {
+  let io = rawIo;
   // Read the file as the user named it, so problems point at the path they typed.
   const scenario = await readScenario(path.isAbsolute(file) || io.cwd === process.cwd() ? file : path.resolve(io.cwd, file), { env: io.env });
   addExpectations(scenario, opts.expect ?? []);
+  if (opts.cheap) applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
   const headers = expandHeaders(scenario.target.headers, io.env);
   if (headers.missing.length) {
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   }
+  // Every configured secret is scrubbed from everything printed or written from here on (server text too).
+  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env)]);
+  if (scrubber.size > 0) io = scrubbedIO(io, scrubber.scrub);
   const isMock = scenario.target.url === 'mock';
   const warnings: string[] = [...(scenario.warnings ?? [])];
   for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
@@ -66,16 +81,21 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       { path: '--out', message: 'expected a directory dsprobe can create and write', hint: 'pass --out DIR with a writable path' },
     ]);
   }
+  // Every other output too, before anything is sent.
+  if (opts.junit) checkOutputFile(path.resolve(io.cwd, opts.junit), '--junit', true);
+  const summaryFile = io.env['GITHUB_STEP_SUMMARY'];
+  if (summaryFile) checkOutputFile(path.resolve(io.cwd, summaryFile), 'GITHUB_STEP_SUMMARY', false);
 
   let mock: MockHandle | null = null;
   let baseUrl: string;
   if (isMock) {
     const cfg = { ...(scenario.mock ?? {}), seed: (scenario.mock?.['seed'] as number | undefined) ?? scenario.seed };
     mock = await startMock(cfg, { isolate: true });
+    mock.onExit?.((code) => control?.stop('failed', `the built-in mock exited during the run (code ${code ?? 'signal'})`));
     baseUrl = scenario.target.protocol === 'anthropic' ? `${mock.url}/anthropic` : mock.url;
   } else {
     baseUrl = scenario.target.url.replace(/\/+$/, '');
-    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, opts, io);
+    const pre = await prepareRealTarget(scenario, baseUrl, keys, headers.headers, opts, io, scrubber);
     if (pre.exit !== null) return pre.exit;
     warnings.push(...pre.warnings);
   }
@@ -94,9 +114,18 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     models: scenario.models.map((m) => ({ name: m.name, weight: m.weight })),
     pricing: scenario.pricing,
   };
-  const samples = openSamplesFile(path.join(outDir, 'samples.ndjson'), header);
+  const samplesPath = path.join(outDir, 'samples.ndjson');
+  // A failed write stops the run as failed (exit 3); the report names the file without its local folder.
+  const samples = openSamplesFile(samplesPath, header, {
+    scrub: scrubber.size > 0 ? scrubber.scrub : undefined,
+    onError: (err) => control?.stop('failed', writeFailureMessage('samples.ndjson', err)),
+  });
+  if (samples.failed !== undefined) {
+    await mock?.close();
+    throw writeError(samplesPath, samples.failed);
+  }
   const clock = monotonicClock();
-  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock });
+  const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber });
   const loop = startLoopMonitor();
   let progress: { stop(): void } | null = null;
   let control: RunControl | null = null;
@@ -108,6 +137,23 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
     io.stderr.write(`warning: ${fdWarn}\n`);
   }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
+  const stopHeapGuard = startHeapGuard((why) => {
+    samples.flush();
+    control?.stop('failed', why);
+  });
+  let metricsServer: MetricsServer | null = null;
+  const live = opts.metrics ? new LiveMetrics() : null;
+  const feed = metricsFeed(live, scenario, loop);
+  if (live && opts.metrics) {
+    metricsServer = await startMetricsServer(opts.metrics, live).catch(async (err: unknown) => {
+      await prober.close();
+      await mock?.close();
+      samples.close();
+      throw err;
+    });
+    io.stderr.write(`metrics: ${metricsServer.url}\n`);
+  }
+  const series = new SeriesRecorder();
 
   try {
     const result = await runScenario(
@@ -119,9 +165,14 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
         keys,
         mock: isMock,
         signal: io.signal,
-        onSample: (s) => samples.write(s),
+        onSample: (s) => {
+          samples.write(s);
+          feed.onSample(s);
+          series.add(s);
+        },
         onStep: (model, step, target, t_us) => samples.record({ kind: 'step', model, step, target, t_us }),
-        onLevel: () => {
+        onLevel: (model) => {
+          feed.onLevel(model);
           if (!abortOnFail.length || !control || !lastView) return;
           // abort_on_fail thresholds are checked after every decided level on the partial report.
           const partial = buildReport(ctxOf(loop.snapshot()), snapshotResult(lastView));
@@ -133,18 +184,29 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       (view, ctl) => {
         lastView = view;
         control = ctl;
+        feed.watch(view);
         progress = startProgress(view, io, loop, { quiet: Boolean(opts.quiet), maxLevel });
       },
     );
     (progress as { stop(): void } | null)?.stop();
     samples.close();
-    const report = buildReport(ctxOf(loop.stop()), result);
-    return finishRun(report, scenario, outDir, opts, io);
+    if (mock) io.stderr.write(`${await mockBillingLine(mock)}\n`);
+    const report = scrubber.scrubValue(buildReport(ctxOf(loop.stop()), result));
+    feed.report(report);
+    const code = finishRun(report, scenario, outDir, opts, io);
+    if (samples.failed !== undefined) {
+      io.stderr.write(`dsprobe: ${writeFailureMessage(samplesPath, samples.failed)}\n`);
+      return EXIT.RUN_FAILED;
+    }
+    return code;
   } catch (err) {
     (progress as { stop(): void } | null)?.stop();
     samples.close();
     throw err;
   } finally {
+    stopHeapGuard();
+    feed.stop();
+    await metricsServer?.close();
     await prober.close();
     await mock?.close();
   }
@@ -160,10 +222,28 @@ async function runAction(file: string, opts: RunOptions, io: CliIO): Promise<num
       loop: l,
       warnings,
       pricing: scenario.pricing,
+      expect: scenario.expect,
+      series: series.result(scenario.models.map((m) => m.name)),
     };
   }
 }
 
+
+/**
+ * The built-in mock's own bill (its ground truth: prompt plus output streamed before each end or cut, at
+ * DeepSeek's prices), read once every request is over, so a cheap probe's cost can be checked against it.
+ */
+export async function mockBillingLine(mock: MockHandle): Promise<string> {
+  let usd = 0;
+  let requests = 0;
+  for (const models of Object.values((await mock.state()).billing ?? {})) {
+    for (const u of Object.values(models)) {
+      usd += u.usd;
+      requests += u.requests;
+    }
+  }
+  return `mock billing (ground truth, no real money): $${usd.toFixed(4)} for ${requests} admitted requests`;
+}
 
 /** A RunResult-shaped snapshot of a live run (for abort_on_fail checks mid-run). */
 function snapshotResult(v: RunView): Parameters<typeof buildReport>[1] {

@@ -2,13 +2,12 @@
  * `dsprobe validate FILE...`: checks scenarios without sending anything. Prints `ok` and a one-line summary
  * per file, or every problem (file:line:col, what was expected, a hint) and exits 2.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliCommand } from './types.js';
 import type { CliIO } from '../io.js';
-import { EXIT, formatProblems } from '../../errors.js';
-import { parseScenario, formatDuration, type Scenario } from '../../scenario/index.js';
+import { DsprobeError, EXIT, formatProblems } from '../../errors.js';
+import { parseScenario, formatDuration, readScenarioText, shortList, type Scenario } from '../../scenario/index.js';
 import { parseMockConfig } from '../../mock/index.js';
 import { getJson } from '../../transport/prober.js';
 import { monotonicClock } from '../../time/clock.js';
@@ -61,17 +60,19 @@ async function validateFiles(files: string[], io: CliIO): Promise<number> {
   for (const file of files) {
     let text: string;
     try {
-      text = await readFile(path.resolve(io.cwd, file), 'utf8');
+      text = await readScenarioText(path.resolve(io.cwd, file));
     } catch (e) {
-      const c = (e as { code?: string }).code;
-      io.stderr.write(`${file}: cannot read it (${c === 'ENOENT' ? 'no such file' : (c ?? 'error')})\n  hint: give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml\n`);
+      if (!(e instanceof DsprobeError)) throw e;
+      const p = e.problems[0];
+      const what = /no such file/.test(e.message) ? 'cannot read it (no such file)' : (p?.message ?? e.message);
+      io.stderr.write(`${file}: ${what}\n  hint: ${p?.hint ?? 'give the path of a scenario YAML file, e.g. scenarios/quickstart.yaml'}\n`);
       code = EXIT.USAGE;
       continue;
     }
     const { scenario, problems, warnings } = parseScenario(text, file, { env: io.env });
     for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     if (!scenario) {
-      io.stderr.write(`${file}: ${problems.length} problem(s)\n${formatProblems(problems)}\n`);
+      io.stderr.write(`${file}: ${problems.length} problem(s)\n${formatProblems(shortList(problems))}\n`);
       code = EXIT.USAGE;
       continue;
     }
