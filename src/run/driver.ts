@@ -226,6 +226,9 @@ export class ModelDriver {
     this.target = 0;
     this.timers.abort();
     this.waiting = 0;
+    // The drain waits for admitted requests only: one refused, failed or still unanswered (after the grace for its
+    // status line) is cut at once rather than kept until its deadline.
+    if (drainUs > 0 && !signal?.aborted) this.cutUnadmitted(reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     if (this.inflightCount > 0 && drainUs > 0 && !signal?.aborted) {
       const drained = new Promise<void>((resolve) => {
         this.idle = resolve;
@@ -309,6 +312,23 @@ export class ModelDriver {
         this.cut(o);
       }
     });
+  }
+
+  private cutUnadmitted(reason: string, graceUs: number): void {
+    const later: Open[] = [];
+    const cutNow = (o: Open) => {
+      if (o.admitted || o.ownAbort) return;
+      o.retiring = reason;
+      if (!o.answered) o.cutUnanswered = true;
+      this.cut(o);
+    };
+    for (const o of this.open.values()) {
+      if (o.admitted || o.ownAbort || o.retiring) continue;
+      if (o.answered) cutNow(o);
+      else later.push(o);
+    }
+    if (!later.length) return;
+    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(() => later.forEach(cutNow));
   }
 
   private cut(o: Open): void {
