@@ -381,6 +381,8 @@ export interface TimelinePoint {
   rate_limited: number;
   /** Requests completed since the previous point. */
   completed: number;
+  /** Slots waiting on a 429 backoff (load.on_429) at this point; absent in reports rebuilt from samples. */
+  backoff_waiting?: number;
 }
 
 /**
@@ -573,6 +575,15 @@ export interface Report {
   loop: LoopHealth;
   environment: { dsprobe: string; node: string; os: string; arch: string; cpus: number; hostname_hash?: string };
   warnings: string[];
+  /** The hard budget (when one was set): the limits, what was spent, and what open requests still held reserved at the end. */
+  budget?: {
+    max_usd: number | null;
+    max_tokens: number | null;
+    spent_usd: number;
+    spent_tokens: number;
+    reserved_usd: number;
+    reserved_tokens: number;
+  };
   /** Shards merged into this report, when produced by `dsprobe merge`. */
   shards?: number;
   /** Rate mode: the client-policy rehearsal (docs/policies.md). */

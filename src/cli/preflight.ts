@@ -8,6 +8,7 @@ import { getJson, createProber } from '../transport/prober.js';
 import { monotonicClock } from '../time/clock.js';
 import { makePromptFactory } from '../protocol/prompt.js';
 import { seededRandom } from '../time/random.js';
+import { redactSecrets } from '../run/fatal.js';
 import type { Scrubber } from '../secrets.js';
 import { formatDuration } from '../scenario/duration.js';
 
@@ -57,9 +58,20 @@ export async function runPreflight(
   if (!models.ok && models.status === undefined) {
     return { fatal: `target unreachable: ${root} (${models.error})`, lines, warnings };
   }
-  if (models.status === 401 || models.status === 403) {
-    return { fatal: `authentication failed at ${root}/models (HTTP ${models.status}): check the key in ${s.target.api_key_env[0]}`, lines, warnings };
+  // Every key, not only the first: keys rotate per request, so one refused key fails a share of the whole run.
+  for (let i = 0; i < keys.length; i++) {
+    const answer = i === 0 ? models : await getJson(root, '/models', keys[i] ?? '', clock, getOpts());
+    if (answer.status === 401 || answer.status === 403) {
+      const said = answer.error;
+      return {
+        fatal: `authentication failed at ${root}/models (HTTP ${answer.status}) for the key in ${s.target.api_key_env[i] ?? `key #${i}`}${said ? `; the server said: ${scrubber ? scrubber.scrub(redactSecrets(said, keys)) : redactSecrets(said, keys)}` : ''}`,
+        lines,
+        warnings,
+      };
+    }
+    if (i > 0 && answer.status !== 200) lines.push(`GET /models with the key in ${s.target.api_key_env[i] ?? `key #${i}`} answered HTTP ${answer.status ?? '-'}; going on`);
   }
+  if (keys.length > 1) lines.push(`all ${keys.length} keys accepted by /models`);
   if (models.ok && models.status === 200) {
     const ids = extractModelIds(models.body);
     lines.push(`key accepted; ${ids.length} model(s) listed`);

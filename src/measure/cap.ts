@@ -14,6 +14,8 @@ export interface CapOptions {
   documented?: number | null;
   /** True when the run's search stopped because re-checks kept contradicting each other. */
   unclear?: boolean;
+  /** Why the run ended this model's search as unclear (a stop rule, a fatal answer): forces `unclear`, said first. */
+  unclearWhy?: string;
 }
 
 /**
@@ -102,7 +104,8 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
       // Raising max_tokens helps only when requests ended too soon by finishing; a level the client kept in flight,
       // or whose requests mostly failed (503s, timeouts), says something else.
       const clientHeld = topStep.some((s) => s.achieved_inflight >= HELD_SHARE * s.target_inflight || s.error_rate >= 0.5);
-      evidence.push(
+      // A search ended by a stop rule or a fatal answer says why first; the max_tokens advice would mislead.
+      if (!opts.unclearWhy) evidence.push(
         clientHeld
           ? `No 429 up to ${top} in flight, and dsprobe kept that level in flight, but the server admitted at most ${low ?? 0} ` +
               'at once: the rest waited without an answer (a queue in front of the server?), so the level is not proven clean.'
@@ -200,6 +203,11 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const queueingBeganAt = onsets.length ? Math.min(...onsets) : null;
   if (queueingBeganAt !== null) evidence.push(`Keep-alive queueing began at ${queueingBeganAt} in flight (the lowest in-flight count at send of a request that got keep-alives).`);
 
+  if (opts.unclearWhy) {
+    status = 'unclear';
+    unclearReason = 'stopped';
+    evidence.unshift(opts.unclearWhy);
+  }
   const headroom = estimate !== null && documented !== null ? estimate - documented : null;
   if (headroom !== null) {
     evidence.push(

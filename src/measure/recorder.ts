@@ -252,10 +252,11 @@ export class StepRecorder {
     // Usage of failed requests still costs money when the server reported it (or dsprobe estimated it).
     addTokens(this.tokens, s);
     if (s.usage_estimated) this.estimatedUsage++;
-    // Failed requests never skew latency figures (guidellm #444): successes feed the histograms, and so do
-    // requests dsprobe itself cut short (step down, search done), whose first token was real.
+    // Failed requests never skew latency figures (guidellm #444): only admitted requests that completed feed the
+    // histograms (and so every latency threshold). Requests dsprobe cut short (step down, search done, drain) are
+    // counted by outcome but feed none: a cut request's TTFT would favour the ones that happened to be fast.
     const ownAbort = isOwnAbort(s);
-    if (s.outcome === 'ok' || ownAbort) {
+    if (s.outcome === 'ok') {
       if (s.first_token_us !== undefined) {
         recordUs(this.ttft, s.first_token_us - s.sent_us);
         if (!firstTokenSeenLive) {

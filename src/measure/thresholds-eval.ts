@@ -56,14 +56,6 @@ interface Measured {
 function measure(ast: ThresholdAst, report: Report): Measured {
   // Rate mode: application-level metrics and per-policy forms are measured on the rehearsal.
   if (needsRehearsal(ast) || (report.rehearsal && ast.metric === 'success_rate')) return measureRehearsal(ast, report);
-  if (ast.metric === 'success_rate') {
-    // Outside rate mode: successes / requests as the application sees them (every request is one attempt).
-    if (ast.policy !== undefined) return { actual: null, note: 'policy == NAME only applies in rate mode (load.mode: rate)' };
-    const steps = report.models.filter((m) => ast.model === undefined || m.model === ast.model).flatMap((m) => m.steps).filter((s) => inScope(s, ast));
-    const requests = steps.reduce((a, s) => a + s.requests, 0);
-    if (requests === 0) return { actual: null, note: 'no requests' };
-    return { actual: steps.reduce((a, s) => a + s.ok, 0) / requests };
-  }
   const models = ast.model === undefined ? report.models : report.models.filter((m) => m.model === ast.model);
   if (ast.model !== undefined && models.length === 0) {
     return { actual: null, note: `model ${ast.model} is not in this report (models: ${report.models.map((m) => m.model).join(', ') || 'none'})` };
@@ -91,6 +83,22 @@ function measure(ast: ThresholdAst, report: Report): Measured {
   const withNote = (m: Measured): Measured => (ps.note && m.actual !== null ? { ...m, note: [ps.note, m.note].filter(Boolean).join('; ') } : m);
   const steps = models.flatMap((m) => m.steps).filter((s) => inScope(s, ast) && ps.keep(s));
   const scopeText = ast.scope ? ` at inflight ${ast.scope.op} ${ast.scope.value}` : '';
+  if (ast.metric === 'ok') {
+    // Zero successes is data (the CI check must fail on it), not "no data".
+    return { actual: steps.reduce((n, s) => n + s.ok, 0) };
+  }
+  if (ast.metric === 'success_rate') {
+    // Of the requests that got an answer of their own: 429s (refused at admission) and requests dsprobe cut
+    // itself are neither successes nor failures.
+    let ok = 0;
+    let failed = 0;
+    for (const s of steps) {
+      ok += s.ok;
+      failed += ERROR_OUTCOMES.reduce((n, o) => n + (s.outcomes[o] ?? 0), 0);
+    }
+    if (ok + failed === 0) return { actual: null, note: `no request completed or failed${scopeText}` };
+    return { actual: ok / (ok + failed) };
+  }
   if (ast.metric === 'rate_429' || ast.metric === 'error_rate') {
     let requests = 0;
     let hits = 0;
@@ -125,7 +133,11 @@ function measure(ast: ThresholdAst, report: Report): Measured {
 /** Evaluates one parsed threshold against a report. No data means failed, with a note saying so. */
 export function evaluateAst(ast: ThresholdAst, report: Report): { passed: boolean; actual: number | null; actual_text: string; note?: string } {
   const m = measure(ast, report);
-  if (m.actual === null) return { passed: false, actual: null, actual_text: 'no data', ...(m.note ? { note: m.note } : {}) };
+  if (m.actual === null) {
+    // No data fails by default: a CI check must not pass on nothing measured. `or none` says "none is fine".
+    if (ast.orNone) return { passed: true, actual: null, actual_text: 'none', note: `${m.note ?? 'no data'} (allowed by \`or none\`)` };
+    return { passed: false, actual: null, actual_text: 'no data', note: `${m.note ?? 'no data'}: a threshold with no data fails; add \`or none\` if none is fine` };
+  }
   return {
     passed: compare(m.actual, ast.op, ast.value),
     actual: m.actual,

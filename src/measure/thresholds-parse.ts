@@ -2,8 +2,10 @@
  * The threshold language (k6-like; documented in docs/thresholds.md):
  *
  *   threshold := metric comparison quantity
+ *   threshold := metric comparison quantity [or none]
  *   metric    := cap(MODEL) | headroom(MODEL)
  *              | rate_429[(args)] | error_rate[(args)]        args: [MODEL][, inflight OP N]
+ *              | ok[(args)] | success_rate[(args)]          successes: count, share of answered requests
  *              | p50|p90|p95|p99|max|mean(FIELD[, MODEL][, inflight OP N])
  *   FIELD     := ttft | latency | keepalive_wait | tpot
  *   OP        := < | <= | > | >= | == | !=
@@ -20,7 +22,7 @@ export type PercentileName = 'p50' | 'p90' | 'p95' | 'p99' | 'max' | 'mean';
 
 /** A parsed threshold. `value` is in the metric's unit: ms for times, a fraction for rates, requests for caps. */
 export interface ThresholdAst {
-  metric: 'cap' | 'headroom' | 'rate_429' | 'error_rate' | PercentileName | RateMetric;
+  metric: 'cap' | 'headroom' | 'rate_429' | 'error_rate' | 'ok' | PercentileName | RateMetric;
   /** The latency histogram, for percentile metrics. */
   field?: TimeField;
   /** Restrict to one model (all models when absent; required for cap). */
@@ -34,6 +36,8 @@ export interface ThresholdAst {
   op: Comparison;
   value: number;
   unit: 'ms' | 'fraction' | 'requests' | 'per_s' | 'ratio';
+  /** `... or none`: passes when there is no data (e.g. `p95(keepalive_wait) < 1s or none`: no queueing is fine). */
+  orNone?: boolean;
 }
 
 /** Rate mode's application-level metrics (docs/policies.md). */
@@ -49,7 +53,7 @@ export interface ThresholdParseError {
 
 export const PERCENTILES: readonly PercentileName[] = ['p50', 'p90', 'p95', 'p99', 'max', 'mean'];
 export const TIME_FIELDS: readonly TimeField[] = ['ttft', 'latency', 'keepalive_wait', 'tpot', 'app_latency', 'queue_wait'];
-const METRICS = ['cap', 'headroom', 'rate_429', 'error_rate', ...PERCENTILES, ...RATE_METRICS];
+const METRICS = ['cap', 'headroom', 'rate_429', 'error_rate', 'ok', ...PERCENTILES, ...RATE_METRICS];
 const COMPARISONS: readonly string[] = ['<=', '>=', '==', '!=', '<', '>'];
 const TIME_UNITS: Record<string, number> = { s: 1000, ms: 1, us: 0.001, µs: 0.001 };
 
@@ -155,7 +159,7 @@ function parse(expr: string): ThresholdAst {
   }
   const metric = metricName as ThresholdAst['metric'];
   const isPct = (PERCENTILES as readonly string[]).includes(metric);
-  const unit: ThresholdAst['unit'] = metric === 'cap' ? 'requests' : isPct ? 'ms' : metric === 'goodput' ? 'per_s' : metric === 'amplification' ? 'ratio' : 'fraction';
+  const unit: ThresholdAst['unit'] = metric === 'cap' || metric === 'ok' ? 'requests' : isPct ? 'ms' : metric === 'goodput' ? 'per_s' : metric === 'amplification' ? 'ratio' : 'fraction';
   const ast: ThresholdAst = { metric, op: '<', value: 0, unit };
 
   // Arguments.
@@ -245,7 +249,13 @@ function parse(expr: string): ThresholdAst {
   ast.op = op.v as Comparison;
   const q = next();
   if (q.t !== 'num') fail(`expected a number (got ${describeTok(q)})`, q.col, quantityHint(ast.unit));
-  ast.value = quantity(q, ast.unit);
+  ast.value = quantity(q, ast.unit, metric);
+  if (peek().t === 'word' && (peek() as { v: string }).v === 'or') {
+    next();
+    const none = next();
+    if (none.t !== 'word' || none.v !== 'none') fail(`expected \`none\` after \`or\` (got ${describeTok(none)})`, none.col, 'write `... or none` to pass when there is no data');
+    ast.orNone = true;
+  }
   const end = next();
   if (end.t !== 'end') fail(`unexpected ${describeTok(end)} after the threshold`, end.col, 'one comparison per threshold: write several thresholds instead');
   return ast;
@@ -255,6 +265,7 @@ function argHint(metric: string): string {
   if (metric === 'cap') return 'e.g. `cap(deepseek-v4-flash) >= 2000`';
   if (metric === 'headroom') return 'e.g. `headroom(deepseek-v4-flash) >= 20%`';
   if (metric === 'rate_429' || metric === 'error_rate') return `e.g. \`${metric}(deepseek-v4-pro, inflight <= 400) < 0.01\``;
+  if (metric === 'ok') return 'e.g. `ok(deepseek-v4-pro) >= 50`';
   if (metric === 'goodput') return 'e.g. `goodput(deepseek-v4-flash, policy == pool) >= 100/s`';
   if (metric === 'success_rate' || metric === 'amplification') return `e.g. \`${metric}(deepseek-v4-flash, policy == pool) ${metric === 'success_rate' ? '>= 99%' : '<= 1.5'}\``;
   return `e.g. \`${metric}(ttft, deepseek-v4-flash, inflight <= 1500) < 2.5s\``;
@@ -268,7 +279,7 @@ function quantityHint(unit: ThresholdAst['unit']): string {
   return 'a number of requests such as 2000';
 }
 
-function quantity(q: Tok & { t: 'num' }, unit: ThresholdAst['unit']): number {
+function quantity(q: Tok & { t: 'num' }, unit: ThresholdAst['unit'], metric: string): number {
   const u = q.unit;
   const col = q.col + q.text.search(/[%a-zA-Zµ]/);
   if (unit === 'ms') {
@@ -293,6 +304,6 @@ function quantity(q: Tok & { t: 'num' }, unit: ThresholdAst['unit']): number {
     if (q.v > 1) fail(`a rate is at most 1 (got ${q.v})`, q.col, `did you mean ${q.v}%?`);
     return q.v;
   }
-  if (u !== '') fail(`\`cap\` is a number of requests and takes no unit (got \`${u}\`)`, col, 'e.g. `cap(deepseek-v4-flash) >= 2000`');
+  if (u !== '') fail(`\`${metric}\` is a number of requests and takes no unit (got \`${u}\`)`, col, argHint(metric));
   return q.v;
 }

@@ -8,7 +8,10 @@
  *   server finishes more requests per held level, so it is the expensive case. `latency_ms` overrides it.
  * - The engine refills every finished slot at once, so a level of N held H ms starts N × ceil(H / latency)
  *   requests; requests still open when a level ends are counted in full.
- * - Ramp: every step held in full, nothing rate-limited. Search, per model: geometric climb from the start
+ * - 429s (load.on_429): above the model's cap (the mock's configured cap, else the documented one) the slots over
+ *   it are refused and back off; each draws expectedRefusalsPerSlot() refusals per held level. Refusals cost
+ *   nothing. A ramp ends after the first step whose predicted 429 share is over stop.max_429_rate.
+ * - Ramp: every step held in full. Search, per model: geometric climb from the start
  *   level (× load.growth) to the max, the cap just under the max, two guessed levels (counted at the max),
  *   bisection down to load.precision, and the two re-check levels; every level held in full. Models search side by side, so the duration is the
  *   longest model's.
@@ -21,13 +24,19 @@ import { FALLBACK_CAP } from '../mock/config.js';
 
 /** The schema id of `dsprobe plan --json`. */
 export const PLAN_SCHEMA = 'dsprobe.plan/v1';
+import { expectedRefusalsPerSlot } from './backoff.js';
 
+/** Round trip of a 429 (it is answered at admission), ms: only matters with the backoff off. */
+export const ASSUMED_429_RTT_MS = 10;
+const NO_BACKOFF = { enabled: false, base_ms: 0, factor: 1, cap_ms: 0 };
 /** One model's part of a planned step. */
 export interface PlanModelStep {
   model: string;
   phase: 'ramp' | 'climb' | 'guess' | 'bisect' | 'recheck';
   inflight: number;
   requests: number;
+  /** Of `requests`, the predicted 429s (slots over the cap backing off). */
+  refused?: number;
   tokens: number;
   usd: number;
 }
@@ -196,6 +205,26 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
     }
   }
 
+  // A ramp ends after the first step whose predicted 429 share is over the stop rule: cut every model's sequence there.
+  if (s.load.mode === 'ramp' && s.stop.max_429_rate !== undefined) {
+    const n = Math.max(0, ...[...seqs.values()].map((q) => q.length));
+    for (let i = 0; i < n; i++) {
+      let req = 0;
+      let ref = 0;
+      for (const m of s.models) {
+        const x = seqs.get(m.name)?.[i];
+        if (!x) continue;
+        const r = levelRequests(s, m.name, x.level, x.hold_ms, latency);
+        req += r.admitted + r.refused;
+        ref += r.refused;
+      }
+      if (req > 0 && ref / req > s.stop.max_429_rate) {
+        for (const q of seqs.values()) q.splice(i + 1);
+        break;
+      }
+    }
+  }
+
   const steps: PlanStep[] = [];
   const perModel: PlanEstimate['per_model'] = [];
   for (const m of s.models) {
@@ -207,8 +236,10 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
     const admitted = (level: number) => (mock ? Math.min(level, mock.caps[m.name]!) : level);
     const totals = { model: m.name, levels: seq.length, max_inflight: 0, priced: !!price, requests: 0, tokens: 0, usd: 0, duration_ms: 0 };
     seq.forEach((x, i) => {
-      const requests = admitted(x.level) * Math.max(1, Math.ceil(x.hold_ms / latency));
-      const entry: PlanModelStep = { model: m.name, phase: x.phase, inflight: x.level, requests, tokens: requests * each.tokens, usd: requests * each.usd };
+      const lv = levelRequests(s, m.name, x.level, x.hold_ms, latency);
+      const requests = lv.admitted + lv.refused;
+      const entry: PlanModelStep = { model: m.name, phase: x.phase, inflight: x.level, requests, tokens: lv.admitted * each.tokens, usd: lv.admitted * each.usd };
+      if (lv.refused) entry.refused = lv.refused;
       if (!steps[i]) steps[i] = { index: i, hold_ms: x.hold_ms, models: [] };
       steps[i]!.models.push(entry);
       totals.requests += requests;
@@ -244,7 +275,12 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
       ? `search on the mock: its caps are known (${Object.entries(mock.caps).map(([k, v]) => `${k} ${v}`).join(', ')}): climb ×${s.load.growth} to the first level over the cap, then the cap and one above it${s.load.recheck ? ', then the two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s; over the cap only the cap is admitted (429s cost nothing)`
       : s.load.mode === 'search'
       ? `search: climb ×${s.load.growth} from the start to the max, the cap just under the max, two guessed levels, bisection to ±${s.load.precision}${s.load.recheck ? ', two re-checks' : ''}; every level held the full ${s.load.hold_ms / 1000}s and nothing rate-limited (a 429 costs nothing); the real search usually decides a level long before its hold ends`
-      : 'ramp: every step held in full and nothing rate-limited',
+      : 'ramp: every step held in full',
+    s.load.mode === 'search'
+      ? 'search: a level ends at its first 429, so 429s add little'
+      : s.load.on_429?.enabled === false
+      ? `load.on_429 backoff is OFF: every slot over the cap is refused about once per ${ASSUMED_429_RTT_MS} ms (a 429 storm)`
+      : `slots over the cap (${s.target.url === 'mock' ? "the mock's configured cap" : 'the documented cap'}) are refused and back off (full jitter, base ${(s.load.on_429?.base_ms ?? 1000) / 1000}s ×${s.load.on_429?.factor ?? 2} up to ${(s.load.on_429?.cap_ms ?? 30000) / 1000}s); 429s cost nothing`,
   ];
   if (s.target.url === 'mock') assumptions.push('target is the built-in mock: nothing is billed; dollars show what the same traffic would cost at the prices above');
   if (s.request.system_prefix_tokens > 0) assumptions.push(`the ${s.request.system_prefix_tokens}-token shared prefix will mostly hit the cache, so the real input cost is lower`);
@@ -265,6 +301,28 @@ export function estimatePlan(s: Scenario, opts: { latency_ms?: number } = {}): P
     assumptions,
     warnings,
   };
+}
+
+/** The cap a level is predicted against: the mock's configured cap, else the documented one (none: no 429s). */
+function capOf(s: Scenario, model: string): number {
+  if (s.target.url === 'mock') {
+    const caps = (s.mock?.['caps'] ?? {}) as Record<string, unknown>;
+    const c = caps[model];
+    if (typeof c === 'number') return c;
+  }
+  return documentedCap(model) ?? Infinity;
+}
+
+/** Requests one model starts in a level held `holdMs`: admitted ones (slots under the cap) and predicted 429s. */
+function levelRequests(s: Scenario, model: string, level: number, holdMs: number, latencyMs: number): { admitted: number; refused: number } {
+  // The search stops launching at a level's first 429, so its worst case stays "every level admitted in full".
+  const cap = s.load.mode === 'search' ? Infinity : capOf(s, model);
+  const under = Math.min(level, cap);
+  const over = Math.max(0, level - cap);
+  const admitted = under * Math.max(1, Math.ceil(holdMs / latencyMs));
+  const spec = s.load.on_429 ?? { enabled: true, base_ms: 1000, factor: 2, cap_ms: 30_000 };
+  const refused = over > 0 ? over * expectedRefusalsPerSlot(spec.enabled ? spec : NO_BACKOFF, holdMs, ASSUMED_429_RTT_MS) : 0;
+  return { admitted, refused };
 }
 
 function sum(xs: number[]): number {

@@ -84,7 +84,7 @@ export function spendOf(steps: readonly StepReport[], pricing: Scenario['pricing
 /** Assembles the models, caps and totals; thresholds are evaluated by the caller on the result. */
 export function assembleReport(
   ctx: BuildContext,
-  perModel: { name: string; weight: number; steps: StepReport[]; unclear?: boolean }[],
+  perModel: { name: string; weight: number; steps: StepReport[]; unclear?: boolean; unclearWhy?: string }[],
   timeline: TimelinePoint[],
   status: RunStatus,
   statusReason: string | null,
@@ -95,7 +95,7 @@ export function assembleReport(
     model: m.name,
     weight: m.weight,
     // A cheap probe's calibration request (level 1) and the measure_at levels are not cap evidence.
-    cap: estimateCap(m.steps.filter((st) => !NOT_CAP_EVIDENCE.has(st.ended_by)), { unclear: m.unclear }),
+    cap: estimateCap(m.steps.filter((st) => !NOT_CAP_EVIDENCE.has(st.ended_by)), { unclear: m.unclear, ...(m.unclearWhy ? { unclearWhy: m.unclearWhy } : {}) }),
     steps: m.steps,
     spend: spendOf(m.steps, ctx.pricing, m.name),
   }));
@@ -155,8 +155,13 @@ export function buildReport(ctx: BuildContext, r: RunResult): Report {
     weight: m.spec.weight,
     steps: m.driver.steps.map((st) => st.report(r.end_us)),
     unclear: m.unclear,
+    ...(m.unclearWhy ? { unclearWhy: m.unclearWhy } : {}),
   }));
-  if (!r.rehearsal) return assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+  if (!r.rehearsal) {
+    const report = assembleReport(ctx, perModel, r.timeline, r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
+    if (r.budget) report.budget = r.budget;
+    return report;
+  }
   // Rate mode: no in-flight timeline (the rehearsal has its own per policy); caps are what the rehearsal saw.
   const report = assembleReport(ctx, perModel, [], r.status, r.status_reason, (r.end_us - r.start_us) / 1000);
   for (const m of report.models) m.cap = rateCap(m.steps, m.cap.documented);
@@ -328,6 +333,7 @@ export function downsampleTimeline(points: readonly TimelinePoint[], maxPerModel
         target: Math.max(...chunk.map((c) => c.target)),
         rate_limited: chunk.reduce((a, c) => a + c.rate_limited, 0),
         completed: chunk.reduce((a, c) => a + c.completed, 0),
+        ...(first.backoff_waiting !== undefined ? { backoff_waiting: Math.max(...chunk.map((c) => c.backoff_waiting ?? 0)) } : {}),
       });
     }
   }

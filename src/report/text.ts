@@ -95,6 +95,11 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
   );
   const sp = r.cost.split;
   if (sp) out.push(`cost: cap search $${sp.search_usd.toFixed(4)}; measurement at the workload $${sp.measure_usd.toFixed(4)}`);
+  if (r.budget) {
+    const b = r.budget;
+    const set = [b.max_usd !== null ? `$${b.max_usd}` : null, b.max_tokens !== null ? `${b.max_tokens} tokens` : null].filter(Boolean).join(' / ');
+    out.push(`budget: set ${set}; spent $${b.spent_usd.toFixed(4)}, ${b.spent_tokens} tokens; still reserved $${b.reserved_usd.toFixed(4)}, ${b.reserved_tokens} tokens`);
+  }
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join('\n') + '\n';
 }

@@ -3,11 +3,14 @@
  * refill; llmperf #56 shows what happens otherwise). Tracks what the server was seen holding (admitted and open)
  * and wakes whoever waits on a level's decision.
  */
+import { setMaxListeners } from 'node:events';
 import type { Sample } from '../types.js';
 import type { Clock } from '../time/clock.js';
 import { StepRecorder } from '../measure/recorder.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
+import type { Backoff } from './backoff.js';
+import { isFatalStatus } from './fatal.js';
 
 /** Builds the request for a new send (everything but the timestamps the driver sets). */
 export type RequestFactory = (
@@ -30,6 +33,18 @@ export interface DriverDeps {
   onSample: (s: Sample) => void;
   /** A new step (level) began. */
   onStep?: (model: string, index: number, target: number, atUs: number) => void;
+  /** 429 backoff (load.on_429): a slot that drew a 429 is refilled only after its delay. None = at once. */
+  backoff?: Backoff;
+  /** Asked before each send (the hard budget reserves here); false = do not send it, and stop refilling. */
+  mayLaunch?: (req: Omit<ProbeRequest, 'intended_us' | 'deadline_us'>) => boolean;
+  /**
+   * Until the model's first answer that is not a fatal status (400/401/402/403/404), keep at most this many in
+   * flight: a wrong model id or key then costs a handful of requests, not a level's worth. The gate also opens when
+   * the probes have been open `firstProbeWaitUs` without an answer (a server that holds them is not refusing:
+   * non-streaming responses only send headers at the end).
+   */
+  firstProbes?: number;
+  firstProbeWaitUs?: number;
   /**
    * The prompt tokens (and prefix-cache hits) the server reported for a request of the same shape, when known
    * (cheap probes calibrate it): a cut request's usage estimate then uses the server's own count.
@@ -56,6 +71,8 @@ export const LAUNCH_BATCH = 64;
 interface Open {
   ctl: AbortController;
   admitted: boolean;
+  /** 429s in a row of the slot this request fills (0 once a request of the slot was admitted). */
+  attempt: number;
   /** The status line arrived (whatever it said): from then on an abort keeps that status. */
   answered: boolean;
   /** Why dsprobe aborted it, when it did. */
@@ -108,6 +125,15 @@ export class ModelDriver {
   private refillNotBefore = 0;
   private refillTimer = false;
   private idle: (() => void) | null = null;
+  /** Slots waiting on a 429 backoff, and the 429-in-a-row counts of slots whose wait ended. */
+  private waiting = 0;
+  /** Waiting slots dropped by a step down: their timers, when they fire, refill nothing. */
+  private dropped = 0;
+  private readonly ready: number[] = [];
+  private readonly timers = new AbortController();
+  /** A non-fatal answer was seen (the first-probe gate is open). */
+  private gateOpen = false;
+  private stepSent = 0;
   /** Admitted-and-open requests per key index and per user_id (for the per-key / per-user peaks). */
   private readonly openKey = new Map<number, number>();
   private readonly openUser = new Map<string, number>();
@@ -118,6 +144,8 @@ export class ModelDriver {
   constructor(deps: DriverDeps) {
     this.deps = deps;
     this.model = deps.model;
+    // Every slot waiting on a backoff listens on this signal (hundreds at once over a cap).
+    setMaxListeners(0, this.timers.signal);
   }
 
   get inflight(): number {
@@ -135,6 +163,14 @@ export class ModelDriver {
   /** 429s drawn by requests sent in the current step. */
   get limitedThisStep(): number {
     return this.stepLimited;
+  }
+  /** Requests sent in the current step. */
+  get sentThisStep(): number {
+    return this.stepSent;
+  }
+  /** Slots waiting on a 429 backoff right now. */
+  get backingOff(): number {
+    return this.waiting;
   }
 
   /**
@@ -163,7 +199,19 @@ export class ModelDriver {
     this.steps.push(rec);
     this.deps.onStep?.(this.model, rec.index, level, now);
     this.stepLimited = 0;
+    this.stepSent = 0;
     this.target = level;
+    // A step down drops slots waiting on a backoff first (they are over the new target), then aborts requests.
+    const dropWaiting = Math.min(this.waiting, Math.max(0, this.inflightCount + this.waiting - level));
+    this.waiting -= dropWaiting;
+    this.dropped += dropWaiting;
+    if (!this.gateOpen && this.deps.firstProbes !== undefined && this.steps.length === 1) {
+      void this.deps.clock.sleepUntil(now + (this.deps.firstProbeWaitUs ?? 1_000_000), this.timers.signal).then(() => {
+        if (this.gateOpen || this.stopped) return;
+        this.gateOpen = true;
+        this.scheduleRefill(this.deps.clock.nowUs());
+      });
+    }
     const excess = this.inflightCount - level;
     if (fresh && excess >= 0 && level > 0) {
       // Retire the refresh share first (newest admitted), then launch its replacements after the settle time.
@@ -216,6 +264,11 @@ export class ModelDriver {
     const last = this.current;
     const drainStart = this.deps.clock.nowUs();
     if (last && last.endUs === null) last.endUs = drainStart;
+    this.timers.abort();
+    this.waiting = 0;
+    // The drain waits for admitted requests only: one refused, failed or still unanswered (after the grace for its
+    // status line) is cut at once rather than kept until its deadline.
+    if (drainUs > 0 && !signal?.aborted) this.cutUnadmitted(reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     if (this.inflightCount > 0 && drainUs > 0 && !signal?.aborted) {
       const drained = new Promise<void>((resolve) => {
         this.idle = resolve;
@@ -256,9 +309,11 @@ export class ModelDriver {
       return;
     }
     let launched = 0;
-    while (!this.stopped && !this.paused && this.inflightCount < this.target) {
+    // Slots waiting on a backoff are held for their slot: they count against the target.
+    while (!this.stopped && !this.paused && this.inflightCount + this.waiting < this.target) {
+      if (!this.gateOpen && this.deps.firstProbes !== undefined && this.inflightCount >= this.deps.firstProbes) return;
       if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill(intendedUs);
-      this.launch(intendedUs);
+      if (!this.launch(intendedUs, this.ready.pop() ?? 0)) return;
     }
   }
 
@@ -320,30 +375,55 @@ export class ModelDriver {
     return n;
   }
 
+  /** Cuts what was not admitted (refused, failed, or unanswered after the grace): the drain waits for admitted requests only. */
+  private cutUnadmitted(reason: string, graceUs: number): void {
+    const later: Open[] = [];
+    const cutNow = (o: Open) => {
+      if (o.admitted || o.ownAbort) return;
+      o.retiring = reason;
+      if (!o.answered) o.cutUnanswered = true;
+      this.cut(o);
+    };
+    for (const o of this.open.values()) {
+      if (o.admitted || o.ownAbort || o.retiring) continue;
+      if (o.answered) cutNow(o);
+      else later.push(o);
+    }
+    if (!later.length) return;
+    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(() => later.forEach(cutNow));
+  }
+
   private cut(o: Open): void {
     if (o.ownAbort) return;
     o.ownAbort = o.retiring ?? 'stopped';
     o.ctl.abort();
   }
 
-  private launch(intendedUs: number): void {
+  private launch(intendedUs: number, attempt: number): boolean {
     const { clock, prober } = this.deps;
     const id = this.deps.nextId();
     const rec = this.current as StepRecorder;
+    const base = this.deps.makeRequest(id, rec.index, rec.target, this.inflightCount + 1);
+    if (this.deps.mayLaunch && !this.deps.mayLaunch(base)) return false;
     this.inflightCount++;
-    const base = this.deps.makeRequest(id, rec.index, rec.target, this.inflightCount);
+    this.stepSent++;
     const now = clock.nowUs();
     rec.inflight(now, this.inflightCount);
     const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + this.deps.timeoutUs };
-    const o: Open = { ctl: new AbortController(), admitted: false, answered: false, keyIndex: base.key_index, userId: base.user_id ?? '' };
+    const o: Open = { ctl: new AbortController(), admitted: false, answered: false, attempt, keyIndex: base.key_index, userId: base.user_id ?? '' };
     this.open.set(id, o);
     rec.sent(o.keyIndex, o.userId);
     prober
       .send(req, o.ctl.signal, {
         onHeaders: (_r, status, atUs) => {
           o.answered = true;
+          if (!isFatalStatus(status) && !this.gateOpen) {
+            this.gateOpen = true;
+            this.scheduleRefill(clock.nowUs());
+          }
           if (status !== 429 && status < 400) {
             o.admitted = true;
+            o.attempt = 0;
             this.admittedOpen++;
             const cur = this.current;
             cur?.admitted(this.admittedOpen);
@@ -361,6 +441,7 @@ export class ModelDriver {
         },
       })
       .then((s) => this.finish(id, o, rec, s, base.system.length + base.prompt.length));
+    return true;
   }
 
   private openBy(o: Open, d: number): void {
@@ -375,6 +456,8 @@ export class ModelDriver {
     this.open.delete(id);
     if (!s.usage && o.admitted) estimateUsage(s, promptChars, this.deps.promptUsage?.());
     this.inflightCount--;
+    // An end that was not a fatal answer (a timeout, a 500) also opens the first-probe gate.
+    if (!this.gateOpen && s.outcome !== 'network' && s.outcome !== 'aborted' && !(s.status !== undefined && isFatalStatus(s.status))) this.gateOpen = true;
     if (o.admitted) {
       this.admittedOpen--;
       this.openBy(o, -1);
@@ -395,9 +478,26 @@ export class ModelDriver {
       if (rec === cur) this.stepLimited++;
     }
     this.deps.onSample(s);
-    // Replace it after this I/O phase, not inside the socket callback: when hundreds of streams end in one poll
-    // phase, their replacements go out in slices with the loop free in between (the wait counts as send lag).
-    this.scheduleRefill(s.end_us);
+    if (s.outcome === 'rate_limited' && this.deps.backoff?.spec.enabled && !this.stopped) {
+      // The slot waits out its backoff before it is refilled (its send lag then counts from the end of the wait).
+      const attempt = o.attempt + 1;
+      const at = now + this.deps.backoff.delayUs(attempt, s.retry_after);
+      this.waiting++;
+      void this.deps.clock.sleepUntil(at, this.timers.signal).then(() => {
+        if (this.stopped) return; // stop() already released every waiting slot
+        if (this.dropped > 0) {
+          this.dropped--;
+          return;
+        }
+        this.waiting--;
+        this.ready.push(attempt);
+        this.scheduleRefill(at);
+      });
+    } else {
+      // Replace it after this I/O phase, not inside the socket callback: when hundreds of streams end in one poll
+      // phase, their replacements go out in slices with the loop free in between (the wait counts as send lag).
+      this.scheduleRefill(s.end_us);
+    }
     this.wake?.();
     if (this.inflightCount === 0 && this.idle) {
       const f = this.idle;

@@ -3,6 +3,7 @@
  * steps, or the adaptive cap search). Never touches `process`: the CLI hands in the clock, the prober, the keys,
  * the abort signal and the sample sink.
  */
+import { setMaxListeners } from 'node:events';
 import type { Sample, TimelinePoint, TokenTotals } from '../types.js';
 import type { Scenario, ModelSpec } from '../scenario/types.js';
 import type { Clock } from '../time/clock.js';
@@ -18,7 +19,10 @@ import { makePromptFactory } from '../protocol/prompt.js';
 import { addTokens, emptyTokens } from '../measure/recorder.js';
 import { DOCUMENTED_CAPS, levelHeld } from '../measure/cap.js';
 import { userIdFor } from './user-id.js';
-import { priceOf } from './budget.js';
+import { priceOf, BudgetGuard, type BudgetState } from './budget.js';
+import { Backoff } from './backoff.js';
+import { FatalWatch } from './fatal.js';
+import { DEFAULTS } from '../scenario/normalise.js';
 import { nextWarmStep, type WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
 import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
@@ -29,6 +33,10 @@ import { startClientSampler, type ClientSampler } from './client-sampler.js';
  * first, means the target is unreachable. A reset or a cut after a connection is a mid-response outcome.
  */
 export const UNREACHABLE_AFTER = 10;
+/** Requests a model keeps in flight until its first answer that is not a fatal status (see fatal.ts). */
+export const FIRST_PROBES = 3;
+/** ... or until they have been open this long without an answer (the server holds them: not a refusal). */
+export const FIRST_PROBE_WAIT_MS = 1000;
 
 export interface RunDeps {
   clock: Clock;
@@ -36,6 +44,8 @@ export interface RunDeps {
   prober: Prober;
   /** Resolved API keys (secrets: used only in request headers). One is fine. */
   keys: string[];
+  /** Names of the env vars holding the keys, by index (named in messages). Default: the scenario's api_key_env. */
+  keyEnv?: string[];
   /** True when the target is the built-in mock (safety margins apply only to real targets). */
   mock: boolean;
   signal?: AbortSignal;
@@ -62,6 +72,12 @@ export interface ModelRun {
   ended: string;
   /** Set once this model's search decided (the progress display shows it while the model drains). */
   decided?: { status: 'found' | 'not_reached' | 'unclear'; cap: number | null };
+  /** Why the search ended as unclear when a stop rule or a fatal answer ended it (shown first in the cap's evidence). */
+  unclearWhy?: string;
+  /** Set when a fatal answer (400/404 to its first requests) ended this model: the message printed. */
+  fatal?: string;
+  /** Stops this model alone (a fatal answer). */
+  ctl: AbortController;
 }
 
 export interface RunResult {
@@ -74,6 +90,8 @@ export interface RunResult {
   tokens: TokenTotals;
   usd: number;
   requests: number;
+  /** The hard budget: set, spent, and still reserved (null when no budget was set). */
+  budget?: BudgetState | null;
   /** Rate mode: every policy's run over the arrival schedule. */
   rehearsal?: OpenLoopResult;
 }
@@ -134,6 +152,8 @@ export async function runScenario(
   const calibrationIds = new Set<number>();
   const promptUsage = new Map<string, { prompt: number; hit: number } | null>();
 
+  const guard = new BudgetGuard(s.budget, s.pricing);
+  const fatal = new FatalWatch(deps.keyEnv ?? s.target.api_key_env, deps.keys);
   let networkOnly = true;
   const onSample = (smp: Sample) => {
     requests++;
@@ -151,12 +171,32 @@ export async function runScenario(
     }
     addTokens(tokens, smp);
     usd += priceOf(smp, s.pricing);
+    guard.settle(smp);
     deps.onSample?.(smp);
-    const b = s.budget;
-    if (b.max_usd !== undefined && usd > b.max_usd) stopRun('budget_exceeded', `spent $${usd.toFixed(4)} > budget $${b.max_usd}`);
-    const total = tokens.prompt + tokens.completion;
-    if (b.max_tokens !== undefined && total > b.max_tokens) stopRun('budget_exceeded', `used ${total} tokens > budget ${b.max_tokens}`);
+    const verdict = fatal.observe(smp);
+    if (verdict?.scope === 'run') stopRun('failed', verdict.message);
+    else if (verdict) {
+      const r = runs.find((x) => x.spec.name === verdict.model);
+      if (r && !r.fatal) {
+        r.fatal = verdict.message;
+        r.ended = verdict.message;
+        r.unclear = true;
+        r.unclearWhy = verdict.message;
+        r.ctl.abort();
+        if (runs.every((x) => x.fatal)) stopRun('failed', runs.map((x) => x.fatal).join('; '));
+      }
+    }
   };
+  // The hard budget: a request is sent only when its worst case fits (see BudgetGuard).
+  const mayLaunch = guard.unlimited
+    ? undefined
+    : (req: { id: number; model: string; system: string; prompt: string; max_tokens: number }) => {
+        if (guard.reserve(req.id, req.model, req.system.length + req.prompt.length, req.max_tokens)) return true;
+        // It waits for open requests to release their reservations; once nothing could ever fit, the run ends.
+        if (guard.exhausted) stopRun('budget_exceeded', guard.refused ?? 'budget spent');
+        return false;
+      };
+  const backoffSpec = s.load.on_429 ?? DEFAULTS.backoff;
 
   const requestFactory = (spec: ModelSpec): RequestFactory => (id, step, target, inflightAtSend) => {
         const keyIndex = id % Math.max(1, deps.keys.length);
@@ -206,8 +246,12 @@ export async function runScenario(
       onStep: deps.onStep,
       promptUsage: () => promptUsage.get(spec.name) ?? null,
       makeRequest: requestFactory(spec),
+      backoff: new Backoff(backoffSpec, deps.random.fork(`backoff:${spec.name}`)),
+      firstProbes: FIRST_PROBES,
+      firstProbeWaitUs: FIRST_PROBE_WAIT_MS * 1000,
+      ...(mayLaunch ? { mayLaunch } : {}),
     });
-    return { spec, driver, levels: [], unclear: false, ended: 'running' };
+    return { spec, driver, levels: [], unclear: false, ended: 'running', ctl: new AbortController() };
   });
 
   const timeline: TimelinePoint[] = [];
@@ -224,6 +268,7 @@ export async function runScenario(
         target: r.driver.currentTarget,
         rate_limited: r.driver.limited - last.limited,
         completed: r.driver.completed - last.completed,
+        backoff_waiting: r.driver.backingOff,
       });
       last.completed = r.driver.completed;
       last.limited = r.driver.limited;
@@ -245,19 +290,38 @@ export async function runScenario(
       rehearsal = await runOpenLoop(s, s.models, { clock, random: deps.random, prober: deps.prober, makeRequest: requestFactory, nextId: () => nextId++, timeoutUs, onSample, onStep: deps.onStep, stepsOf, wait: deps.wait }, internal.signal);
       for (const r of runs) r.ended = status === 'completed' ? 'every policy ran the schedule' : 'stopped';
     } else {
-      await Promise.all(runs.map((r) => (s.load.mode === 'search' ? searchModel(s, r, deps, internal.signal, { shapes, promptUsage }, sampler) : rampModel(s, r, deps, internal.signal, sampler))));
+      await Promise.all(
+        runs.map(async (r) => {
+          const sig = AbortSignal.any([internal.signal, r.ctl.signal]);
+          setMaxListeners(0, sig);
+          await (s.load.mode === 'search' ? searchModel(s, r, deps, sig, { shapes, promptUsage }, sampler) : rampModel(s, r, deps, sig, sampler));
+          // A model ended by a fatal answer is cut at once: its further requests would only repeat the answer.
+          if (r.fatal) await r.driver.stop(0, 'stopped');
+        }),
+      );
     }
   } finally {
     clearInterval(ticker);
     sampler.stop();
-    // Let what is open finish briefly (its latency is worth having), then cut it: a probe leaves nothing running.
-    const drainUs = status === 'completed' ? s.load.hold_ms * 1000 : 0;
+    // Let what is open complete (its latency and success are what CI checks), up to load.drain, then cut it:
+    // a probe leaves nothing running. Each request's own deadline still ends it sooner.
+    const drainUs = status === 'completed' ? drainMs(s) * 1000 : 0;
     const reason = status === 'completed' ? 'drain_timeout' : status === 'interrupted' ? 'interrupted' : 'stopped';
     await Promise.all(runs.map((r) => r.driver.stop(drainUs, reason, internal.signal)));
     sampleTimeline();
     deps.signal?.removeEventListener('abort', onOuterAbort);
   }
-  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests, ...(rehearsal ? { rehearsal } : {}) };
+  const fatals = runs.filter((r) => r.fatal).map((r) => r.fatal);
+  if (fatals.length && status === 'completed') {
+    status = 'failed';
+    statusReason = fatals.join('; ');
+  }
+  return { models: runs, timeline, status, status_reason: statusReason, start_us: startUs, end_us: clock.nowUs(), tokens, usd, requests, budget: guard.unlimited ? null : guard.state(), ...(rehearsal ? { rehearsal } : {}) };
+}
+
+/** load.drain, ms (scenarios built by hand may lack it). */
+function drainMs(s: Scenario): number {
+  return s.load.drain_ms ?? DEFAULTS.drain_ms;
 }
 
 /** The adaptive search for one model: hold each level only until it is decided. */
@@ -269,6 +333,9 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
   }
   const cfg = { start: r.spec.inflight ?? s.load.start, max, growth: s.load.growth, precision: s.load.precision, recheck: s.load.recheck };
   const holdUs = s.load.hold_ms * 1000;
+  // stop.max_429_rate in search mode: the 429 share (of the requests sent in the level) above which the level
+  // counts as over the cap; unset, the first 429 decides.
+  const over = () => r.driver.limitedThisStep > (s.stop.max_429_rate ?? 0) * Math.max(1, r.driver.sentThisStep);
   const isCheapRun = cheap.shapes.get(r.spec.name) === 'cheap';
   if (isCheapRun) await calibrate(s, r, deps, signal, holdUs, cheap);
   while (!signal.aborted) {
@@ -279,7 +346,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       if (s.measure_at?.length && d.status === 'found' && d.low !== null) await measureAt(s, r, deps, signal, d.low, cheap);
       r.decided = { status: d.status, cap: d.low };
       // This model is done: drain and cut its requests now, not when the slowest model finishes.
-      await r.driver.stop(holdUs, 'search_done', signal);
+      await r.driver.stop(drainMs(s) * 1000, 'search_done', signal);
       return;
     }
     await warmFor(r, d.level, deps);
@@ -287,8 +354,12 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     void sampler.tick(rec);
     const deadline = deps.clock.nowUs() + holdUs;
     // Decide the level: a 429 (over), the server seen holding the whole level (clean), or the hold ran out.
+    let errorStop: string | null = null;
     while (!signal.aborted) {
-      if (r.driver.limitedThisStep > 0) {
+      // stop.max_error_rate, live: enough finished requests of this level and too many of them errors.
+      errorStop = errorRuleFired(s, rec.live(), SEARCH_ERROR_MIN);
+      if (errorStop) break;
+      if (over()) {
         rec.endedBy = 'decided_429';
         break;
       }
@@ -307,7 +378,17 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       rec.endedBy = 'interrupted';
       return;
     }
-    const drew429 = r.driver.limitedThisStep > 0;
+    errorStop ??= errorRuleFired(s, rec.live(), 1);
+    if (errorStop) {
+      // Errors, not the cap, shape this level: any cap read from it would be wrong. End the search as unclear.
+      rec.endedBy = 'stop_rule';
+      r.unclear = true;
+      r.unclearWhy = `search stopped at ${d.level} in flight: ${errorStop}`;
+      r.ended = r.unclearWhy;
+      await r.driver.stop(0, 'stopped', signal);
+      return;
+    }
+    const drew429 = over();
     const result: LevelResult = {
       level: d.level,
       drew429,
@@ -417,7 +498,18 @@ async function rampModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: AbortS
     }
   }
   r.ended = 'all steps held';
-  await r.driver.stop(s.load.hold_ms * 1000, 'drain_timeout', signal);
+  await r.driver.stop(drainMs(s) * 1000, 'drain_timeout', signal);
+}
+
+/** Finished requests a search level needs before stop.max_error_rate is judged while the level is still open. */
+const SEARCH_ERROR_MIN = 10;
+
+/** stop.max_error_rate over a level's live counts (once it has `min` finished requests): the reason, or null. */
+function errorRuleFired(s: Scenario, live: { requests: number; errors: number }, min: number): string | null {
+  if (s.stop.max_error_rate === undefined || live.requests < min) return null;
+  const rate = live.errors / live.requests;
+  if (rate <= s.stop.max_error_rate) return null;
+  return `error rate ${(rate * 100).toFixed(1)}% (${live.errors} of ${live.requests}) > stop.max_error_rate ${(s.stop.max_error_rate * 100).toFixed(1)}%`;
 }
 
 /** The ramp's stop rules over one step's live counts: the reason it fired, or null. */

@@ -31,6 +31,8 @@ export const DEFAULTS = {
   precision: 1,
   growth: 2,
   recheck: true,
+  backoff: { enabled: true, base_ms: 1000, factor: 2, cap_ms: 30_000 },
+  drain_ms: 30_000,
   ramp_max_429_rate: 0.05,
   seed: 1,
   user_id_prefix: 'dsprobe-',
@@ -221,7 +223,8 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
   const l: Raw = raw.load ?? {};
   const mode: LoadSpec['mode'] = l.mode ?? (l.rate !== undefined ? 'rate' : l.stages || l.step !== undefined ? 'ramp' : DEFAULTS.mode);
   if (mode !== 'rate') {
-    for (const k of ['arrival', 'rate', 'duration', 'max_inflight', 'drain'] as const) {
+    // (load.drain applies to every mode: the final drain.)
+    for (const k of ['arrival', 'rate', 'duration', 'max_inflight'] as const) {
       if (l[k] !== undefined) at(ctx, ['load', k], 'only applies to mode: rate', 'set `mode: rate` for open-loop arrivals');
     }
   }
@@ -235,7 +238,26 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
     precision: l.precision ?? DEFAULTS.precision,
     growth: l.growth ?? DEFAULTS.growth,
     recheck: l.recheck ?? DEFAULTS.recheck,
+    on_429: {
+      enabled: l.on_429?.backoff ?? DEFAULTS.backoff.enabled,
+      base_ms: l.on_429?.base ?? DEFAULTS.backoff.base_ms,
+      factor: l.on_429?.factor ?? DEFAULTS.backoff.factor,
+      cap_ms: l.on_429?.cap ?? DEFAULTS.backoff.cap_ms,
+    },
+    drain_ms: l.drain ?? DEFAULTS.drain_ms,
   };
+  if (out.on_429.cap_ms < out.on_429.base_ms) {
+    at(ctx, ['load', 'on_429', 'cap'], `must be >= load.on_429.base (got ${out.on_429.cap_ms} ms < ${out.on_429.base_ms} ms)`, 'raise cap or lower base');
+  }
+  if (mode === 'rate' && l.on_429 !== undefined) {
+    at(ctx, ['load', 'on_429'], 'does not apply to mode: rate (its client policies decide what follows a 429)', 'remove it, or give a policy `retry:` (docs/policies.md)');
+  }
+  if (mode !== 'search') {
+    // Search-only keys would be silently ignored in a ramp: say so instead.
+    for (const k of ['precision', 'growth', 'recheck'] as const) {
+      if (l[k] !== undefined) at(ctx, ['load', k], 'only applies to mode: search', `remove it, or set \`mode: search\``);
+    }
+  }
   if (mode === 'search') {
     if (l.stages) at(ctx, ['load', 'stages'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove stages to search');
     if (l.step !== undefined) at(ctx, ['load', 'step'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove step (search grows by load.growth)');

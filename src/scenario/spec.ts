@@ -317,6 +317,21 @@ export const scenarioSpec: ObjectField = {
           doc: 'Search: geometric growth factor while no 429 was seen. Default 2.',
         },
         recheck: { kind: 'boolean', doc: 'Search: re-check the boundary to tell a cliff from noise. Default true.' },
+        on_429: {
+          kind: 'object',
+          doc: 'Every mode: a slot that drew a 429 waits before it is refilled, exponential with full jitter, reset when the slot is admitted; Retry-After is honoured. `{ backoff: false }` refills at once (a deliberate storm test).',
+          props: {
+            backoff: { kind: 'boolean', doc: 'Back off after a 429. Default true.' },
+            base: { kind: 'duration', doc: 'Ceiling of the first delay (the delay is uniform between 0 and the ceiling). Default 1s.', example: '1s' },
+            factor: { kind: 'number', min: 1, max: 16, doc: 'The ceiling grows by this factor with every 429 in a row. Default 2.' },
+            cap: { kind: 'duration', doc: 'Largest ceiling, and the longest Retry-After honoured. Default 30s.', example: '30s' },
+          },
+        },
+        drain: {
+          kind: 'duration',
+          doc: 'Every mode: at the end (when a search ends; after the last arrival in rate mode), how long open requests may take to complete before they are cut. Default 30s.',
+          example: '30s',
+        },
         arrival: { kind: 'string', enum: ['poisson', 'constant'], doc: 'Rate mode: how arrivals are spaced. Default poisson.' },
         rate: arrivalRate,
         duration: { kind: 'duration', doc: 'Rate mode: how long arrivals come at `rate` (with stages: their holds add up).', example: '60s' },
@@ -326,7 +341,6 @@ export const scenarioSpec: ObjectField = {
           min: 1,
           doc: 'Rate mode: a guard; an attempt that would put more requests on the wire is dropped and counted. Default 10000.',
         },
-        drain: { kind: 'duration', doc: 'Rate mode: after the last arrival, how long open requests may finish before they are cut. Default 30s.' },
       },
     },
     policy: clientPolicy,
@@ -342,8 +356,14 @@ export const scenarioSpec: ObjectField = {
       kind: 'object',
       doc: 'When to stop raising load.',
       props: {
-        max_429_rate: { kind: 'rate', doc: 'A level with more 429s than this counts as over the cap. Default 0.05 in ramp mode.' },
-        max_error_rate: { kind: 'rate', doc: 'Stop when other errors exceed this rate.' },
+        max_429_rate: {
+          kind: 'rate',
+          doc: 'Ramp: stop raising the load after a step with a larger 429 share. Search: a level counts as over the cap only when its 429 share (429s / requests sent in the level) is larger (default 0: the first 429). Default 0.05 in ramp mode.',
+        },
+        max_error_rate: {
+          kind: 'rate',
+          doc: 'Ramp: stop after a step with a larger share of other errors. Search: that model\'s search ends `unclear` with the reason.',
+        },
       },
     },
     expect: { kind: 'array', items: threshold, doc: 'Thresholds checked after the run (and before it, for syntax).' },

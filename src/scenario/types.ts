@@ -70,6 +70,10 @@ export interface LoadSpec {
   growth: number;
   /** Search mode: re-check the boundary once found, to tell a cliff from noise. Default true. */
   recheck: boolean;
+  /** What a slot that drew a 429 does before it is refilled (every mode). */
+  on_429: BackoffSpec;
+  /** How long the final drain waits for open requests before cutting them, ms. Default 30 s. */
+  drain_ms: number;
   /** Rate mode: the open-loop arrival schedule and its guard (docs/policies.md). */
   rate?: RateLoad;
 }
@@ -125,6 +129,18 @@ export interface PolicySpec {
   queue_timeout_ms?: number;
   retry?: RetrySpec;
   breaker?: BreakerSpec;
+}
+
+/** `load.on_429`: exponential backoff with full jitter per refused slot, reset when the slot is admitted. */
+export interface BackoffSpec {
+  /** false: a refused slot is refilled at once (a deliberate 429 storm). Default true. */
+  enabled: boolean;
+  /** Ceiling of the first delay, ms. Default 1000. */
+  base_ms: number;
+  /** The ceiling grows by this factor with every 429 in a row. Default 2. */
+  factor: number;
+  /** Largest ceiling (and largest Retry-After honoured), ms. Default 30 000. */
+  cap_ms: number;
 }
 
 export interface StopRules {

@@ -103,6 +103,9 @@ describe('runner against an in-process capped server', () => {
     const s = scenario({ models: [{ name: 'flash', weight: 1 }], budget: { max_tokens: 300 }, load: { mode: 'ramp', stages: [{ inflight: 5, hold_ms: 30_000 }], start: 5, max: 5, hold_ms: 30_000, precision: 1, growth: 2, recheck: false } });
     const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true });
     expect(r.status).toBe('budget_exceeded');
-    expect(r.status_reason).toMatch(/tokens > budget 300/);
+    expect(r.status_reason).toMatch(/does not fit in what remains of max_tokens 300/);
+    // Reserved before sending: what was used never passes the budget.
+    expect(r.tokens.prompt + r.tokens.completion).toBeLessThanOrEqual(300);
+    expect(r.budget?.spent_tokens).toBe(r.tokens.prompt + r.tokens.completion);
   });
 });

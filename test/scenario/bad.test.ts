@@ -30,6 +30,8 @@ const CASES: [string, string, [string, string, RegExp, RegExp | null][]][] = [
   ['model inflight above its max', 'target: { url: mock }\nmodels: { m: { inflight: 9, max: 5 } }\n', [['2:34', 'models.m.max', /must be >= models.m.inflight \(got 5 < 9\)/, null]]],
   ['stages in search mode', BASE + 'load: { mode: search, stages: [{ inflight: 5 }] }\n', [['3:31', 'load.stages', /only applies to mode: ramp/, /set `mode: ramp`/]]],
   ['step in search mode', BASE + 'load: { mode: search, step: 5 }\n', [['3:29', 'load.step', /only applies to mode: ramp/, null]]],
+  ['a search-only key in ramp mode', BASE + 'load: { mode: ramp, growth: 3 }\n', [['3:29', 'load.growth', /only applies to mode: search/, /mode: search/]]],
+  ['a backoff cap below its base', BASE + 'load: { on_429: { base: 5s, cap: 1s } }\n', [['3:34', 'load.on_429.cap', /must be >= load.on_429.base/, null]]],
   ['stage without inflight', BASE + 'load: { stages: [{ hold: 1s }] }\n', [['3:18', 'load.stages[0].inflight', /is required/, null]]],
   ['growth must exceed 1', BASE + 'load: { growth: 1 }\n', [['3:17', 'load.growth', /expected a number > 1 and <= 16/, null]]],
   ['reasoning_effort without thinking', BASE + 'request: { reasoning_effort: max }\n', [['3:30', 'request.reasoning_effort', /only applies in thinking mode/, /thinking: true/]]],

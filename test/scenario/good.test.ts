@@ -50,7 +50,10 @@ describe('parseScenario: valid scenarios', () => {
       { name: 'deepseek-v4-pro', weight: 1 },
     ]);
     expect(s.request).toMatchObject({ prompt_tokens: 1200, max_tokens: 200, stream: true, system_prefix_tokens: 0, thinking: false, user_id: { strategy: 'none' }, timeout_ms: 600_000 });
-    expect(s.load).toEqual({ mode: 'search', start: 50, max: 4000, hold_ms: 10_000, precision: 1, growth: 2, recheck: true });
+    expect(s.load).toEqual({
+      mode: 'search', start: 50, max: 4000, hold_ms: 10_000, precision: 1, growth: 2, recheck: true,
+      on_429: { enabled: true, base_ms: 1000, factor: 2, cap_ms: 30_000 }, drain_ms: 30_000,
+    });
     expect(s.stop).toEqual({ max_429_rate: 0.05 });
     expect(s.seed).toBe(1);
     expect(s.expect).toEqual([]);

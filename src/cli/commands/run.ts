@@ -183,7 +183,8 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
           if (!abortOnFail.length || !control || !lastView) return;
           // abort_on_fail thresholds are checked after every decided level on the partial report.
           const partial = buildReport(ctxOf(loop.snapshot()), snapshotResult(lastView));
-          const failed = evaluateThresholds(abortOnFail, partial).filter((t) => !t.passed && t.actual !== null);
+          // ok() only grows during a run: it is judged at the end, never mid-run.
+          const failed = evaluateThresholds(abortOnFail, partial).filter((t) => !t.passed && t.actual !== null && !/^\s*ok\s*\(/.test(t.expression));
           if (failed.length) control.stop('aborted_by_threshold', `threshold failed: ${failed[0]?.expression}`);
         },
       },

@@ -10,6 +10,34 @@ import { DsprobeError, EXIT, formatProblems } from '../../errors.js';
 import { parseScenario, formatDuration, loadMeaning, readScenarioText, shortList, type Scenario } from '../../scenario/index.js';
 import { addOverrideOptions, overridesOf, type OverrideOptions } from '../overrides.js';
 import { shownPath } from '../paths.js';
+import { parseMockConfig } from '../../mock/index.js';
+import { getJson } from '../../transport/prober.js';
+import { monotonicClock } from '../../time/clock.js';
+
+/** How long `validate` waits for a real target's /models (it only reads the list). */
+const MODELS_TIMEOUT_MS = 3000;
+
+/**
+ * Model ids the target does not serve: the mock's own list, or a real target's `GET /models` when it answers
+ * (with the first key, if set). Null when the list could not be had (nothing is said then).
+ */
+async function unknownModels(s: Scenario, env: CliIO['env']): Promise<{ unknown: string[]; where: string } | null> {
+  let served: string[];
+  let where: string;
+  if (s.target.url === 'mock') {
+    served = parseMockConfig(s.mock ?? {}, 'mock').config.models;
+    where = 'the mock';
+  } else {
+    const key = env[s.target.api_key_env[0] ?? ''] ?? '';
+    const root = s.target.url.replace(/\/anthropic\/?$/, '');
+    const r = await getJson(root, '/models', key, monotonicClock(), { timeoutMs: MODELS_TIMEOUT_MS, protocol: s.target.protocol });
+    const data = (r.body as { data?: { id?: unknown }[] } | undefined)?.data;
+    if (!r.ok || !Array.isArray(data)) return null;
+    served = data.map((d) => String(d?.id ?? ''));
+    where = `${root}/models`;
+  }
+  return { unknown: s.models.map((m) => m.name).filter((m) => !served.includes(m)), where };
+}
 
 /** One line describing a valid scenario. */
 export function scenarioSummary(s: Scenario): string {
@@ -53,6 +81,10 @@ async function validateFiles(files: string[], opts: OverrideOptions, io: CliIO):
       io.stderr.write(`${shown}: ${problems.length} problem(s)\n${formatProblems(shortList(problems))}\n`);
       code = EXIT.USAGE;
       continue;
+    }
+    const check = await unknownModels(scenario, io.env).catch(() => null);
+    for (const m of check?.unknown ?? []) {
+      io.stderr.write(`warning: ${shown}: model ${m} is not served by ${check?.where} (it would answer 400 Model Not Exist; the run would stop, exit 3)\n`);
     }
     io.stdout.write(`ok ${shown}: ${scenarioSummary(scenario)}\n  ${loadMeaning(scenario.load, scenario.models)}\n`);
   }
