@@ -28,10 +28,16 @@ export function modeKeyWarnings(raw: Raw, load: LoadSpec, ctx: CheckCtx & { warn
         warn(['models', name, 'weight'], 'ignored in search mode: each model searches its own cap at its own level (weights split the total level in ramp mode only)');
       }
     }
+    const l: Raw = raw.load ?? {};
+    if (l.step !== undefined) warn(['load', 'step'], 'ignored in search mode: the search grows by load.growth (step is the ramp\'s increment)');
+    if (l.stages !== undefined) warn(['load', 'stages'], 'ignored in search mode: the search picks its own levels (stages are the ramp\'s or the rate\'s schedule)');
   } else {
     const l: Raw = raw.load ?? {};
     for (const [k, why] of Object.entries(SEARCH_ONLY)) {
-      if (l[k] !== undefined) warn(['load', k], `ignored in ramp mode: ${why}`);
+      if (l[k] !== undefined) warn(['load', k], `ignored in ${load.mode} mode: ${load.mode === 'rate' ? 'rate mode sends on a schedule; it does not search' : why}`);
+    }
+    if (load.mode === 'rate' && l.on_429 !== undefined) {
+      warn(['load', 'on_429'], 'ignored in rate mode: its client policies decide what follows a 429 (give a policy `retry:`, docs/policies.md)');
     }
   }
 }

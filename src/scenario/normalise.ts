@@ -249,19 +249,8 @@ function load(raw: Raw, ctx: NormaliseCtx): LoadSpec {
   if (out.on_429.cap_ms < out.on_429.base_ms) {
     at(ctx, ['load', 'on_429', 'cap'], `must be >= load.on_429.base (got ${out.on_429.cap_ms} ms < ${out.on_429.base_ms} ms)`, 'raise cap or lower base');
   }
-  if (mode === 'rate' && l.on_429 !== undefined) {
-    at(ctx, ['load', 'on_429'], 'does not apply to mode: rate (its client policies decide what follows a 429)', 'remove it, or give a policy `retry:` (docs/policies.md)');
-  }
-  if (mode !== 'search') {
-    // Search-only keys would be silently ignored in a ramp: say so instead.
-    for (const k of ['precision', 'growth', 'recheck'] as const) {
-      if (l[k] !== undefined) at(ctx, ['load', k], 'only applies to mode: search', `remove it, or set \`mode: search\``);
-    }
-  }
-  if (mode === 'search') {
-    if (l.stages) at(ctx, ['load', 'stages'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove stages to search');
-    if (l.step !== undefined) at(ctx, ['load', 'step'], 'only applies to mode: ramp', 'set `mode: ramp`, or remove step (search grows by load.growth)');
-  }
+  // Keys the mode ignores (precision/growth/recheck outside a search, step/stages in a search, on_429 in rate
+  // mode) are warnings with the reason (mode-keys.ts), so one file can switch modes with `--set load.mode=...`.
   if (mode === 'rate') {
     out.rate = normaliseRate(l, ctx);
     return out;

@@ -47,7 +47,7 @@ describe('run: overrides and k6-style flag order', () => {
     expect(r.stderr).toContain('reports: out/report.json');
   });
 
-  test('the seed repeats the search path on the mock: same steps, same levels', async () => {
+  test('the seed repeats the search on the mock: the same climb, the same caps', async () => {
     const dir = tmpDir();
     const file = writeScenario(dir, 's.yaml', small());
     const runs: Report[] = [];
@@ -56,8 +56,12 @@ describe('run: overrides and k6-style flag order', () => {
       expect(r.code, r.stderr).toBe(0);
       runs.push(readReport(path.join(dir, o)));
     }
-    expect(path_(runs[1]!)).toEqual(path_(runs[0]!));
+    // The climb up to the first level over the cap is the same; the levels tried after it start from how many
+    // requests the server was seen holding when the 429 came, which is timing (docs/scenario.md, `seed`).
+    const climb = (r: Report) => Object.fromEntries(Object.entries(path_(r)).map(([m, ls]) => [m, ls.slice(0, ls.findIndex((l, i) => i > 0 && l < ls[i - 1]!))]));
+    expect(climb(runs[1]!)).toEqual(climb(runs[0]!));
     expect(runs[0]!.models.map((m) => m.cap.estimate)).toEqual([20, 8]);
+    expect(runs[1]!.models.map((m) => m.cap.estimate)).toEqual([20, 8]);
   });
 
   test('a bad override is checked like the file and names the option; nothing runs', async () => {

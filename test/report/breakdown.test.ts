@@ -17,6 +17,8 @@ describe('chart data', () => {
         by_user: [{ user_id: 'team-a', requests: s.requests, rate_limited: s.rate_limited }],
       });
     }
+    // Pro's steps name one key and one user_id: nothing to break down.
+    for (const s of r.models[1]!.steps) Object.assign(s, { by_key: [{ id: '0', requests: s.requests, rate_limited: s.rate_limited }], by_user: [] });
     const d = chartData(r);
     const flash = d.models[0]!;
     // One user_id only: no per-user chart; two keys: one per-key chart, rates in %.
