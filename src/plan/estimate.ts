@@ -315,10 +315,12 @@ function capOf(s: Scenario, model: string): number {
 
 /** Requests one model starts in a level held `holdMs`: admitted ones (slots under the cap) and predicted 429s. */
 function levelRequests(s: Scenario, model: string, level: number, holdMs: number, latencyMs: number): { admitted: number; refused: number } {
-  // The search stops launching at a level's first 429, so its worst case stays "every level admitted in full".
-  const cap = s.load.mode === 'search' ? Infinity : capOf(s, model);
+  // The search stops launching at a level's first 429: against a real target its worst case stays "every level
+  // admitted in full"; on the mock, whose cap is known, only the cap is admitted and the refusals are a handful.
+  const search = s.load.mode === 'search';
+  const cap = search && s.target.url !== 'mock' ? Infinity : capOf(s, model);
   const under = Math.min(level, cap);
-  const over = Math.max(0, level - cap);
+  const over = search ? 0 : Math.max(0, level - cap);
   const admitted = under * Math.max(1, Math.ceil(holdMs / latencyMs));
   const spec = s.load.on_429 ?? { enabled: true, base_ms: 1000, factor: 2, cap_ms: 30_000 };
   const refused = over > 0 ? over * expectedRefusalsPerSlot(spec.enabled ? spec : NO_BACKOFF, holdMs, ASSUMED_429_RTT_MS) : 0;

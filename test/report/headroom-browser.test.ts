@@ -23,6 +23,8 @@ const haveChromium = existsSync(CHROMIUM);
 export function planned(thresholdsPass: boolean): Report {
   const { report, samples } = generate();
   const r = structuredClone(report);
+  // One key and one user_id: this page is about headroom (per-key charts are tested in breakdown.test.ts).
+  for (const m of r.models) for (const st of m.steps) Object.assign(st, { by_key: [], by_user: [] });
   (r.scenario as { models: Record<string, unknown> }).models = { 'deepseek-v4-flash': { weight: 4, need: 1800 }, 'deepseek-v4-pro': { weight: 1, need: { rate: '80/s' } } };
   attachHeadroom(r.models, r.scenario);
   r.series = seriesOf(samples, r.models.map((m) => m.model));
@@ -109,7 +111,7 @@ describe.skipIf(!haveChromium)('headroom panel in headless Chromium', () => {
     for (const v of values) {
       expect(v.join(' ')).not.toContain('--');
       // The x value and at least one series value under the cursor are numbers.
-      expect(v.filter((t) => /\d/.test(t)).length).toBeGreaterThanOrEqual(2);
+      expect(v.filter((t) => /\d/.test(t)).length, JSON.stringify(values)).toBeGreaterThanOrEqual(2);
     }
   }, 180_000);
 });
