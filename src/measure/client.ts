@@ -14,6 +14,8 @@ export const CLIENT_LAG_LIMIT_MS = 20;
 
 /** Folds one step's client-side health. */
 export class ClientRecorder {
+  /** The limit (ms) this step is judged by: CLIENT_LAG_LIMIT_MS, unless the run sets another (RunDeps.clientLagLimitMs). */
+  limitMs = CLIENT_LAG_LIMIT_MS;
   /** Worst interval loop p99 per thread (index 0: the main thread; 1..N: prober workers). */
   private readonly loopP99: number[] = [];
   private readonly connect: Histogram = newHistogram();
@@ -38,7 +40,7 @@ export class ClientRecorder {
 
   report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
     const loop = Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
-    const why = clientBoundWhy(this.worstLoopMs, sendLag.p99);
+    const why = clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs);
     const client: ClientReport = { loop_p99_ms: loop, connects: this.connects, connect_ms: percentilesMs(this.connect) };
     if (why) client.why = why;
     return { client, client_bound: why !== null };
@@ -46,9 +48,9 @@ export class ClientRecorder {
 }
 
 /** Why a step is client-bound (its worst thread loop p99 or its send lag p99 over the limit), or null. */
-export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number): string | null {
+export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number, limitMs = CLIENT_LAG_LIMIT_MS): string | null {
   const parts: string[] = [];
-  if (loopP99Ms > CLIENT_LAG_LIMIT_MS) parts.push(`event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
-  if (sendLagP99Ms > CLIENT_LAG_LIMIT_MS) parts.push(`send lag p99 ${sendLagP99Ms.toFixed(1)} ms`);
-  return parts.length ? `dsprobe's own ${parts.join(' and ')} (> ${CLIENT_LAG_LIMIT_MS} ms)` : null;
+  if (loopP99Ms > limitMs) parts.push(`event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
+  if (sendLagP99Ms > limitMs) parts.push(`send lag p99 ${sendLagP99Ms.toFixed(1)} ms`);
+  return parts.length ? `dsprobe's own ${parts.join(' and ')} (> ${limitMs} ms)` : null;
 }

@@ -350,6 +350,12 @@ export class StepRecorder {
     return this.outcomes.rate_limited;
   }
 
+  /** dsprobe's own verdict on this step so far (see ClientRecorder.report): what the live search decides on. */
+  clientVerdict(): { clientBound: boolean; loopP99Ms: number; sendLagP99Ms: number } {
+    const sendLag = percentilesMs(this.sendLag);
+    return { clientBound: this.client.report(sendLag).client_bound, loopP99Ms: this.client.worstLoopMs, sendLagP99Ms: sendLag.p99 };
+  }
+
   /** The step's statistics; `nowUs` closes the in-flight integral if the step has not ended. */
   report(nowUs: number): StepReport {
     const end = this.endUs ?? nowUs;
