@@ -9,7 +9,7 @@ import { StepRecorder } from '../measure/recorder.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 
-/** Builds the request for a new send (everything but the timestamps the driver sets). */
+/** Builds the request for a new send (everything but the timestamps the driver sets): a fresh object per call, which the driver completes in place. */
 export type RequestFactory = (
   id: number,
   stepIndex: number,
@@ -334,7 +334,10 @@ export class ModelDriver {
     const base = this.deps.makeRequest(id, rec.index, rec.target, this.inflightCount);
     const now = clock.nowUs();
     rec.inflight(now, this.inflightCount);
-    const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + this.deps.timeoutUs };
+    // The factory's object is fresh per call: completed in place rather than copied.
+    const req = base as ProbeRequest;
+    req.intended_us = intendedUs;
+    req.deadline_us = now + this.deps.timeoutUs;
     const o: Open = { ctl: new AbortController(), admitted: false, answered: false, keyIndex: base.key_index, userId: base.user_id ?? '' };
     this.open.set(id, o);
     rec.sent(o.keyIndex, o.userId);
