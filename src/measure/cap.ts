@@ -71,17 +71,17 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const evidence: string[] = [];
   const sent = steps.filter(measuredStep);
   // A level where dsprobe itself was the bottleneck is no evidence either way (never decides a cap).
-  const measured = sent.filter((s) => !s.client_bound);
-  const clientBound = sent.filter((s) => s.client_bound);
+  const measured = sent.filter((s) => !s.client?.loop_bound);
+  const clientBound = sent.filter((s) => s.client?.loop_bound);
   const history: CapDecision[] = sent.map((s) => ({
     t_ms: round1(s.start_ms + s.duration_ms),
     level: s.target_inflight,
-    verdict: s.client_bound ? 'undecided' : s.rate_limited > 0 ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
+    verdict: s.client?.loop_bound ? 'undecided' : s.rate_limited > 0 ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
   }));
   // The client-bound step to name, if the evidence ends below it: the highest such level.
   const boundAbove = (level: number) =>
     clientBound.filter((s) => s.target_inflight > level).sort((a, b) => b.target_inflight - a.target_inflight)[0];
-  const boundWhy = (s: StepReport) => clientBoundReason(s.target_inflight, Math.max(0, ...(s.client?.loop_p99_ms ?? [])), s.send_lag_ms?.p99 ?? 0);
+  const boundWhy = (s: StepReport) => clientBoundReason(s.target_inflight, Math.max(0, ...(s.client?.loop_p99_ms ?? [])));
   const { low, high, moves: rawMoves } = walk(measured.map(evidenceOf));
   // The evidence since the last move: the cap as it is at the end.
   const lastMove = rawMoves[rawMoves.length - 1];
@@ -215,7 +215,8 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const cause = explainCause(measured, { estimate, serverReported, status });
   evidence.push(...cause.evidence);
 
-  const queuedSteps = measured.filter((s) => s.queued > 0);
+  // Keep-alives are the server's doing, not the client's pace: client-bound steps count here too.
+  const queuedSteps = sent.filter((s) => s.queued > 0);
   const onsets = queuedSteps.map((s) => s.queueing_began_at ?? s.target_inflight);
   const queueingBeganAt = onsets.length ? Math.min(...onsets) : null;
   if (queueingBeganAt !== null) evidence.push(`Keep-alive queueing began at ${queueingBeganAt} in flight (the lowest in-flight count at send of a request that got keep-alives).`);

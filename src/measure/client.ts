@@ -20,9 +20,12 @@ export class ClientRecorder {
   private readonly loopP99: number[] = [];
   private readonly connect: Histogram = newHistogram();
   private connects = 0;
+  /** The verdict the level was decided on (freeze()): later samples (drain, next level's warm-up) do not change it. */
+  private frozen: { loop: number[]; why: string | null; loopBound: boolean } | null = null;
 
   /** One sampling interval's loop delay p99 (ms) of `thread`. */
   loop(thread: number, p99Ms: number): void {
+    if (this.frozen) return;
     const cur = this.loopP99[thread];
     if (cur === undefined || p99Ms > cur) this.loopP99[thread] = p99Ms;
   }
@@ -38,11 +41,22 @@ export class ClientRecorder {
     return Math.max(0, ...this.loopP99.filter((v) => v !== undefined));
   }
 
-  report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
+  /**
+   * Keeps the verdict as it is now (`sendLag`: the step's send lag so far): the search decided the level on it, and
+   * the report must tell the same story.
+   */
+  freeze(sendLag: Percentiles): void {
+    if (this.frozen) return;
     const loop = Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
-    const why = clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs);
+    this.frozen = { loop, why: clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs), loopBound: this.worstLoopMs > this.limitMs };
+  }
+
+  report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
+    const loop = this.frozen?.loop ?? Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
+    const why = this.frozen ? this.frozen.why : clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs);
     const client: ClientReport = { loop_p99_ms: loop, connects: this.connects, connect_ms: percentilesMs(this.connect) };
     if (why) client.why = why;
+    if (this.frozen ? this.frozen.loopBound : this.worstLoopMs > this.limitMs) client.loop_bound = true;
     return { client, client_bound: why !== null };
   }
 }

@@ -78,7 +78,7 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
     let tries = 0;
     for (let i = history.length - 1; i >= 0 && history[i]?.clientBound && history[i]?.level === last.level; i--) tries++;
     if (tries >= CLIENT_BOUND_TRIES) {
-      const why = clientBoundReason(last.level, last.clientLoopP99Ms ?? 0, last.clientSendLagP99Ms ?? 0);
+      const why = clientBoundReason(last.level, last.clientLoopP99Ms ?? 0);
       return { done: true, status: 'unclear', low, high, moved, why };
     }
     return { done: false, level: last.level, recheck: last.recheck ?? false, why: `dsprobe was the bottleneck at level ${last.level}: trying it once more` };

@@ -315,7 +315,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
     const drew429 = r.driver.limitedThisStep > 0;
     // dsprobe's own health up to the decision: a level where the client was the bottleneck is no evidence.
     await sampler.tick(rec);
-    const cv = rec.clientVerdict();
+    const cv = rec.decideClient();
     const result: LevelResult = {
       level: d.level,
       drew429,

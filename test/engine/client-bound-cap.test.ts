@@ -65,6 +65,18 @@ function step(index: number, level: number, limited: number, held: number, loopM
   return rec.report(index * 1000 + 900);
 }
 
+describe('the verdict a level was decided on is the one its report gives', () => {
+  test('samples after the decision (drain, the next warm-up) do not change it', () => {
+    const rec = new StepRecorder('m', 0, 10, 0, 0);
+    rec.client.loop(0, 5);
+    expect(rec.decideClient()).toMatchObject({ clientBound: false, loopP99Ms: 5 });
+    rec.client.loop(0, 90); // the drain lagged: not what the level was judged on
+    const rep = rec.report(1_000_000);
+    expect(rep.client_bound).toBe(false);
+    expect(rep.client?.loop_p99_ms).toEqual([5]);
+  });
+});
+
 describe('estimateCap: client-bound steps are no evidence', () => {
   test('a fully client-bound run is unclear, never a false "found 1"', () => {
     // The same steps without the client's lag read as a cap of 1: proof the fixture would otherwise decide.
