@@ -12,6 +12,11 @@ export interface LevelEvidence {
   confirmed: boolean;
   /** Most admitted-and-open requests at the admission of a request sent at this level. */
   peakAdmitted: number;
+  /**
+   * dsprobe itself was the bottleneck at this level (its loop delay or send lag over the limit, measure/client.ts):
+   * what the level showed may be the client's pace, not the server's, so it is no evidence either way.
+   */
+  clientBound?: boolean;
 }
 
 /** A move of the cap the history shows: a level proven clean later drew a 429 (drop), or the reverse (rise). */
@@ -28,6 +33,7 @@ export interface CapMove {
  * Walks the history in order, keeping the bracket of the evidence since the last move. A 429 at or below the
  * highest clean level means the cap dropped (or the edge is noisy): every earlier clean level is stale and dropped.
  * A level proven clean at or above the lowest 429 level means it rose: the earlier 429 levels are dropped.
+ * Client-bound levels are skipped (no evidence); indices in `moves` still refer to the full history.
  */
 export function walk(history: readonly LevelEvidence[]): { low: number | null; high: number | null; moves: CapMove[] } {
   let low: number | null = null;
@@ -36,6 +42,7 @@ export function walk(history: readonly LevelEvidence[]): { low: number | null; h
   let held = 0;
   const moves: CapMove[] = [];
   history.forEach((r, i) => {
+    if (r.clientBound) return;
     if (r.drew429) {
       if (low !== null && r.level <= low) {
         moves.push({ at: i, direction: 'drop', from: low, to: r.level });
@@ -75,4 +82,13 @@ export const NOISE_SHARE = 0.1;
 export const NOISE_MIN = 3;
 export function noiseMargin(level: number): number {
   return Math.max(NOISE_MIN, Math.ceil(NOISE_SHARE * level));
+}
+
+/**
+ * The reason a search or an estimate ends `unclear` when dsprobe itself was the bottleneck at `level`: the loop
+ * delay p99 (ms) of its worst thread, or its send lag p99 when the loop kept up, and what to do about it.
+ */
+export function clientBoundReason(level: number, loopP99Ms: number, sendLagP99Ms = 0): string {
+  const lag = loopP99Ms >= sendLagP99Ms ? `loop p99 ${loopP99Ms.toFixed(1)} ms` : `send lag p99 ${sendLagP99Ms.toFixed(1)} ms`;
+  return `dsprobe was the bottleneck at level ${level} (${lag}): use --workers, shard, or lower the level`;
 }

@@ -254,6 +254,12 @@ export interface ClientReport {
   connect_ms: Percentiles;
   /** Why the step is client-bound, when it is. */
   why?: string;
+  /**
+   * A thread's loop delay p99 was over the limit (for a search level: at its decision). Such a step is no evidence
+   * for the cap. Send lag alone does not set it: it is also read from samples (rebuilt reports), where the lag of the
+   * level's drain cannot be told from the lag before its decision.
+   */
+  loop_bound?: boolean;
 }
 
 /** One decision of the cap search, in run order. */
@@ -295,7 +301,7 @@ export interface CapEstimate {
   band_429_rate?: number | null;
   /** How the cap moved: drops and rises, in run order. */
   moves?: { t_ms: number; from: number; to: number; direction: 'drop' | 'rise' }[];
-  /** Why the status is `unclear`, as a code: `moving`, `noisy`, `not_held`, `below_lowest`, ... or null. */
+  /** Why the status is `unclear`, as a code: `moving`, `noisy`, `not_held`, `below_lowest`, `client_bound`, ... or null. */
   unclear_reason?: string | null;
   /** What the server's figure counts, in words (it is evidence beside the estimate, not the estimate). */
   server_reported_counts?: string | null;

@@ -3,7 +3,7 @@
  * same answer as the run that produced them).
  */
 import type { CapDecision, CapEstimate, StepReport } from '../types.js';
-import { noiseMargin, walk, type CapMove, type LevelEvidence } from '../evidence.js';
+import { clientBoundReason, noiseMargin, walk, type CapMove, type LevelEvidence } from '../evidence.js';
 import { explainCause } from './cause.js';
 import { DOCUMENTED_CAPS } from '../models.js';
 
@@ -71,12 +71,19 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const model = steps[0]?.model ?? '';
   const documented = opts.documented !== undefined ? opts.documented : (DOCUMENTED_CAPS[model] ?? null);
   const evidence: string[] = [];
-  const measured = steps.filter(measuredStep);
-  const history: CapDecision[] = measured.map((s) => ({
+  const sent = steps.filter(measuredStep);
+  // A level where dsprobe itself was the bottleneck is no evidence either way (never decides a cap).
+  const measured = sent.filter((s) => !s.client?.loop_bound);
+  const clientBound = sent.filter((s) => s.client?.loop_bound);
+  const history: CapDecision[] = sent.map((s) => ({
     t_ms: round1(s.start_ms + s.duration_ms),
     level: s.target_inflight,
-    verdict: s.rate_limited > 0 ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
+    verdict: s.client?.loop_bound ? 'undecided' : s.rate_limited > 0 ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
   }));
+  // The client-bound step to name, if the evidence ends below it: the highest such level.
+  const boundAbove = (level: number) =>
+    clientBound.filter((s) => s.target_inflight > level).sort((a, b) => b.target_inflight - a.target_inflight)[0];
+  const boundWhy = (s: StepReport) => clientBoundReason(s.target_inflight, Math.max(0, ...(s.client?.loop_p99_ms ?? [])));
   const { low, high, moves: rawMoves } = walk(measured.map(evidenceOf));
   // The evidence since the last move: the cap as it is at the end.
   const lastMove = rawMoves[rawMoves.length - 1];
@@ -96,8 +103,13 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     const top = Math.max(0, ...levelsSeen);
     const topStep = epoch.filter((s) => s.target_inflight === top);
     const topHeld = topStep.some((s) => levelHeld(s));
-    status = topHeld || !measured.length ? 'not_reached' : 'unclear';
-    if (!measured.length) evidence.push('No request was measured.');
+    const bound = boundAbove(measured.length ? top : 0);
+    status = bound ? 'unclear' : topHeld || !measured.length ? 'not_reached' : 'unclear';
+    if (bound) {
+      // Levels above the evidence were client-bound: the cap may be anywhere above `top`, and nothing says where.
+      unclearReason = 'client_bound';
+      evidence.push(`unclear: ${boundWhy(bound)}.${measured.length ? ` Up to ${top} in flight the evidence shows no 429.` : ''}`);
+    } else if (!measured.length) evidence.push('No request was measured.');
     else if (topHeld) evidence.push(`No 429 at any level up to ${top} in flight: the cap is above what was tried.`);
     else {
       unclearReason = 'not_held';
@@ -117,6 +129,11 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     status = 'unclear';
     unclearReason = 'below_lowest';
     evidence.push(`Even the lowest level tried since the last change (${high}) drew a 429: the cap is below it, or the account is throttled by other traffic.`);
+    const bound = clientBound.filter((s) => s.target_inflight < high).sort((a, b) => b.target_inflight - a.target_inflight)[0];
+    if (bound) {
+      unclearReason = 'client_bound';
+      evidence.push(`${boundWhy(bound)}.`);
+    }
     if (heldOnLimited > 0) estimate = heldOnLimited;
   } else {
     status = 'found';
@@ -146,7 +163,10 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const noisy = !moving && noisyMoves.length > 0;
   let band: [number, number] | null = null;
   let bandRate: number | null = null;
-  const tOf = (m: CapMove) => history[m.at]?.t_ms ?? 0;
+  const tOf = (m: CapMove) => {
+    const s = measured[m.at];
+    return s ? round1(s.start_ms + s.duration_ms) : 0;
+  };
   for (const m of bigMoves) {
     evidence.push(
       `The cap ${m.to < m.from ? 'dropped' : 'rose'} from ~${m.from} to ~${m.to} at t=${(tOf(m) / 1000).toFixed(1)} s ` +
@@ -198,7 +218,8 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const cause = explainCause(measured, { estimate, serverReported, status });
   evidence.push(...cause.evidence);
 
-  const queuedSteps = measured.filter((s) => s.queued > 0);
+  // Keep-alives are the server's doing, not the client's pace: client-bound steps count here too.
+  const queuedSteps = sent.filter((s) => s.queued > 0);
   const onsets = queuedSteps.map((s) => s.queueing_began_at ?? s.target_inflight);
   const queueingBeganAt = onsets.length ? Math.min(...onsets) : null;
   if (queueingBeganAt !== null) evidence.push(`Keep-alive queueing began at ${queueingBeganAt} in flight (the lowest in-flight count at send of a request that got keep-alives).`);

@@ -14,13 +14,18 @@ export const CLIENT_LAG_LIMIT_MS = 20;
 
 /** Folds one step's client-side health. */
 export class ClientRecorder {
+  /** The limit (ms) this step is judged by: CLIENT_LAG_LIMIT_MS, unless the run sets another (RunDeps.clientLagLimitMs). */
+  limitMs = CLIENT_LAG_LIMIT_MS;
   /** Worst interval loop p99 per thread (index 0: the main thread; 1..N: prober workers). */
   private readonly loopP99: number[] = [];
   private readonly connect: Histogram = newHistogram();
   private connects = 0;
+  /** The verdict the level was decided on (freeze()): later samples (drain, next level's warm-up) do not change it. */
+  private frozen: { loop: number[]; why: string | null; loopBound: boolean } | null = null;
 
   /** One sampling interval's loop delay p99 (ms) of `thread`. */
   loop(thread: number, p99Ms: number): void {
+    if (this.frozen) return;
     const cur = this.loopP99[thread];
     if (cur === undefined || p99Ms > cur) this.loopP99[thread] = p99Ms;
   }
@@ -36,19 +41,30 @@ export class ClientRecorder {
     return Math.max(0, ...this.loopP99.filter((v) => v !== undefined));
   }
 
-  report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
+  /**
+   * Keeps the verdict as it is now (`sendLag`: the step's send lag so far): the search decided the level on it, and
+   * the report must tell the same story.
+   */
+  freeze(sendLag: Percentiles): void {
+    if (this.frozen) return;
     const loop = Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
-    const why = clientBoundWhy(this.worstLoopMs, sendLag.p99);
+    this.frozen = { loop, why: clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs), loopBound: this.worstLoopMs > this.limitMs };
+  }
+
+  report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
+    const loop = this.frozen?.loop ?? Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
+    const why = this.frozen ? this.frozen.why : clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs);
     const client: ClientReport = { loop_p99_ms: loop, connects: this.connects, connect_ms: percentilesMs(this.connect) };
     if (why) client.why = why;
+    if (this.frozen ? this.frozen.loopBound : this.worstLoopMs > this.limitMs) client.loop_bound = true;
     return { client, client_bound: why !== null };
   }
 }
 
 /** Why a step is client-bound (its worst thread loop p99 or its send lag p99 over the limit), or null. */
-export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number): string | null {
+export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number, limitMs = CLIENT_LAG_LIMIT_MS): string | null {
   const parts: string[] = [];
-  if (loopP99Ms > CLIENT_LAG_LIMIT_MS) parts.push(`event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
-  if (sendLagP99Ms > CLIENT_LAG_LIMIT_MS) parts.push(`send lag p99 ${sendLagP99Ms.toFixed(1)} ms`);
-  return parts.length ? `dsprobe's own ${parts.join(' and ')} (> ${CLIENT_LAG_LIMIT_MS} ms)` : null;
+  if (loopP99Ms > limitMs) parts.push(`event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
+  if (sendLagP99Ms > limitMs) parts.push(`send lag p99 ${sendLagP99Ms.toFixed(1)} ms`);
+  return parts.length ? `dsprobe's own ${parts.join(' and ')} (> ${limitMs} ms)` : null;
 }

@@ -351,6 +351,17 @@ export class StepRecorder {
     return this.outcomes.rate_limited;
   }
 
+  /**
+   * dsprobe's own verdict on this step, frozen now (ClientRecorder.freeze): what the live search decides the level
+   * on, and what the step's report says.
+   */
+  decideClient(): { clientBound: boolean; loopP99Ms: number; sendLagP99Ms: number } {
+    const sendLag = percentilesMs(this.sendLag);
+    this.client.freeze(sendLag);
+    // The search sets aside loop-bound levels only (ClientReport.loop_bound says why).
+    return { clientBound: this.client.report(sendLag).client.loop_bound === true, loopP99Ms: this.client.worstLoopMs, sendLagP99Ms: sendLag.p99 };
+  }
+
   /** The step's statistics; `nowUs` closes the in-flight integral if the step has not ended. */
   report(nowUs: number): StepReport {
     const end = this.endUs ?? nowUs;

@@ -13,7 +13,7 @@
  *   4. re-checks both sides of the boundary once, to tell a cliff from noise and to notice a cap that moved.
  */
 
-import { walk, type CapMove, type LevelEvidence } from '../evidence.js';
+import { clientBoundReason, walk, type CapMove, type LevelEvidence } from '../evidence.js';
 
 export { walk, type CapMove };
 
@@ -30,6 +30,9 @@ export interface LevelResult extends LevelEvidence {
   recheck?: boolean;
   /** When the level was decided (run clock, µs). */
   t_us?: number;
+  /** With `clientBound`: dsprobe's worst thread loop delay p99 and its send lag p99 at this level (ms). */
+  clientLoopP99Ms?: number;
+  clientSendLagP99Ms?: number;
 }
 
 export interface SearchConfig {
@@ -68,17 +71,30 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   const { low, high, moves } = walk(history);
   const flips = moves.length;
   const moved = flips > 0;
+  // A level where dsprobe was the bottleneck is no evidence: try it once more, and if the client stays the
+  // bottleneck, stop (climbing higher would only load the client more).
+  const last = history[history.length - 1] as LevelResult;
+  if (last.clientBound) {
+    let tries = 0;
+    for (let i = history.length - 1; i >= 0 && history[i]?.clientBound && history[i]?.level === last.level; i--) tries++;
+    if (tries >= CLIENT_BOUND_TRIES) {
+      const why = clientBoundReason(last.level, last.clientLoopP99Ms ?? 0);
+      return { done: true, status: 'unclear', low, high, moved, why };
+    }
+    return { done: false, level: last.level, recheck: last.recheck ?? false, why: `dsprobe was the bottleneck at level ${last.level}: trying it once more` };
+  }
+  const evidence = history.filter((r) => !r.clientBound);
   // Only evidence since the last move guides the next guesses: levels tried before it may be tried again.
-  const epoch = moves.length ? history.slice((moves[moves.length - 1] as CapMove).at) : history;
+  const epoch = (moves.length ? history.slice((moves[moves.length - 1] as CapMove).at) : history).filter((r) => !r.clientBound);
   const tried = new Set(epoch.map((r) => r.level));
   if (flips > (cfg.maxContradictions ?? 2)) {
     return { done: true, status: 'unclear', low, high, moved: true, why: `the cap kept moving (or its edge is noisy): ${flips} results contradicted earlier ones` };
   }
 
   if (high === null) {
-    const top = Math.max(...history.map((r) => r.level));
+    const top = Math.max(...evidence.map((r) => r.level));
     if (top >= max) {
-      const held = history.some((r) => r.level === top && r.confirmed);
+      const held = evidence.some((r) => r.level === top && r.confirmed);
       return held
         ? { done: true, status: 'not_reached', low, high, moved, why: `no 429 up to the maximum level ${max}` }
         : { done: true, status: 'unclear', low, high, moved, why: `no 429 up to ${max}, but that level was never held at once` };
@@ -128,6 +144,9 @@ export function nextSearchStep(history: readonly LevelResult[], cfg: SearchConfi
   }
   return { done: false, level: mid, recheck: false, why: `bisecting [${lo}, ${high}]` };
 }
+
+/** How often a level may be client-bound in a row before the search ends `unclear` (the first try and one retry). */
+export const CLIENT_BOUND_TRIES = 2;
 
 /** How often one level may be tried (outside re-checks) before the search gives up on narrowing further. */
 export const MAX_TRIES_PER_LEVEL = 2;

@@ -17,7 +17,9 @@ export function nextWarmStep(history: readonly LevelResult[], cfg: SearchConfig,
   if (!warm || !(warm.estimate >= 1)) return nextSearchStep(history, cfg);
   const max = Math.max(1, Math.floor(cfg.max));
   const e = Math.min(Math.floor(warm.estimate), max);
-  const at = (level: number) => history.find((r) => r.level === level);
+  // A client-bound level is no evidence: the cold search retries it or stops (nextSearchStep).
+  if (history[history.length - 1]?.clientBound) return nextSearchStep(history, cfg);
+  const at = (level: number) => history.find((r) => r.level === level && !r.clientBound);
   const first = at(e);
   if (!first) return { done: false, level: e, recheck: false, why: `warm start: checking the last estimate ${e}` };
   if (!first.drew429 && first.confirmed && e + 1 <= max && !at(e + 1)) {

@@ -8,6 +8,7 @@ import { DeltaTemplates } from './fast-delta.js';
 import { errorOf } from './server-error.js';
 import { anthropicUsage, mergeAnthropicUsage, type AnthropicUsageFields } from './usage.js';
 import { ANTHROPIC_MIN_THINKING_BUDGET } from '../models.js';
+import { templatedBody } from './body-template.js';
 
 const TEXT_MARK = '"delta":{"type":"text_delta","text":"';
 const THINKING_MARK = '"delta":{"type":"thinking_delta","thinking":"';
@@ -109,7 +110,8 @@ export const anthropicDialect: Dialect = {
   headers(apiKey) {
     return { 'x-api-key': apiKey, 'anthropic-version': ANTHROPIC_VERSION, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   },
-  body(p: ChatParams) {
+  // Every field but the prompt and the user_id is stringified once per shape (body-template.ts).
+  body: templatedBody((p: ChatParams) => {
     const b: Record<string, unknown> = {
       model: p.model,
       max_tokens: p.max_tokens,
@@ -122,7 +124,7 @@ export const anthropicDialect: Dialect = {
     if (p.temperature !== undefined && !(p.thinking && p.temperature !== 1)) b.temperature = p.temperature;
     if (p.user_id !== undefined) b.metadata = { user_id: p.user_id };
     return JSON.stringify(b);
-  },
+  }),
   streamReader(facts) {
     return new AnthropicStream(facts);
   },

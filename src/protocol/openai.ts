@@ -5,6 +5,7 @@ import { asObj, fault, tokenEvent, type ChatParams, type Dialect, type ResponseF
 import { DeltaTemplates } from './fast-delta.js';
 import { errorOf } from './server-error.js';
 import { openAiUsage } from './usage.js';
+import { templatedBody } from './body-template.js';
 
 const CONTENT_MARK = '"delta":{"content":"';
 const REASONING_MARK = '"delta":{"reasoning_content":"';
@@ -87,7 +88,8 @@ export const openAiDialect: Dialect = {
   headers(apiKey) {
     return { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   },
-  body(p: ChatParams) {
+  // Every field but the prompt and the user_id is stringified once per shape (body-template.ts).
+  body: templatedBody((p: ChatParams) => {
     const messages: { role: string; content: string }[] = [];
     if (p.system.length > 0) messages.push({ role: 'system', content: p.system });
     messages.push({ role: 'user', content: p.prompt });
@@ -99,7 +101,7 @@ export const openAiDialect: Dialect = {
     if (p.temperature !== undefined) b.temperature = p.temperature;
     if (p.user_id !== undefined) b.user_id = p.user_id;
     return JSON.stringify(b);
-  },
+  }),
   streamReader(facts) {
     return new OpenAiStream(facts);
   },

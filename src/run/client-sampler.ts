@@ -17,8 +17,11 @@ export interface ClientSampler {
   stop(): void;
 }
 
-/** Starts sampling every CLIENT_SAMPLE_MS; `current()` lists the steps running now. */
-export function startClientSampler(prober: Prober, current: () => (StepRecorder | undefined)[]): ClientSampler {
+/**
+ * Starts sampling every CLIENT_SAMPLE_MS; `current()` lists the steps running now. `limitMs` (when given) is the
+ * client-bound limit every step sampled is judged by (see RunDeps.clientLagLimitMs).
+ */
+export function startClientSampler(prober: Prober, current: () => (StepRecorder | undefined)[], limitMs?: number): ClientSampler {
   const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
   let busy = false;
@@ -33,6 +36,7 @@ export function startClientSampler(prober: Prober, current: () => (StepRecorder 
       const health = prober.health ? await prober.health() : { connect_us: [], threads: [] };
       const steps = current().filter((s): s is StepRecorder => s !== undefined && s.endUs === null);
       for (const s of steps) {
+        if (limitMs !== undefined) s.client.limitMs = limitMs;
         s.client.loop(0, mainP99);
         for (const t of health.threads) s.client.loop(t.thread, t.p99_ms);
       }

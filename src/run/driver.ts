@@ -12,7 +12,7 @@ import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import type { Backoff } from './backoff.js';
 import { isFatalStatus } from './fatal.js';
 
-/** Builds the request for a new send (everything but the timestamps the driver sets). */
+/** Builds the request for a new send (everything but the timestamps the driver sets): a fresh object per call, which the driver completes in place. */
 export type RequestFactory = (
   id: number,
   stepIndex: number,
@@ -409,7 +409,10 @@ export class ModelDriver {
     this.stepSent++;
     const now = clock.nowUs();
     rec.inflight(now, this.inflightCount);
-    const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + this.deps.timeoutUs };
+    // The factory's object is fresh per call: completed in place rather than copied.
+    const req = base as ProbeRequest;
+    req.intended_us = intendedUs;
+    req.deadline_us = now + this.deps.timeoutUs;
     const o: Open = { ctl: new AbortController(), admitted: false, answered: false, attempt, keyIndex: base.key_index, userId: base.user_id ?? '' };
     this.open.set(id, o);
     rec.sent(o.keyIndex, o.userId);

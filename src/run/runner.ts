@@ -60,6 +60,11 @@ export interface RunDeps {
   wait?: Waiter;
   /** Per model, what an earlier search found: the search checks it and its neighbour first (`dsprobe watch`). */
   warm?: Readonly<Record<string, WarmStart>>;
+  /**
+   * The loop-delay / send-lag limit (ms) over which a level is client-bound (default CLIENT_LAG_LIMIT_MS). Only for
+   * tests whose server runs on dsprobe's own thread (its work is not dsprobe's lag), or that force a verdict.
+   */
+  clientLagLimitMs?: number;
 }
 
 export interface ModelRun {
@@ -274,7 +279,7 @@ export async function runScenario(
       last.limited = r.driver.limited;
     });
   };
-  const sampler = startClientSampler(deps.prober, () => runs.map((r) => r.driver.current));
+  const sampler = startClientSampler(deps.prober, () => runs.map((r) => r.driver.current), deps.clientLagLimitMs);
   const ticker = setInterval(sampleTimeline, Math.max(10, Math.round(every / 1000)));
   ticker.unref?.();
   view?.(
@@ -389,6 +394,9 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       return;
     }
     const drew429 = over();
+    // dsprobe's own health up to the decision: a level where the client was the bottleneck is no evidence.
+    await sampler.tick(rec);
+    const cv = rec.decideClient();
     const result: LevelResult = {
       level: d.level,
       drew429,
@@ -406,6 +414,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
       peakAdmitted: rec.freshPeakAdmitted,
       recheck: d.recheck,
       t_us: deps.clock.nowUs(),
+      ...(cv.clientBound ? { clientBound: true, clientLoopP99Ms: cv.loopP99Ms, clientSendLagP99Ms: cv.sendLagP99Ms } : {}),
     };
     r.levels.push(result);
     deps.onLevel?.(r.spec.name, result);

@@ -7,6 +7,9 @@ import type { Scenario } from '../../src/scenario/types.js';
 import type { Sample } from '../../src/types.js';
 import { fakeServer } from './fake-server.js';
 
+/** The fake server runs on dsprobe's own thread: its work is not dsprobe's lag, so no level is judged client-bound. */
+const INPROC = Infinity;
+
 function scenario(over: Partial<Scenario> = {}): Scenario {
   return {
     name: 'engine-test',
@@ -38,7 +41,7 @@ describe('runner against an in-process capped server', () => {
     const server = fakeServer({ caps: { flash: 37, pro: 11 }, durationMs: 400, clock });
     const samples: Sample[] = [];
     const s = scenario();
-    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a', 'b'], mock: true, onSample: (x) => samples.push(x) });
+    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a', 'b'], mock: true, clientLagLimitMs: INPROC, onSample: (x) => samples.push(x) });
     const report = buildReport(ctx(s), r);
     const caps = Object.fromEntries(report.models.map((m) => [m.model, m.cap]));
     expect(caps['flash']).toMatchObject({ status: 'found', low: 37, high: 38, estimate: 37 });
@@ -60,7 +63,7 @@ describe('runner against an in-process capped server', () => {
       load: { mode: 'ramp', start: 10, step: 10, max: 60, hold_ms: 300, precision: 1, growth: 2, recheck: false },
       stop: { max_429_rate: 0.05 },
     });
-    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true });
+    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true, clientLagLimitMs: INPROC });
     const rep = buildReport(ctx(s), r);
     const steps = rep.models[0]!.steps;
     expect(steps.map((x) => x.target_inflight)).toEqual([10, 20, 30]);
@@ -79,7 +82,7 @@ describe('runner against an in-process capped server', () => {
     const s = scenario({ models: [{ name: 'flash', weight: 1 }], load: { mode: 'ramp', stages: [{ inflight: 20, hold_ms: 60_000 }], start: 20, max: 20, hold_ms: 60_000, precision: 1, growth: 2, recheck: false } });
     const samples: Sample[] = [];
     setTimeout(() => ctl.abort(), 200);
-    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true, signal: ctl.signal, onSample: (x) => samples.push(x) });
+    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true, clientLagLimitMs: INPROC, signal: ctl.signal, onSample: (x) => samples.push(x) });
     expect(r.status).toBe('interrupted');
     expect(samples.length).toBe(20);
     expect(samples.every((x) => x.outcome === 'aborted' && x.detail === 'interrupted')).toBe(true);
@@ -90,7 +93,7 @@ describe('runner against an in-process capped server', () => {
     const clock = monotonicClock();
     const server = fakeServer({ caps: { 'deepseek-v4-pro': 10_000 }, durationMs: 300, clock });
     const s = scenario({ models: [{ name: 'deepseek-v4-pro', weight: 1 }], safety_margin: 0.2, load: { mode: 'search', start: 50, max: 4000, hold_ms: 2000, precision: 1, growth: 2, recheck: true } });
-    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: false });
+    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: false, clientLagLimitMs: INPROC });
     const levels = r.models[0]!.levels.map((l) => l.level);
     expect(Math.max(...levels)).toBe(400);
     expect(server.maxSeen['deepseek-v4-pro']).toBeLessThanOrEqual(400);
@@ -101,7 +104,7 @@ describe('runner against an in-process capped server', () => {
     const clock = monotonicClock();
     const server = fakeServer({ caps: { flash: 1000 }, durationMs: 20, clock });
     const s = scenario({ models: [{ name: 'flash', weight: 1 }], budget: { max_tokens: 300 }, load: { mode: 'ramp', stages: [{ inflight: 5, hold_ms: 30_000 }], start: 5, max: 5, hold_ms: 30_000, precision: 1, growth: 2, recheck: false } });
-    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true });
+    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true, clientLagLimitMs: INPROC });
     expect(r.status).toBe('budget_exceeded');
     expect(r.status_reason).toMatch(/does not fit in what remains of max_tokens 300/);
     // Reserved before sending: what was used never passes the budget.

@@ -75,7 +75,9 @@ seed: 5
 `,
     );
     const out = path.join(dir, 'out');
-    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html', '--workers', workers]);
+    // 2,500 streams on two shared cores: dsprobe is honestly client-bound here (loop p99 far over 20 ms), which would
+    // end the search unclear. This test is about the search's path, so the client-bound limit is moved out of the way.
+    const r = await dsprobe(['run', file, '--out', out, '--quiet', '--no-html', '--workers', workers], { env: { DSPROBE_TEST_CLIENT_LAG_LIMIT_MS: '1000000' } });
     expect(r.stderr).not.toMatch(/internal error/);
     const rep = readReport(out);
     expect(rep.models.map((m) => [m.model, m.cap.status, m.cap.estimate])).toEqual([

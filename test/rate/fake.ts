@@ -99,7 +99,7 @@ export async function rehearse(s: Scenario, server: (clock: ReturnType<typeof ma
   const clock = manualClock();
   const prober = server(clock);
   const samples: Sample[] = [];
-  const run = runScenario(s, { clock, random: seededRandom(s.seed), prober, keys: ['k'], mock: true, onSample: (x) => samples.push(x), wait: (t, sig) => clock.sleepUntil(t, sig) });
+  const run = runScenario(s, { clock, random: seededRandom(s.seed), prober, keys: ['k'], mock: true, clientLagLimitMs: Infinity, onSample: (x) => samples.push(x), wait: (t, sig) => clock.sleepUntil(t, sig) });
   const r = await drive(clock, run, stepUs);
   return { report: buildReport(ctx(s), r), samples, prober };
 }

@@ -172,6 +172,8 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
         keys,
         mock: isMock,
         signal: io.signal,
+        // For tests only: a run whose subject is not dsprobe's own health on a shared machine moves the limit.
+        ...testLagLimit(io.env),
         onSample: (s) => {
           samples.write(s);
           feed.onSample(s);
@@ -269,4 +271,14 @@ function slug(name: string): string {
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * `DSPROBE_TEST_CLIENT_LAG_LIMIT_MS` (tests only, undocumented for users): the loop-delay limit over which a level is
+ * client-bound, instead of 20 ms. The test suite runs the 2,500-stream search on two shared cores, where dsprobe is
+ * honestly client-bound; the test is about the search's path, not the client's health.
+ */
+function testLagLimit(env: Readonly<Record<string, string | undefined>>): { clientLagLimitMs?: number } {
+  const v = Number(env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS']);
+  return env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS'] && Number.isFinite(v) && v > 0 ? { clientLagLimitMs: v } : {};
 }
