@@ -218,8 +218,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const cause = explainCause(measured, { estimate, serverReported, status });
   evidence.push(...cause.evidence);
 
-  // Keep-alives are the server's doing, not the client's pace: client-bound steps count here too.
-  const queuedSteps = sent.filter((s) => s.queued > 0);
+  const queuedSteps = measured.filter((s) => s.queued > 0);
   const onsets = queuedSteps.map((s) => s.queueing_began_at ?? s.target_inflight);
   const queueingBeganAt = onsets.length ? Math.min(...onsets) : null;
   if (queueingBeganAt !== null) evidence.push(`Keep-alive queueing began at ${queueingBeganAt} in flight (the lowest in-flight count at send of a request that got keep-alives).`);

@@ -12,12 +12,31 @@ import { newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js
  */
 export const CLIENT_LAG_LIMIT_MS = 20;
 
+/**
+ * A step whose sustained loop delay is over this many times the limit (100 ms by default) is no evidence for the
+ * cap: lag that long can hold back launches and reads for longer than a level takes to decide. Between the limit
+ * and this, the step is marked client-bound (its latency figures may be skewed) but its 429s and admissions stand.
+ */
+export const EVIDENCE_LAG_FACTOR = 5;
+
+/** Most interval samples kept per thread and step (a level of hours keeps its latest). */
+const MAX_INTERVALS = 4096;
+
+/** The median of xs (0 when empty). */
+function median(xs: readonly number[]): number {
+  if (!xs.length) return 0;
+  const v = [...xs].sort((a, b) => a - b);
+  return v[Math.floor((v.length - 1) / 2)] as number;
+}
+
 /** Folds one step's client-side health. */
 export class ClientRecorder {
   /** The limit (ms) this step is judged by: CLIENT_LAG_LIMIT_MS, unless the run sets another (RunDeps.clientLagLimitMs). */
   limitMs = CLIENT_LAG_LIMIT_MS;
   /** Worst interval loop p99 per thread (index 0: the main thread; 1..N: prober workers). */
   private readonly loopP99: number[] = [];
+  /** Every interval's loop p99 per thread: the sustained delay (their median) judges the step, not one pause. */
+  private readonly intervals: number[][] = [];
   private readonly connect: Histogram = newHistogram();
   private connects = 0;
   /** The verdict the level was decided on (freeze()): later samples (drain, next level's warm-up) do not change it. */
@@ -28,6 +47,21 @@ export class ClientRecorder {
     if (this.frozen) return;
     const cur = this.loopP99[thread];
     if (cur === undefined || p99Ms > cur) this.loopP99[thread] = p99Ms;
+    const list = (this.intervals[thread] ??= []);
+    if (list.length >= MAX_INTERVALS) list.shift();
+    list.push(p99Ms);
+  }
+
+  /**
+   * The sustained loop delay (ms): per thread the median of its intervals' p99s, the worst thread's. A single GC
+   * pause or connect burst moves the worst interval, not this.
+   */
+  get sustainedLoopMs(): number {
+    return Math.max(0, ...this.intervals.filter((l) => l !== undefined).map(median));
+  }
+
+  private loopBound(): boolean {
+    return this.sustainedLoopMs > this.limitMs * EVIDENCE_LAG_FACTOR;
   }
 
   /** TCP/TLS connect durations (µs) opened for or during this step. */
@@ -48,15 +82,15 @@ export class ClientRecorder {
   freeze(sendLag: Percentiles): void {
     if (this.frozen) return;
     const loop = Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
-    this.frozen = { loop, why: clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs), loopBound: this.worstLoopMs > this.limitMs };
+    this.frozen = { loop, why: clientBoundWhy(this.sustainedLoopMs, sendLag.p99, this.limitMs), loopBound: this.loopBound() };
   }
 
   report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
     const loop = this.frozen?.loop ?? Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
-    const why = this.frozen ? this.frozen.why : clientBoundWhy(this.worstLoopMs, sendLag.p99, this.limitMs);
+    const why = this.frozen ? this.frozen.why : clientBoundWhy(this.sustainedLoopMs, sendLag.p99, this.limitMs);
     const client: ClientReport = { loop_p99_ms: loop, connects: this.connects, connect_ms: percentilesMs(this.connect) };
     if (why) client.why = why;
-    if (this.frozen ? this.frozen.loopBound : this.worstLoopMs > this.limitMs) client.loop_bound = true;
+    if (this.frozen ? this.frozen.loopBound : this.loopBound()) client.loop_bound = true;
     return { client, client_bound: why !== null };
   }
 }
@@ -64,7 +98,7 @@ export class ClientRecorder {
 /** Why a step is client-bound (its worst thread loop p99 or its send lag p99 over the limit), or null. */
 export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number, limitMs = CLIENT_LAG_LIMIT_MS): string | null {
   const parts: string[] = [];
-  if (loopP99Ms > limitMs) parts.push(`event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
+  if (loopP99Ms > limitMs) parts.push(`sustained event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
   if (sendLagP99Ms > limitMs) parts.push(`send lag p99 ${sendLagP99Ms.toFixed(1)} ms`);
   return parts.length ? `dsprobe's own ${parts.join(' and ')} (> ${limitMs} ms)` : null;
 }

@@ -359,7 +359,7 @@ export class StepRecorder {
     const sendLag = percentilesMs(this.sendLag);
     this.client.freeze(sendLag);
     // The search sets aside loop-bound levels only (ClientReport.loop_bound says why).
-    return { clientBound: this.client.report(sendLag).client.loop_bound === true, loopP99Ms: this.client.worstLoopMs, sendLagP99Ms: sendLag.p99 };
+    return { clientBound: this.client.report(sendLag).client.loop_bound === true, loopP99Ms: this.client.sustainedLoopMs, sendLagP99Ms: sendLag.p99 };
   }
 
   /** The step's statistics; `nowUs` closes the in-flight integral if the step has not ended. */

@@ -18,14 +18,15 @@ describe('client-bound steps', () => {
     const c = new ClientRecorder();
     c.loop(0, 3);
     c.loop(2, 45); // worker 2 lagged; worker 1 never reported
-    c.loop(2, 10); // the worst interval is kept
+    c.loop(2, 40);
+    c.loop(2, 10); // the worst interval is reported; the sustained delay (the median, 40 ms) judges
     c.connected([1500, 2500]);
     const r = c.report(quiet);
     expect(r.client_bound).toBe(true);
     expect(r.client.loop_p99_ms).toEqual([3, 0, 45]);
     expect(r.client.connects).toBe(2);
     expect(r.client.connect_ms.count).toBe(2);
-    expect(r.client.why).toMatch(/45\.0 ms/);
+    expect(r.client.why).toMatch(/40\.0 ms/);
   });
 
   test('the step report carries the verdict', () => {

@@ -23,7 +23,9 @@ export async function runAgainst(server: TruthServer, scenario: string, env: Rec
   const dir = tmpDir('dsprobe-truth-');
   const file = writeScenario(dir, 'truth.yaml', scenario.replace('URL', server.url));
   const out = path.join(dir, 'out');
-  const r = await dsprobe(['run', file, '--out', out, '--yes', '--quiet', '--no-html'], { env });
+  // These runs judge what dsprobe says about the server; its own client-bound verdict (a 20 ms worst-interval loop
+  // p99, tripped by a single pause on a shared machine) is tested apart (test/engine/client-bound-cap.test.ts).
+  const r = await dsprobe(['run', file, '--out', out, '--yes', '--quiet', '--no-html'], { env: { DSPROBE_TEST_CLIENT_LAG_LIMIT_MS: '1000000', ...env } });
   if (r.code !== 0 && r.code !== 99) throw new Error(`dsprobe exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
   const report = readReport(out);
   const samples = readSamples(out);

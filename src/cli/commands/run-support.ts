@@ -171,3 +171,13 @@ export function exitCodeOf(report: Report): number {
   if (report.status === 'aborted_by_threshold' || report.thresholds.some((t) => !t.passed)) return EXIT.THRESHOLDS_FAILED;
   return EXIT.OK;
 }
+
+/**
+ * `DSPROBE_TEST_CLIENT_LAG_LIMIT_MS` (tests only, undocumented for users): the loop-delay limit over which a level is
+ * client-bound, instead of 20 ms. The test suite runs the 2,500-stream search on two shared cores, where dsprobe is
+ * honestly client-bound; the test is about the search's path, not the client's health.
+ */
+export function testLagLimit(env: Readonly<Record<string, string | undefined>>): { clientLagLimitMs?: number } {
+  const v = Number(env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS']);
+  return env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS'] && Number.isFinite(v) && v > 0 ? { clientLagLimitMs: v } : {};
+}

@@ -29,7 +29,7 @@ import { startHeapGuard } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
-import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, type RunOptions } from './run-support.js';
+import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, testLagLimit, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
 import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
 import { checkOutputs, makeOutputDir, type OutputPath } from '../outputs.js';
@@ -271,14 +271,4 @@ function slug(name: string): string {
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-/**
- * `DSPROBE_TEST_CLIENT_LAG_LIMIT_MS` (tests only, undocumented for users): the loop-delay limit over which a level is
- * client-bound, instead of 20 ms. The test suite runs the 2,500-stream search on two shared cores, where dsprobe is
- * honestly client-bound; the test is about the search's path, not the client's health.
- */
-function testLagLimit(env: Readonly<Record<string, string | undefined>>): { clientLagLimitMs?: number } {
-  const v = Number(env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS']);
-  return env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS'] && Number.isFinite(v) && v > 0 ? { clientLagLimitMs: v } : {};
 }

@@ -30,7 +30,7 @@ import { projectedUsdPerDay, warmStarts, watchRecords, type WatchRecord } from '
 import { renderWatchHtml } from '../../report/html-watch.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
-import { applyCheap, prepareRealTarget, resolveKeys } from './run-support.js';
+import { applyCheap, prepareRealTarget, resolveKeys, testLagLimit } from './run-support.js';
 
 /** Options of `dsprobe watch`. */
 interface WatchOptions {
@@ -168,6 +168,7 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
           mock: isMock,
           signal: io.signal,
           warm,
+          ...testLagLimit(io.env),
           onSample: (s) => feed.onSample(s),
           onLevel: (model) => feed.onLevel(model),
         },
