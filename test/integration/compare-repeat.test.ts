@@ -18,7 +18,7 @@ models:
 request: { prompt_tokens: 50, max_tokens: 20, stream: true }
 load:
   mode: ramp
-  stages: [{ inflight: 8, hold: 300ms }, { inflight: 16 }, { inflight: 24, hold: ${hold24} }, { inflight: 40, hold: 300ms }]
+  stages: [{ inflight: 8, hold: 300ms }, { inflight: 16 }, { inflight: 24, hold: ${hold24} }, { inflight: 8, hold: 300ms }, { inflight: 40, hold: 300ms }]
   hold: 1s
 stop: { max_429_rate: 1 }
 mock:
@@ -51,16 +51,18 @@ describe('compare: repeated mock runs', () => {
         // Latency and 429-rate judgements never flag identical runs. (A ramp's cap estimate is not judged here: a
         // level a few requests under the cap can draw a stray 429 when the server has not yet released a slot
         // dsprobe already refilled, which moves a coarse ramp's bracket; the search's re-checks handle that.)
-        expect(c.regressions.filter((x) => x.kind !== 'cap_fell'), JSON.stringify([runs[a]!.models[0]!.cap.evidence, runs[b]!.models[0]!.cap.evidence])).toEqual([]);
+        expect(c.regressions.filter((x) => x.kind !== 'cap_fell').map((x) => x.message)).toEqual([]);
         // The seed differs between repeats; that alone does not make them different scenarios. (On a busy
         // machine the comparison may say latency is not judged: dsprobe's own loop was too slow to trust it.)
         expect(c.warnings.filter((w) => !/^Latency is not judged/.test(w))).toEqual([]);
       }
     }
+    // (A short level of 8 sits between 24 and 40: a request sent at the very end of 24 and answered once 40 has
+    // filled the cap would draw its 429 on 24's account, and a coarse ramp would read the cap as 16.)
     // Eight times slower tokens (requests of ~0.2 s: a slot freed by the server is rarely refilled before the
     // server has released it, so identical runs see the same cliff): flagged, at levels under the cap only. The loop figures are set healthy here,
     // so that a busy test machine cannot switch the latency judgement off.
-    const slow = await run(dir, 99, '80ms', '9s');
+    const slow = await run(dir, 99, '80ms', '12s');
     const healthy = (r: Report): Report => ({ ...r, loop: { delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null } });
     // The baseline with the most admitted requests at 24 (a p99 is judged from 100 a side).
     const n24 = (r: Report) => r.models[0]!.steps.find((s) => s.target_inflight === 24)!.latency_ms.count;

@@ -85,8 +85,9 @@ describe.skipIf(!haveChromium)('other pages in headless Chromium', () => {
     writeFileSync(file, renderHtml(longRun(3600)));
     const res = await checkPage(file, join(OUT, 'report-one-hour-narrow.png'), { width: 420, height: 900 });
     expect([res.consoleErrors, res.pageErrors, res.requests]).toEqual([[], [], []]);
-    // Headroom panel (2), 429 chart, per model 5 (no per-second series in this report).
-    expect(res.charts.length).toBe(13);
+    // Headroom panel (2), 429 chart, per model 5 and a per-key chart (the fixture sends with two keys; no
+    // per-second series in this report).
+    expect(res.charts.length).toBe(15);
     for (const x of res.charts) expect(x).toEqual({ canvas: true, nonBlank: true });
   });
 });

@@ -49,7 +49,8 @@ load: { mode: search, start: 6, max: 50, hold: 2s }
     for (const p of t.pairs) expect(p.sample?.status).toBe(p.entry.status);
     const s503 = t.samples.filter((s) => s.status === 503);
     expect(s503.length).toBeGreaterThan(0);
-    for (const s of s503) expect((s.end_us - s.sent_us) / 1000).toBeGreaterThanOrEqual(QUEUE_MS - 5);
+    // haproxy expires its queue timeout on its own timer ticks: a 503 may come a few ms before QUEUE_MS.
+    for (const s of s503) expect((s.end_us - s.sent_us) / 1000).toBeGreaterThanOrEqual(QUEUE_MS - 25);
     expect(t.samples.some((s) => s.status === 429)).toBe(false);
     const cap = t.report.models[0]!.cap;
     expect(cap.cause, cap.evidence.join(' ')).toBe('queue_without_429');
