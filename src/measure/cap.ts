@@ -193,9 +193,10 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
       `edge: noisy. Admission is uncertain between ${lo} and ${hi} in flight (levels there drew a 429 one time and none ` +
         `another${bandRate !== null ? `; ${(bandRate * 100).toFixed(1)} % of requests there drew 429s` : ''}): no exact edge.`,
     );
-    // Never an exact edge the data contradicts: the estimate is the highest level below the band that stayed clean.
+    // Never an exact edge the data contradicts: the estimate is just below the band (no level under `lo` ever drew a
+    // 429), or the highest clean level when the band starts at 1.
     const below = measured.filter((s) => s.target_inflight < lo && levelHeld(s)).map((s) => s.target_inflight);
-    estimate = below.length ? Math.max(...below) : lo > 1 ? lo - 1 : null;
+    estimate = lo > 1 ? lo - 1 : below.length ? Math.max(...below) : null;
     // The bracket's sentences describe one epoch of a noisy edge: replaced by the band.
     evidence.splice(bracketAt, bracketEnd - bracketAt);
     status = estimate !== null ? 'found' : 'unclear';
