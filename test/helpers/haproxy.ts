@@ -3,11 +3,11 @@
  * upstream. Requests beyond maxconn wait in haproxy's queue without any answer and get 503 when the queue timeout
  * runs out: no 429 ever. Installed by .ci/run (haproxy).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './cli.js';
-import { freePort, type Limiter } from './nginx.js';
+import { freePort, startDaemon, type Limiter } from './nginx.js';
 
 export const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => fs.existsSync(p)) ?? null;
 
@@ -37,26 +37,5 @@ backend be
   fs.writeFileSync(file, conf);
   const check = spawnSync(HAPROXY, ['-c', '-f', file], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`haproxy config check failed: ${check.stderr}${check.stdout}`);
-  const child: ChildProcess = spawn(HAPROXY, ['-db', '-f', file], { stdio: 'ignore' });
-  const net = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return startDaemon(HAPROXY, ['-db', '-f', file], port, 'SIGTERM');
 }

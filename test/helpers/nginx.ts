@@ -68,8 +68,15 @@ http {
   fs.writeFileSync(path.join(dir, 'nginx.conf'), conf);
   const test = spawnSync(NGINX, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
   if (test.status !== 0) throw new Error(`nginx config test failed: ${test.stderr}`);
-  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'ignore' });
-  // Wait until it accepts connections.
+  return startDaemon(NGINX, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], port, 'SIGQUIT');
+}
+
+/**
+ * Starts a server binary in the foreground, waits until it accepts connections on `port` (at most 5 s), and
+ * returns it as a Limiter whose stop() sends `stopSignal` and waits for the exit.
+ */
+export async function startDaemon(bin: string, args: string[], port: number, stopSignal: NodeJS.Signals): Promise<Limiter> {
+  const child: ChildProcess = spawn(bin, args, { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => {
@@ -87,7 +94,7 @@ http {
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGQUIT');
+        child.kill(stopSignal);
       }),
   };
 }
