@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Command } from 'commander';
 import { validateCommand } from '../../src/cli/commands/validate.js';
@@ -11,6 +11,8 @@ import type { CliIO } from '../../src/cli/io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsprobe-cli-'));
 const BAD = join(dir, 'bad.yaml');
+/** How dsprobe names it: relative to the working directory (the repository root, where the tests run). */
+const SHOWN = relative(process.cwd(), BAD);
 writeFileSync(BAD, 'target: { url: mock }\nmodels: { deepseek-v4-flash: { wieght: 2 } }\nload: { mode: ramp, start: 50, max: 10 }\n');
 const RETIRED = join(dir, 'retired.yaml');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,9 +60,9 @@ describe('validate and plan, in-process', () => {
     const r = await runCmd(['validate', BAD]);
     expect(r.code).toBe(2);
     expect(r.out).toBe('');
-    expect(r.err).toContain(`${BAD}: 2 problem(s)\n`);
-    expect(r.err).toContain(`${BAD}:2:32: models.deepseek-v4-flash.wieght: unknown key \`wieght\`\n  hint: did you mean \`weight\`?`);
-    expect(r.err).toContain(`${BAD}:3:37: load.max: must be >= load.start (got 10 < 50)`);
+    expect(r.err).toContain(`${SHOWN}: 2 problem(s)\n`);
+    expect(r.err).toContain(`${SHOWN}:2:32: models.deepseek-v4-flash.wieght: unknown key \`wieght\`\n  hint: did you mean \`weight\`?`);
+    expect(r.err).toContain(`${SHOWN}:3:37: load.max: must be >= load.start (got 10 < 50)`);
   });
 
   it('validate: warnings go to stderr and do not fail', async () => {
@@ -117,7 +119,7 @@ describe('the real binary', () => {
     expect(good.stdout.split('\n').filter((l) => l.startsWith('ok '))).toHaveLength(4);
     const bad = bin('validate', BAD);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain(`${BAD}:2:32: models.deepseek-v4-flash.wieght: unknown key`);
+    expect(bad.stderr).toContain(`${SHOWN}:2:32: models.deepseek-v4-flash.wieght: unknown key`);
     expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
