@@ -102,6 +102,13 @@ export interface Sample {
   trace_id?: string;
   /** This model's requests in flight when this one was sent, itself included. */
   inflight_at_send: number;
+  /**
+   * At least this many requests sent after this one had their status line before it (absent when none): the
+   * server saw them first, so its count at this request's arrival was at least `inflight_at_send + overtaken_by`.
+   * Counted as status lines that arrived between its send and its own status beyond the requests open (and
+   * unanswered) before it. Happens in a burst of sends, when a later request finds an open connection first.
+   */
+  overtaken_by?: number;
   /** Rate mode: the client policy that sent this attempt. */
   policy?: string;
   /** Rate mode: the scheduled arrival of the application request this attempt serves (µs, run clock). */
@@ -217,6 +224,13 @@ export interface StepReport {
   fresh_held?: boolean;
   /** Most admitted-and-open requests at the admission of a request sent in this step. */
   fresh_peak_admitted?: number;
+  /**
+   * 429s of requests sent in this step that arrived once a higher level was current (counted in `rate_limited`,
+   * but evidence against that higher level, not this one), and 429s of lower steps that arrived during this one.
+   * The cap estimate reads a step's 429 evidence as `rate_limited - rate_limited_late + rate_limited_from_below`.
+   */
+  rate_limited_late?: number;
+  rate_limited_from_below?: number;
   /** Requests sent in this step (counted at send; `requests` counts those that finished). */
   sent?: number;
   /** On the last step: the final drain after the level ended (requests finishing or cut), ms; not in duration_ms. */

@@ -8,13 +8,28 @@ import v8 from 'node:v8';
 /** The heap share at which the run is stopped. */
 export const HEAP_STOP_SHARE = 0.85;
 
-/** Starts the guard; `onNearLimit` is called once, with a one-line reason. Returns the stop function. */
-export function startHeapGuard(onNearLimit: (reason: string) => void, everyMs = 500): () => void {
+/**
+ * `heap_size_limit` counts the young generation's reserve (three 16 MiB semi-spaces on 64-bit Node 20-24) on top of
+ * the old space, and V8 gives up when the *old* space is full: the share is taken of the limit without it, or a
+ * small heap (`--max-old-space-size=64`: limit 112 MiB) would die before 85 % of its limit could ever be reached.
+ */
+export const YOUNG_RESERVE_BYTES = 48 * 1024 * 1024;
+
+/** The used-heap size at which the guard fires, for a heap of `limit` bytes. */
+export function heapStopBytes(limit: number, share = HEAP_STOP_SHARE): number {
+  return share * Math.max(limit / 2, limit - YOUNG_RESERVE_BYTES);
+}
+
+/**
+ * Starts the guard; `onNearLimit` is called once, with a one-line reason. Returns the stop function. `share`
+ * replaces HEAP_STOP_SHARE (tests: `DSPROBE_TEST_HEAP_STOP_SHARE`, see testHeapShare).
+ */
+export function startHeapGuard(onNearLimit: (reason: string) => void, everyMs = 500, share = HEAP_STOP_SHARE): () => void {
   let fired = false;
   const t = setInterval(() => {
     if (fired) return;
     const h = v8.getHeapStatistics();
-    if (h.used_heap_size > HEAP_STOP_SHARE * h.heap_size_limit) {
+    if (h.used_heap_size > heapStopBytes(h.heap_size_limit, share)) {
       fired = true;
       const mb = (n: number) => Math.round(n / 1048576);
       onNearLimit(`memory nearly exhausted (heap ${mb(h.used_heap_size)} of ${mb(h.heap_size_limit)} MB): stopped to keep what was measured`);
@@ -22,4 +37,13 @@ export function startHeapGuard(onNearLimit: (reason: string) => void, everyMs = 
   }, everyMs);
   t.unref();
   return () => clearInterval(t);
+}
+
+/**
+ * `DSPROBE_TEST_HEAP_STOP_SHARE` (tests only, undocumented for users): the heap share at which the guard stops the
+ * run, so a test can see the whole way down (samples flushed, report written, exit 3) without exhausting a heap.
+ */
+export function testHeapShare(env: Readonly<Record<string, string | undefined>>): number {
+  const v = Number(env['DSPROBE_TEST_HEAP_STOP_SHARE']);
+  return env['DSPROBE_TEST_HEAP_STOP_SHARE'] && Number.isFinite(v) && v > 0 && v < 1 ? v : HEAP_STOP_SHARE;
 }

@@ -27,9 +27,9 @@ export const HELD_SHARE = 0.98;
 
 /** True when a step is evidence that its whole level was held: seen admitted at once, or kept in flight throughout. */
 export function levelHeld(
-  s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited' | 'fresh_held' | 'fresh_peak_admitted' | 'sent'>,
+  s: Pick<StepReport, 'peak_admitted' | 'target_inflight' | 'achieved_inflight' | 'rate_limited' | 'rate_limited_late' | 'rate_limited_from_below' | 'fresh_held' | 'fresh_peak_admitted' | 'sent'>,
 ): boolean {
-  if (s.rate_limited > 0) return false;
+  if (drew429(s)) return false;
   if (s.fresh_held !== undefined) {
     // Fresh evidence only (reports since v1.x record it): new requests admitted while the whole level was held.
     if (s.fresh_held) return true;
@@ -43,6 +43,19 @@ export function levelHeld(
   return s.peak_admitted < NO_ADMISSION_SIGNAL * s.target_inflight && s.achieved_inflight >= HELD_SHARE * s.target_inflight;
 }
 
+/**
+ * The 429s that are evidence against a step's level: its own, less those answered once a higher level was
+ * current (evidence against that level), plus those of lower steps answered while it was current.
+ */
+export function evidence429(s: Pick<StepReport, 'rate_limited' | 'rate_limited_late' | 'rate_limited_from_below'>): number {
+  return s.rate_limited - (s.rate_limited_late ?? 0) + (s.rate_limited_from_below ?? 0);
+}
+
+/** True when the step is evidence that its level is over the cap (see evidence429). */
+export function drew429(s: Pick<StepReport, 'rate_limited' | 'rate_limited_late' | 'rate_limited_from_below'>): boolean {
+  return evidence429(s) > 0;
+}
+
 /** Below this share of the level seen admitted at once, a step is taken to carry no admission signal. */
 export const NO_ADMISSION_SIGNAL = 0.1;
 
@@ -54,12 +67,12 @@ function measuredStep(s: StepReport): boolean {
 }
 
 function evidenceOf(s: StepReport): LevelEvidence {
-  return { level: s.target_inflight, drew429: s.rate_limited > 0, confirmed: levelHeld(s), peakAdmitted: s.fresh_peak_admitted ?? s.peak_admitted };
+  return { level: s.target_inflight, drew429: drew429(s), confirmed: levelHeld(s), peakAdmitted: s.fresh_peak_admitted ?? s.peak_admitted };
 }
 
 /** The most the server was seen admitting at once in some steps: clean levels, and fresh admissions on any level. */
 function seenCap(steps: readonly StepReport[]): number {
-  return Math.max(0, ...steps.map((s) => (s.rate_limited === 0 && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
+  return Math.max(0, ...steps.map((s) => (!drew429(s) && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
 }
 
 function isNoise(m: CapMove): boolean {
@@ -78,7 +91,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const history: CapDecision[] = sent.map((s) => ({
     t_ms: round1(s.start_ms + s.duration_ms),
     level: s.target_inflight,
-    verdict: s.client?.loop_bound ? 'undecided' : s.rate_limited > 0 ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
+    verdict: s.client?.loop_bound ? 'undecided' : drew429(s) ? 'over' : levelHeld(s) ? 'clean' : 'undecided',
   }));
   // The client-bound step to name, if the evidence ends below it: the highest such level.
   const boundAbove = (level: number) =>
@@ -88,7 +101,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   // The evidence since the last move: the cap as it is at the end.
   const lastMove = rawMoves[rawMoves.length - 1];
   const epoch = lastMove ? measured.slice(lastMove.at) : measured;
-  const heldOnLimited = Math.max(0, ...epoch.filter((s) => s.rate_limited > 0).map((s) => s.fresh_peak_admitted ?? s.peak_admitted));
+  const heldOnLimited = Math.max(0, ...epoch.filter((s) => drew429(s)).map((s) => s.fresh_peak_admitted ?? s.peak_admitted));
   const reportedEpoch = epoch.filter((s) => s.server_reported !== null).map((s) => s.server_reported as number);
   const reportedAll = measured.filter((s) => s.server_reported !== null).map((s) => s.server_reported as number);
   const serverReported = reportedAll.length ? (reportedAll[reportedAll.length - 1] as number) : null;
@@ -138,7 +151,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   } else {
     status = 'found';
     const r429 = [...epoch].reverse().find((s) => s.target_inflight === high);
-    evidence.push(`${low} in flight drew no 429; ${high} drew ${r429?.rate_limited ?? 0} of ${r429?.requests ?? 0} requests as 429 (a level counts as clean only when requests sent at it were admitted with the whole level held).`);
+    evidence.push(`${low} in flight drew no 429; ${high} drew ${r429 ? evidence429(r429) : 0} of ${r429?.requests ?? 0} requests as 429 (a level counts as clean only when requests sent at it were admitted with the whole level held).`);
     // Inside a coarse bracket the server's figure is the best estimate, but only when fresh evidence agrees
     // (quoted after the cap's last move and inside the bracket); failing that, what the server held on a 429 level.
     if (high - low <= 1) estimate = low;
@@ -148,6 +161,14 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   }
 
   const bracketEnd = evidence.length;
+  const late = measured.filter((s) => (s.rate_limited_late ?? 0) > 0);
+  if (late.length) {
+    const n = late.reduce((a, s) => a + (s.rate_limited_late ?? 0), 0);
+    evidence.push(
+      `${n} 429(s) of requests sent at ${late.map((s) => s.target_inflight).join(', ')} in flight arrived once a higher level was current: ` +
+        'they count against that level (the server was counting its requests), not the level they were sent at.',
+    );
+  }
   // Moves and noise: each contradiction splits the run into epochs; the cap an epoch showed is the most the server
   // was seen admitting at once in it (the final epoch: the estimate). A small change reads as a noisy edge, a
   // large one as a move.
@@ -181,8 +202,8 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     evidence.push(`unclear: moving. The cap kept moving during the run, between ${Math.min(...edges)} and ${Math.max(...edges)}: no single figure is true.`);
   } else if (noisy) {
     const involved = noisyMoves.flatMap((m) => [m.from, m.to, measured[m.at]?.target_inflight ?? m.to]);
-    const over = measured.filter((s) => s.rate_limited > 0).map((s) => s.target_inflight);
-    const clean = measured.filter((s) => s.rate_limited === 0 && levelHeld(s)).map((s) => s.target_inflight);
+    const over = measured.filter((s) => drew429(s)).map((s) => s.target_inflight);
+    const clean = measured.filter((s) => !drew429(s) && levelHeld(s)).map((s) => s.target_inflight);
     const lo = Math.min(...involved, ...over.filter((l) => l <= Math.max(...involved)));
     const hi = Math.max(...involved, ...clean.filter((l) => l >= Math.min(...involved)));
     band = [lo, hi];

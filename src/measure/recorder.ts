@@ -66,6 +66,23 @@ export function addTokens(into: TokenTotals, s: Sample): void {
 }
 
 /** Statistics of one step of one model, built incrementally. */
+/**
+ * Attributes a 429 that arrived after its own step ended: when the step current at its arrival (`steps` in run
+ * order, each with its start) holds a higher level than the one it was sent at, the 429 is that level's evidence
+ * (the server refused it because the higher level's requests were counted). Live (driver) and rebuilt
+ * (report/build.ts) reports both use this, so they agree.
+ */
+export function attributeLate429<T extends { readonly startUs: number; readonly target: number }>(
+  steps: readonly T[],
+  sentIn: T,
+  arrivedUs: number,
+): T | null {
+  let i = steps.length - 1;
+  while (i > 0 && (steps[i] as T).startUs > arrivedUs) i--;
+  const at = steps[i] as T | undefined;
+  return at && at !== sentIn && at.target > sentIn.target ? at : null;
+}
+
 export class StepRecorder {
   readonly model: string;
   readonly index: number;
@@ -101,6 +118,9 @@ export class StepRecorder {
   /** Failures that came after a wait (5xx other than mid-stream, timeouts): count and the span of their waits, µs. */
   private waitFail = { count: 0, minUs: Infinity, maxUs: 0 };
   private queueMinInflight: number | null = null;
+  /** 429s of this step answered once a higher level was current, and those of lower steps answered during this one. */
+  private limitedLate = 0;
+  private limitedFromBelow = 0;
   private firstSendUs: number | null = null;
   private lastEndUs: number | null = null;
   /** Recent TTFTs (µs) for the live progress line; bounded. */
@@ -277,6 +297,16 @@ export class StepRecorder {
     }
   }
 
+  /**
+   * A 429 of a request sent in this step arrived while `later`, a higher level, was current: it shows the server
+   * counting that level's requests, so it is evidence against `later`, not this step (the figures of this step
+   * still count it as this step's 429).
+   */
+  lateLimited(later: StepRecorder): void {
+    this.limitedLate++;
+    later.limitedFromBelow++;
+  }
+
   /** Keep-alive queueing facts of one sample; the wait itself is estimated in report() (it needs the baseline). */
   private foldQueueing(s: Sample): void {
     if (s.keepalives === 0) {
@@ -284,7 +314,9 @@ export class StepRecorder {
       return;
     }
     this.queued++;
-    if (this.queueMinInflight === null || s.inflight_at_send < this.queueMinInflight) this.queueMinInflight = s.inflight_at_send;
+    // The count the server had when it queued this request: requests sent after it that it saw first count too.
+    const atArrival = s.inflight_at_send + (s.overtaken_by ?? 0);
+    if (this.queueMinInflight === null || atArrival < this.queueMinInflight) this.queueMinInflight = atArrival;
     const lastKa = (s.last_keepalive_us ?? s.first_keepalive_us ?? s.sent_us) - s.sent_us;
     if (s.first_data_us !== undefined && s.outcome !== 'server_error') {
       this.queuedSpans.push([s.first_data_us - s.sent_us, lastKa, keepaliveIntervalUs(s)]);
@@ -392,6 +424,8 @@ export class StepRecorder {
       ok: this.outcomes.ok,
       rate_limited: this.outcomes.rate_limited,
       rate_429: n ? round6(this.outcomes.rate_limited / n) : 0,
+      rate_limited_late: this.limitedLate,
+      rate_limited_from_below: this.limitedFromBelow,
       error_rate: n ? round6(errors / n) : 0,
       outcomes: { ...this.outcomes },
       statuses: { ...this.statuses },

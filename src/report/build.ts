@@ -8,7 +8,7 @@ import type { Scenario, ThresholdSpec } from '../scenario/types.js';
 import { buildRehearsal, rateCap } from './rehearsal.js';
 import type { RunResult } from '../run/runner.js';
 import { estimateCap } from '../measure/cap.js';
-import { StepRecorder, addTotals, emptyTokens } from '../measure/recorder.js';
+import { StepRecorder, addTotals, attributeLate429, emptyTokens } from '../measure/recorder.js';
 import { usdOf } from '../cost/cost.js';
 import { VERSION } from '../version.js';
 import { attachHeadroom } from './headroom.js';
@@ -228,7 +228,7 @@ function stepsFromSamples(model: string, samples: readonly Sample[], endUs: numb
     }
   }
   evs.sort((a, b) => a.t - b.t || a.d - b.d);
-  return indices.map((idx, k) => {
+  const recs = indices.map((idx, k) => {
     const list = byStep.get(idx) as Sample[];
     const start = starts[k] as number;
     const end = (starts[k + 1] as number | undefined) ?? endUs;
@@ -278,8 +278,17 @@ function stepsFromSamples(model: string, samples: readonly Sample[], endUs: numb
     rec.endUs = end;
     rec.endedBy = 'rebuilt';
     for (const s of list) rec.add(s);
-    return rec.report(end);
+    return rec;
   });
+  // 429s answered once a higher level was current are that level's evidence, as the driver attributes them live.
+  const recOf = new Map(recs.map((r) => [r.index, r]));
+  for (const s of samples) {
+    if (s.outcome !== 'rate_limited') continue;
+    const own = recOf.get(s.step);
+    const at = own && attributeLate429(recs, own, s.headers_us ?? s.end_us);
+    if (own && at) own.lateLimited(at);
+  }
+  return recs.map((r) => r.report(r.endUs as number));
 }
 
 function timelineFromSamples(models: string[], samples: readonly Sample[], endUs: number): TimelinePoint[] {

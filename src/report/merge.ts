@@ -121,6 +121,8 @@ export function combineSteps(steps: readonly StepReport[], mode: CombineMode, hi
     ok: sum(steps.map((s) => s.ok)),
     rate_limited: rateLimited,
     rate_429: requests ? round(rateLimited / requests, 6) : 0,
+    rate_limited_late: sum(steps.map((s) => s.rate_limited_late ?? 0)),
+    rate_limited_from_below: sum(steps.map((s) => s.rate_limited_from_below ?? 0)),
     // Whatever the run's definition of an error, error_rate × requests is a count: weight by requests.
     error_rate: requests ? round(sum(steps.map((s) => s.error_rate * s.requests)) / requests, 6) : 0,
     outcomes,

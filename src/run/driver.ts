@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Sample } from '../types.js';
 import type { Clock } from '../time/clock.js';
-import { StepRecorder } from '../measure/recorder.js';
+import { StepRecorder, attributeLate429 } from '../measure/recorder.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import type { Backoff } from './backoff.js';
@@ -85,6 +85,11 @@ interface Open {
   userId: string;
   /** Its first token already fed the live TTFT. */
   ttftLive?: boolean;
+  /** Status lines seen (this model) when it was sent, and requests then open without one (itself excluded). */
+  headersAtSend: number;
+  unansweredAtSend: number;
+  /** At least this many requests sent after it had their status line first (see Sample.overtaken_by). */
+  overtakenBy?: number;
 }
 
 /**
@@ -113,6 +118,9 @@ export class ModelDriver {
   private target = 0;
   private inflightCount = 0;
   private admittedOpen = 0;
+  /** Status lines seen so far, and open requests that have one: for Sample.overtaken_by. */
+  private headersSeen = 0;
+  private answeredOpen = 0;
   private readonly open = new Map<number, Open>();
   private wake: (() => void) | null = null;
   /** 429s received for requests sent during the current step. */
@@ -413,13 +421,28 @@ export class ModelDriver {
     const req = base as ProbeRequest;
     req.intended_us = intendedUs;
     req.deadline_us = now + this.deps.timeoutUs;
-    const o: Open = { ctl: new AbortController(), admitted: false, answered: false, attempt, keyIndex: base.key_index, userId: base.user_id ?? '' };
+    const o: Open = {
+      ctl: new AbortController(),
+      admitted: false,
+      answered: false,
+      attempt,
+      keyIndex: base.key_index,
+      userId: base.user_id ?? '',
+      headersAtSend: this.headersSeen,
+      unansweredAtSend: this.inflightCount - 1 - this.answeredOpen,
+    };
     this.open.set(id, o);
     rec.sent(o.keyIndex, o.userId);
     prober
       .send(req, o.ctl.signal, {
         onHeaders: (_r, status, atUs) => {
           o.answered = true;
+          // Status lines that came in since this request was sent, beyond what the requests open before it could
+          // account for, belong to requests sent after it: the server saw those first.
+          const overtaken = this.headersSeen - o.headersAtSend - o.unansweredAtSend;
+          if (overtaken > 0) o.overtakenBy = overtaken;
+          this.headersSeen++;
+          this.answeredOpen++;
           if (!isFatalStatus(status) && !this.gateOpen) {
             this.gateOpen = true;
             this.scheduleRefill(clock.nowUs());
@@ -459,6 +482,8 @@ export class ModelDriver {
     this.open.delete(id);
     if (!s.usage && o.admitted) estimateUsage(s, promptChars, this.deps.promptUsage?.());
     this.inflightCount--;
+    if (o.answered) this.answeredOpen--;
+    if (o.overtakenBy !== undefined) s.overtaken_by = o.overtakenBy;
     // An end that was not a fatal answer (a timeout, a 500) also opens the first-probe gate.
     if (!this.gateOpen && s.outcome !== 'network' && s.outcome !== 'aborted' && !(s.status !== undefined && isFatalStatus(s.status))) this.gateOpen = true;
     if (o.admitted) {
@@ -479,6 +504,14 @@ export class ModelDriver {
     if (s.outcome === 'rate_limited') {
       this.limited++;
       if (rec === cur) this.stepLimited++;
+      else {
+        // Sent at a lower level, refused once a higher one was current: evidence against the higher level.
+        const at = attributeLate429(this.steps, rec, s.headers_us ?? s.end_us);
+        if (at) {
+          rec.lateLimited(at);
+          if (at === cur) this.stepLimited++;
+        }
+      }
     }
     this.deps.onSample(s);
     if (s.outcome === 'rate_limited' && this.deps.backoff?.spec.enabled && !this.stopped) {

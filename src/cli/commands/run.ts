@@ -25,7 +25,7 @@ import { evaluateThresholds } from '../../measure/thresholds.js';
 import { makeScrubber } from '../../secrets.js';
 import { scrubbedIO } from '../io.js';
 import { checkOutputFile, writeError, writeFailureMessage } from '../files.js';
-import { startHeapGuard } from '../heap-guard.js';
+import { startHeapGuard, testHeapShare } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
@@ -144,10 +144,14 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     io.stderr.write(`warning: ${fdWarn}\n`);
   }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
-  const stopHeapGuard = startHeapGuard((why) => {
-    samples.flush();
-    control?.stop('failed', why);
-  });
+  const stopHeapGuard = startHeapGuard(
+    (why) => {
+      samples.flush();
+      control?.stop('failed', why);
+    },
+    500,
+    testHeapShare(io.env),
+  );
   let metricsServer: MetricsServer | null = null;
   const live = opts.metrics ? new LiveMetrics() : null;
   const feed = metricsFeed(live, scenario, loop);
