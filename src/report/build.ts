@@ -31,6 +31,14 @@ export interface SamplesHeader {
   pricing: Scenario['pricing'];
 }
 
+/** A line of samples.ndjson written at the end of a run: why each step ended (StepReport.ended_by). */
+export interface StepEndMarker {
+  kind: 'step_end';
+  model: string;
+  step: number;
+  ended_by: string;
+}
+
 /** A line of samples.ndjson marking the start of a step (a level), so a rebuild recovers every level. */
 export interface StepMarker {
   kind: 'step';
@@ -179,6 +187,7 @@ export function buildReportFromSamples(
   samples: readonly Sample[],
   loop?: LoopHealth,
   markers: readonly StepMarker[] = [],
+  ends: readonly StepEndMarker[] = [],
 ): Report {
   const ctx: BuildContext = {
     name: header.name,
@@ -199,14 +208,15 @@ export function buildReportFromSamples(
   const perModel = names.map((name) => {
     const mine = samples.filter((s) => s.model === name);
     const marks = markers.filter((m) => m.model === name);
-    return { name, weight: header.models.find((m) => m.name === name)?.weight ?? 1, steps: stepsFromSamples(name, mine, endUs, marks) };
+    const endedBy = new Map(ends.filter((m) => m.model === name).map((m) => [m.step, m.ended_by]));
+    return { name, weight: header.models.find((m) => m.name === name)?.weight ?? 1, steps: stepsFromSamples(name, mine, endUs, marks, endedBy) };
   });
   const timeline = timelineFromSamples(perModel.map((m) => m.name), samples, endUs);
   ctx.series = seriesOf(samples, names);
   return assembleReport(ctx, perModel, timeline, 'completed', null, endUs / 1000);
 }
 
-function stepsFromSamples(model: string, samples: readonly Sample[], endUs: number, markers: readonly StepMarker[]): StepReport[] {
+function stepsFromSamples(model: string, samples: readonly Sample[], endUs: number, markers: readonly StepMarker[], endedBy: ReadonlyMap<number, string>): StepReport[] {
   const byStep = new Map<number, Sample[]>();
   for (const s of samples) {
     const list = byStep.get(s.step) ?? [];
@@ -276,7 +286,8 @@ function stepsFromSamples(model: string, samples: readonly Sample[], endUs: numb
       }
     }
     rec.endUs = end;
-    rec.endedBy = 'rebuilt';
+    // The run's own label when its end marker made it to disk (not after a crash).
+    rec.endedBy = endedBy.get(idx) ?? 'rebuilt';
     for (const s of list) rec.add(s);
     return rec;
   });

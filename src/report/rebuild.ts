@@ -186,7 +186,7 @@ export function rebuildFromSamples(samplesNdjson: string, header?: SamplesHeader
     throw usageError(`${samplesNdjson}:1:1: no header line`, [{ path: 'kind', message: 'expected a first line with "kind": "dsprobe.samples/v1"', hint: 'rebuild only from samples.ndjson files written by dsprobe run' }]);
   }
   if (!parsed.samples.length) throw usageError(`${samplesNdjson}: holds no samples`);
-  const report = buildReportFromSamples(h, parsed.samples, undefined, parsed.steps);
+  const report = buildReportFromSamples(h, parsed.samples, undefined, parsed.steps, parsed.ends);
   if (parsed.skipped) report.warnings.push(`${parsed.skipped} unreadable line(s) of samples.ndjson were skipped (a torn last line after a crash is normal).`);
   return report;
 }

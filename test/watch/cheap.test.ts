@@ -61,6 +61,16 @@ describe('cheap probes (probe: cheap / --cheap)', () => {
     }
     expect(report.cost.split!.measure_usd).toBeGreaterThan(0);
     expect(report.cost.split!.search_usd + report.cost.split!.measure_usd).toBeCloseTo(report.cost.usd, 5);
+    // Rebuilt from the samples alone, the levels keep their labels (calibration, measure, decided_...) and the
+    // cost keeps its split.
+    const again = await dsprobe(['report', path.join(out, 'samples.ndjson'), '--json', path.join(dir, 'rebuilt.json')]);
+    expect(again.code, again.stderr).toBe(0);
+    const rebuilt = JSON.parse(fs.readFileSync(path.join(dir, 'rebuilt.json'), 'utf8')) as typeof report;
+    for (const m of report.models) {
+      const twin = rebuilt.models.find((x) => x.model === m.model)!;
+      expect(twin.steps.map((s) => s.ended_by)).toEqual(m.steps.map((s) => s.ended_by));
+    }
+    expect(rebuilt.cost.split!.measure_usd).toBeCloseTo(report.cost.split!.measure_usd, 6);
     const plan = await dsprobe(['plan', file]);
     expect(plan.stdout).toMatch(/cap search: ~\$[\d.]+ expected/);
     expect(plan.stdout).toMatch(/measurement at the workload \(measure_at\): \$[\d.]+ worst case/);

@@ -202,6 +202,8 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
       },
     );
     (progress as { stop(): void } | null)?.stop();
+    // Why each level ended (calibration, measure, decided_...): a rebuild from the samples recovers the labels.
+    for (const m of result.models) for (const st of m.driver.steps) samples.record({ kind: 'step_end', model: m.spec.name, step: st.index, ended_by: st.endedBy });
     samples.close();
     // The mock's own billing, when it is still there to ask (a mock that died mid-run is in the report instead).
     if (mock) {
