@@ -7,7 +7,7 @@
  */
 import type { Scenario } from '../scenario/types.js';
 import { documentedCap } from '../models.js';
-import { CHEAP_PROMPT, cheapMaxTokens, isCheap } from './cheap.js';
+import { CHEAP_PROMPT, cheapMaxTokens, cheapSearchConfig, isCheap } from './cheap.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import { assumedLatencyMs } from './estimate.js';
 import { formatUsd } from '../cost/cost.js';
@@ -56,7 +56,8 @@ export function estimateCheap(s: Scenario, opts: { latency_ms?: number; caps?: R
     const price = s.pricing[m.name];
     const max = m.max ?? s.load.max;
     const cap = Math.min(opts.caps?.[m.name] ?? documentedCap(m.name) ?? max, max);
-    const admitted = expectedSearchAdmitted(m.inflight ?? s.load.start, s.load.growth, cap, max, s.load.recheck);
+    const climb = cheapSearchConfig(s);
+    const admitted = expectedSearchAdmitted(m.inflight ?? s.load.start, climb.growth, cap, max, climb.recheck);
     plan.search.admitted += admitted;
     if (price) {
       plan.search.usd += (admitted * (promptTokens * price.input_cache_miss + outTokens * price.output)) / 1e6;

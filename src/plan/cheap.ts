@@ -38,3 +38,16 @@ export function cheapMaxTokens(s: Scenario): number {
   return Math.min(CHEAP_MAX_TOKENS.max, Math.max(CHEAP_MAX_TOKENS.min, n));
 }
 
+
+/** The climb's least growth factor with cheap probes: a 429 costs nothing, and a small level costs only its prompts. */
+export const CHEAP_GROWTH = 4;
+
+/**
+ * How a cheap search climbs and confirms. It climbs by at least CHEAP_GROWTH (overshooting the cap is free: the
+ * server refuses the excess at admission, and the first 429 level shows what it held), and it does not re-check the
+ * bracket: each re-check pays for two more levels at the cap, and a watch re-checks anyway, since every probe's warm
+ * start checks the last estimate and one over it.
+ */
+export function cheapSearchConfig(s: Scenario): { growth: number; recheck: boolean } {
+  return isCheap(s) ? { growth: Math.max(s.load.growth, CHEAP_GROWTH), recheck: false } : { growth: s.load.growth, recheck: s.load.recheck };
+}

@@ -25,7 +25,7 @@ import { FatalWatch } from './fatal.js';
 import { DEFAULTS } from '../scenario/normalise.js';
 import { nextWarmStep, type WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
-import { CHEAP_SETTLE_MS } from '../plan/cheap.js';
+import { CHEAP_SETTLE_MS, cheapSearchConfig } from '../plan/cheap.js';
 import { startClientSampler, type ClientSampler } from './client-sampler.js';
 
 /**
@@ -336,7 +336,7 @@ async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signal: Abor
   if (!deps.mock && s.safety_margin !== undefined && documented !== undefined) {
     max = Math.min(max, Math.floor(documented * (1 - s.safety_margin)));
   }
-  const cfg = { start: r.spec.inflight ?? s.load.start, max, growth: s.load.growth, precision: s.load.precision, recheck: s.load.recheck };
+  const cfg = { start: r.spec.inflight ?? s.load.start, max, precision: s.load.precision, ...cheapSearchConfig(s) };
   const holdUs = s.load.hold_ms * 1000;
   // stop.max_429_rate in search mode: the 429 share (of the requests sent in the level) above which the level
   // counts as over the cap; unset, the first 429 decides.
