@@ -77,7 +77,7 @@ export function readReport(dir: string): import('../../src/types.js').Report {
   return JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
 }
 
-/** The samples of a run directory's samples.ndjson (header and step markers left out). */
+/** The samples of a run directory's samples.ndjson (the header and the step and step_end markers left out). */
 export function readSamples(dir: string): import('../../src/types.js').Sample[] {
   return fs
     .readFileSync(path.join(dir, 'samples.ndjson'), 'utf8')
@@ -85,5 +85,5 @@ export function readSamples(dir: string): import('../../src/types.js').Sample[] 
     .split('\n')
     .slice(1)
     .map((l) => JSON.parse(l) as import('../../src/types.js').Sample & { kind?: string })
-    .filter((x) => x.kind !== 'step');
+    .filter((x) => x.kind === undefined);
 }

@@ -48,8 +48,11 @@ mock:
     expect(parsed[0].kind).toBe('dsprobe.samples/v1');
     // Every request of the report is in the samples (besides the step markers): nothing measured is lost.
     const steps = parsed.filter((x: { kind?: string }) => x.kind === 'step');
+    const ends = parsed.filter((x: { kind?: string }) => x.kind === 'step_end');
     expect(steps.length).toBe(rep.models[0]!.steps.length);
-    expect(parsed.length - 1 - steps.length).toBe(rep.cost.requests);
+    // An interrupted run still ends cleanly: each step's end reason is written (an interrupted step says so).
+    expect(ends.map((e: { ended_by: string }) => e.ended_by)).toEqual(rep.models[0]!.steps.map((s) => s.ended_by));
+    expect(parsed.length - 1 - steps.length - ends.length).toBe(rep.cost.requests);
     expect(parsed.some((s: { outcome: string; detail?: string }) => s.outcome === 'aborted' && s.detail === 'interrupted')).toBe(true);
     expect(fs.existsSync(path.join(out, 'report.html'))).toBe(true);
   });
