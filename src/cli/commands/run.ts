@@ -29,6 +29,7 @@ import { startHeapGuard } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
+import { otlpHeaderSecrets, parseOtlpOptions, startOtlpPush, type OtlpPush } from '../otlp-push.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, testLagLimit, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
 import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
@@ -51,6 +52,8 @@ export const runCommand: CliCommand = {
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
       .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
+      .option('--otlp <url>', 'push the live metrics over OTLP/HTTP to this metrics endpoint, e.g. http://127.0.0.1:4318/v1/metrics')
+      .option('--otlp-interval <duration>', 'time between OTLP pushes (default 10s; a last push at the end)')
       .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
       .option('-w, --workers <n>', 'threads that send and read requests: a count or `auto` (cores minus one; overrides engine.workers)');
     addOverrideOptions(cmd)
@@ -64,6 +67,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   let io = rawIo;
   // Problems name the file relative to the working directory; the report holds no absolute path.
   const overrides = overridesOf(opts);
+  const otlp = parseOtlpOptions(opts.otlp, opts.otlpInterval, io.env);
   const scenario = await readScenario(path.resolve(io.cwd, file), { env: io.env, shownAs: shownPath(io.cwd, file), ...(overrides ? { overrides } : {}) });
   scenario.file = reportPath(io.cwd, file);
   addExpectations(scenario, opts.expect ?? []);
@@ -75,7 +79,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   }
   // Every configured secret is scrubbed from everything printed or written from here on (server text too).
-  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env)]);
+  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env), ...(otlp ? otlpHeaderSecrets(io.env) : [])]);
   if (scrubber.size > 0) io = scrubbedIO(io, scrubber.scrub);
   const isMock = scenario.target.url === 'mock';
   const warnings: string[] = [...(scenario.warnings ?? [])];
@@ -149,7 +153,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     control?.stop('failed', why);
   });
   let metricsServer: MetricsServer | null = null;
-  const live = opts.metrics ? new LiveMetrics() : null;
+  const live = opts.metrics || otlp ? new LiveMetrics() : null;
   const feed = metricsFeed(live, scenario, loop);
   if (live && opts.metrics) {
     metricsServer = await startMetricsServer(opts.metrics, live).catch(async (err: unknown) => {
@@ -159,6 +163,11 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
       throw err;
     });
     io.stderr.write(`metrics: ${metricsServer.url}\n`);
+  }
+  let push: OtlpPush | null = null;
+  if (live && otlp) {
+    push = startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+    io.stderr.write(`otlp: ${otlp.url} every ${otlp.intervalMs / 1000} s\n`);
   }
   const series = new SeriesRecorder();
 
@@ -219,6 +228,8 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   } finally {
     stopHeapGuard();
     feed.stop();
+    // The last push carries the final figures (feed.report above), Ctrl-C (exit 130) included; bounded.
+    await push?.close();
     await metricsServer?.close();
     await prober.close();
     await mock?.close();
