@@ -191,7 +191,9 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
         pricing: scenario.pricing,
       };
       const report = buildReport(ctx, result);
-      feed.report(report);
+      // The cap gauges hold the last *finished* probe's figures (docs/watch.md): a probe cut short by Ctrl-C
+      // must not replace them with its partial ones in the last scrape or the final OTLP push.
+      if (result.status !== 'interrupted') feed.report(report);
       const thresholds = evaluateThresholds(scenario.expect, report);
       report.thresholds = thresholds;
       const recs = watchRecords(report, { index: probe, time: started.toISOString(), warm: new Set(Object.keys(warm)), costBeforeUsd: costSoFar, thresholds });
