@@ -6,7 +6,11 @@
  * Naming rule: the OTLP name is the Prometheus name without the `_total` suffix of counters (OpenTelemetry
  * names carry no `_total`; a Collector's Prometheus exporter adds it back to monotonic sums). Every other name
  * is unchanged, unit words included (`dsprobe_ttft_seconds`), so a dashboard finds the same names either way.
- * The unit goes in the unit field (UCUM: `s`, `{request}`, `USD`); labels become attributes of the same names.
+ * The unit goes in the unit field: `s` for seconds, and UCUM annotations for counts and dollars (`{request}`,
+ * `{probe}`, `{USD}`: UCUM has no currency). With these, an OpenTelemetry-to-Prometheus translation (a Collector's
+ * `prometheus` exporter, with its default metric suffixes) yields exactly the names `/metrics` serves: it appends
+ * `_total` to monotonic sums, a unit word only when the name lacks it (`s` -> `seconds`), and nothing for `{...}`.
+ * Labels become attributes of the same names.
  */
 import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type MetricData } from '@opentelemetry/sdk-metrics';
@@ -27,12 +31,16 @@ export const OTLP_UNITS: Readonly<Record<string, string>> = {
   dsprobe_ttft_seconds: 's',
   dsprobe_request_duration_seconds: 's',
   dsprobe_keepalive_wait_seconds: 's',
-  dsprobe_probe_cost_usd_total: 'USD',
+  dsprobe_probe_cost_usd_total: '{USD}',
   dsprobe_loop_delay_seconds: 's',
   dsprobe_probes_total: '{probe}',
   dsprobe_last_probe_timestamp_seconds: 's',
-  dsprobe_threshold_passing: '1',
+  // 1 passing, 0 failing. Not `1`: a translation to Prometheus would append `_ratio` to a gauge with unit 1.
+  dsprobe_threshold_passing: '{threshold}',
 };
+
+/** Units whose values are whole numbers (sent as integers); seconds and dollars are not. */
+const INT_UNITS = new Set(['{request}', '{probe}', '{threshold}']);
 
 /** The OTLP name of a Prometheus metric (see the naming rule above). */
 export function otlpName(promName: string, type: string): string {
@@ -69,8 +77,7 @@ export function toOtlpMetrics(families: readonly MetricObjectWithValues<MetricVa
       name: otlpName(f.name, type),
       description: f.help,
       unit,
-      // Counts of requests and probes are whole numbers; seconds and dollars are not.
-      valueType: unit.startsWith('{') ? ValueType.INT : ValueType.DOUBLE,
+      valueType: INT_UNITS.has(unit) ? ValueType.INT : ValueType.DOUBLE,
     };
     const point = <T>(labels: object, value: T): DataPoint<T> => ({ startTime, endTime, attributes: attributesOf(labels), value });
     if (type === 'gauge') {

@@ -89,6 +89,17 @@ describe('--otlp: live metrics over OTLP/HTTP', () => {
     expect(h.buckets.counts.reduce((a, b) => a + b, 0)).toBe(2);
     expect(h.count).toBe(2);
     expect(h.sum).toBeCloseTo(0.23, 9);
+    // Through an OpenTelemetry-to-Prometheus translation (the Collector's prometheus exporter, default suffixes;
+    // the rule of the OpenTelemetry compatibility spec, written out here) every name comes back as /metrics has it.
+    const promNames = new Set(families.map((f) => f.name));
+    for (const d of data) {
+      const tokens = d.descriptor.name.split('_');
+      const unit = d.descriptor.unit.includes('{') ? '' : ({ s: 'seconds', '1': '' } as Record<string, string>)[d.descriptor.unit] ?? d.descriptor.unit;
+      if (unit && !tokens.includes(unit)) tokens.push(unit);
+      if (d.dataPointType === 3 && (d as { isMonotonic?: boolean }).isMonotonic) tokens.push('total');
+      if (d.descriptor.unit === '1' && d.dataPointType === 2) tokens.push('ratio');
+      expect(promNames, d.descriptor.name).toContain(tokens.join('_'));
+    }
     expect(ttft.dataPoints[0]!.startTime).toEqual([1, 0]);
     expect(ttft.dataPoints[0]!.endTime).toEqual([2, 500_000_000]);
   });
@@ -133,7 +144,7 @@ describe('--otlp: live metrics over OTLP/HTTP', () => {
       // Seconds, not milliseconds: the mock at time scale 0.1 answers well inside a second.
       expect(h.sum / h.count).toBeLessThan(1);
     }
-    expect(ms.get('dsprobe_probe_cost_usd')!.unit).toBe('USD');
+    expect(ms.get('dsprobe_probe_cost_usd')!.unit).toBe('{USD}');
     expect(r.stderr + r.stdout).not.toContain(SECRET);
   }, 60_000);
 
