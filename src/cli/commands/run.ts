@@ -29,7 +29,8 @@ import { startHeapGuard } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
-import { otlpHeaderSecrets, parseOtlpOptions, startOtlpPush, type OtlpPush } from '../otlp-push.js';
+import { otlpHeaderSecrets, parseOtlpOptions } from '../otlp-options.js';
+import type { OtlpPush } from '../otlp-push.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, testLagLimit, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
 import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
@@ -68,6 +69,8 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   // Problems name the file relative to the working directory; the report holds no absolute path.
   const overrides = overridesOf(opts);
   const otlp = parseOtlpOptions(opts.otlp, opts.otlpInterval, io.env);
+  // The OpenTelemetry SDK is loaded only when asked for (it costs every other command startup time).
+  const otlpPush = otlp ? await import('../otlp-push.js') : null;
   const scenario = await readScenario(path.resolve(io.cwd, file), { env: io.env, shownAs: shownPath(io.cwd, file), ...(overrides ? { overrides } : {}) });
   scenario.file = reportPath(io.cwd, file);
   addExpectations(scenario, opts.expect ?? []);
@@ -165,8 +168,8 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     io.stderr.write(`metrics: ${metricsServer.url}\n`);
   }
   let push: OtlpPush | null = null;
-  if (live && otlp) {
-    push = startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+  if (live && otlp && otlpPush) {
+    push = otlpPush.startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
     io.stderr.write(`otlp: ${otlp.url} every ${otlp.intervalMs / 1000} s\n`);
   }
   const series = new SeriesRecorder();

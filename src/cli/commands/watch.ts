@@ -31,7 +31,8 @@ import { projectedUsdPerDay, warmStarts, watchRecords, type WatchRecord } from '
 import { renderWatchHtml } from '../../report/html-watch.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
-import { otlpHeaderSecrets, parseOtlpOptions, startOtlpPush, type OtlpPush } from '../otlp-push.js';
+import { otlpHeaderSecrets, parseOtlpOptions } from '../otlp-options.js';
+import type { OtlpPush } from '../otlp-push.js';
 import { applyCheap, prepareRealTarget, resolveKeys, testLagLimit } from './run-support.js';
 
 /** Options of `dsprobe watch`. */
@@ -88,6 +89,8 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
   const everyMs = durationOpt('--every', opts.every);
   const forMs = opts.for === undefined ? Infinity : durationOpt('--for', opts.for);
   const otlp = parseOtlpOptions(opts.otlp, opts.otlpInterval, io.env);
+  // The OpenTelemetry SDK is loaded only when asked for (it costs every other command startup time).
+  const otlpPush = otlp ? await import('../otlp-push.js') : null;
   const scenario = await readScenario(path.isAbsolute(file) ? file : path.resolve(io.cwd, file), { env: io.env });
   applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
@@ -149,8 +152,8 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
       metricsServer = await startMetricsServer(opts.metrics, live);
       io.stderr.write(`metrics: ${metricsServer.url}\n`);
     }
-    if (live && otlp) {
-      push = startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+    if (live && otlp && otlpPush) {
+      push = otlpPush.startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
       io.stderr.write(`otlp: ${otlp.url} every ${otlp.intervalMs / 1000} s and after every probe\n`);
     }
     fs.writeFileSync(ndjson, '');
