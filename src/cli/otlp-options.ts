@@ -28,8 +28,8 @@ export function parseOtlpOptions(url: string | undefined, interval: string | und
     return null;
   }
   const hint = 'the full metrics endpoint, e.g. http://127.0.0.1:4318/v1/metrics (an OpenTelemetry Collector\'s OTLP/HTTP receiver)';
-  // A URL with an `@` may carry a password: it is not echoed.
-  const shown = url.includes('@') ? '' : ` (got ${JSON.stringify(url)})`;
+  // A URL with an `@` or a query may carry a credential: it is not echoed.
+  const shown = /[@?#]/.test(url) ? '' : ` (got ${JSON.stringify(url)})`;
   let u: URL | null = null;
   try {
     u = new URL(url);
@@ -63,4 +63,10 @@ export function otlpHeaderSecrets(env: Readonly<Record<string, string | undefine
     }
   }
   return out;
+}
+
+/** The endpoint as printed: without its query or fragment, which may carry a token (`?…` says one was there). */
+export function otlpShownUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}${u.search ? '?…' : ''}`;
 }

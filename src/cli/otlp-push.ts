@@ -1,6 +1,6 @@
 /**
- * `--otlp URL` (`run` and `watch`), loaded only when asked for (the SDK costs startup time): pushes the live metrics over OTLP/HTTP (JSON) with the OpenTelemetry JS SDK.
- * The figures are the LiveMetrics registry's, the same that `--metrics` serves: a MetricProducer hands the SDK's
+ * `--otlp URL` (`run` and `watch`): pushes the live metrics over OTLP/HTTP (JSON) with the OpenTelemetry JS SDK.
+ * Loaded only when `--otlp` is given (the SDK costs startup time). The figures are the LiveMetrics registry's, the same that `--metrics` serves: a MetricProducer hands the SDK's
  * periodic reader their OTLP shape (report/metrics-otlp.ts), so nothing is measured twice.
  *
  * A collector that is down, slow or refusing never stalls or fails a run: every export has a deadline, the
@@ -14,10 +14,9 @@ import { makeScrubber } from '../secrets.js';
 import { VERSION } from '../version.js';
 import { toOtlpMetrics } from '../report/metrics-otlp.js';
 import type { LiveMetrics } from '../report/metrics.js';
-import { otlpHeaderSecrets, type OtlpOptions } from './otlp-options.js';
-
-/** After the first failure, at most one warning line per this long. */
-const WARN_EVERY_MS = 60_000;
+import { otlpHeaderSecrets, otlpShownUrl, type OtlpOptions } from './otlp-options.js';
+import { ExportLog } from './otlp-warnings.js';
+import { monotonicClock, type Clock } from '../time/clock.js';
 
 /** A running push. */
 export interface OtlpPush {
@@ -28,30 +27,10 @@ export interface OtlpPush {
 }
 
 /** Starts pushing `live` every interval; warnings go to `warn` (one line each, no newline). */
-export function startOtlpPush(o: OtlpOptions, live: LiveMetrics, env: Readonly<Record<string, string | undefined>>, warn: (line: string) => void): OtlpPush {
+export function startOtlpPush(o: OtlpOptions, live: LiveMetrics, env: Readonly<Record<string, string | undefined>>, warn: (line: string) => void, clock: Clock = monotonicClock()): OtlpPush {
   const startMs = Date.now();
-  const scrub = makeScrubber(otlpHeaderSecrets(env)).scrub;
-  const failures = { total: 0, exports: 0, unreported: 0, lastWarnMs: -Infinity, last: '' };
-  let closed = false;
-  const onResult = (ok: boolean, error: unknown) => {
-    // After close() has summarised, a late answer of an abandoned export is not news.
-    if (closed) return;
-    failures.exports++;
-    if (ok) return;
-    failures.total++;
-    failures.last = describe(error, scrub);
-    const now = Date.now();
-    if (failures.total === 1) {
-      warn(`otlp: export to ${o.url} failed (${failures.last}); the run goes on, later failures are summarised at most once a minute`);
-      failures.lastWarnMs = now;
-    } else if (now - failures.lastWarnMs >= WARN_EVERY_MS) {
-      warn(`otlp: ${failures.unreported + 1} more export(s) failed (last: ${failures.last})`);
-      failures.lastWarnMs = now;
-      failures.unreported = 0;
-    } else {
-      failures.unreported++;
-    }
-  };
+  const log = new ExportLog(otlpShownUrl(o.url), clock, warn, makeScrubber(otlpHeaderSecrets(env)).scrub);
+  const onResult = (ok: boolean, error?: unknown) => log.result(ok, error);
   // service.name and service.version; OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME add to (or override) them.
   const resource = resourceFromAttributes({ 'service.name': 'dsprobe', 'service.version': VERSION }).merge(detectResources({ detectors: [envDetector] }));
   const exporter = new ReportingExporter(new OTLPMetricExporter({ url: o.url, timeoutMillis: o.timeoutMs }), onResult);
@@ -64,8 +43,8 @@ export function startOtlpPush(o: OtlpOptions, live: LiveMetrics, env: Readonly<R
   };
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: o.intervalMs, exportTimeoutMillis: o.timeoutMs, metricProducers: [producer] });
   const provider = new MeterProvider({ resource, readers: [reader] });
-  // An export that outlives its deadline is counted as failed here (the SDK's own timeout reports nowhere).
-  const bounded = async (work: Promise<void>) => {
+  // Waits for `work` at most the deadline (and a little): a hanging collector never holds up a probe or the exit.
+  const bounded = async (work: Promise<void>): Promise<'done' | 'late'> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), o.timeoutMs + 250);
@@ -73,20 +52,21 @@ export function startOtlpPush(o: OtlpOptions, live: LiveMetrics, env: Readonly<R
     });
     const r = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), late]);
     clearTimeout(timer);
-    if (r === 'late') onResult(false, new Error(`no answer within ${o.timeoutMs} ms`));
+    return r;
   };
   let closing = false;
   return {
-    flush: () => (closing ? Promise.resolve() : bounded(provider.forceFlush())),
+    async flush() {
+      // A late push still reports its own result (the exporter's deadline); nothing to count here.
+      if (!closing) await bounded(provider.forceFlush());
+    },
     async close() {
       if (closing) return;
       closing = true;
       // shutdown() exports once more with the final figures, then stops the interval.
-      await bounded(provider.shutdown());
-      closed = true;
-      if (failures.total > 1) {
-        warn(`otlp: ${failures.total} of ${failures.exports} export(s) to ${o.url} failed (last: ${failures.last})`);
-      }
+      // A final push not answered by now is counted here: its own result would come after the summary.
+      if ((await bounded(provider.shutdown())) === 'late') onResult(false, new Error(`no answer within ${o.timeoutMs} ms`));
+      log.close();
     },
   };
 }
@@ -110,15 +90,4 @@ class ReportingExporter implements PushMetricExporter {
     return this.inner.shutdown();
   }
   selectAggregationTemporality = (t: Parameters<NonNullable<PushMetricExporter['selectAggregationTemporality']>>[0]) => this.inner.selectAggregationTemporality(t);
-}
-
-/** One short line for an export error: HTTP status or the network error's code; no server body, no secret. */
-function describe(error: unknown, scrub: (s: string) => string): string {
-  const e = error as { code?: unknown; message?: unknown } | undefined;
-  let text: string;
-  if (typeof e?.code === 'number') text = `HTTP ${e.code}${e.message ? ` ${String(e.message)}` : ''}`;
-  else if (typeof e?.code === 'string') text = e.code;
-  else text = String(e?.message ?? error ?? 'unknown error');
-  // Server text is printed only as one short, plain line.
-  return scrub(text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 160));
 }

@@ -11,6 +11,10 @@ import { histogramPoint, metricsOf, pointValue, points, resourceOf, startReceive
 import { LiveMetrics } from '../../src/report/metrics.js';
 import { OTLP_UNITS, toOtlpMetrics } from '../../src/report/metrics-otlp.js';
 import type { Report } from '../../src/types.js';
+import { ExportLog } from '../../src/cli/otlp-warnings.js';
+import { otlpShownUrl } from '../../src/cli/otlp-options.js';
+import { manualClock } from '../../src/time/clock.js';
+import { makeScrubber } from '../../src/secrets.js';
 
 const FLASH = 'deepseek-v4-flash';
 const PRO = 'deepseek-v4-pro';
@@ -102,6 +106,29 @@ describe('--otlp: live metrics over OTLP/HTTP', () => {
     }
     expect(ttft.dataPoints[0]!.startTime).toEqual([1, 0]);
     expect(ttft.dataPoints[0]!.endTime).toEqual([2, 500_000_000]);
+  });
+
+  it('failed pushes: the first is one line at once, then at most one line a minute, a count at the end; no secret, no query', () => {
+    const clock = manualClock();
+    const lines: string[] = [];
+    const url = otlpShownUrl('https://collector.example:4318/v1/metrics?token=abc123secret');
+    expect(url).toBe('https://collector.example:4318/v1/metrics?…');
+    const log = new ExportLog(url, clock, (l) => lines.push(l), makeScrubber([SECRET]).scrub);
+    log.result(true);
+    // A collector down for ten minutes, pushed every 10 s: 60 failures.
+    for (let i = 0; i < 60; i++) {
+      log.result(false, Object.assign(new Error(`denied ${SECRET}\r\nInjected: line`), { code: 403 }));
+      clock.advance(10_000_000);
+    }
+    log.close();
+    log.result(false, new Error('late'));
+    // At 0 s, then a line a minute (60 s ... 540 s, each for 6 failures), then the count: 11 lines for 60 failures.
+    expect(lines.length).toBe(11);
+    expect(lines[0]).toBe(`otlp: export to ${url} failed (HTTP 403 denied [redacted] Injected: line); the run goes on, later failures are summarised at most once a minute`);
+    expect(lines.slice(1, -1).every((l) => /^otlp: \d+ more export\(s\) failed/.test(l))).toBe(true);
+    expect(lines.slice(1, -1).map((l) => Number(/: (\d+) more/.exec(l)![1]))).toEqual(Array(9).fill(6));
+    expect(lines.at(-1)).toBe(`otlp: 60 of 61 export(s) to ${url} failed (last: HTTP 403 denied [redacted] Injected: line)`);
+    expect(lines.join('\n')).not.toContain('abc123secret');
   });
 
   it('run --otlp: the receiver gets the report\'s cap estimates, its request counts by outcome, histograms in seconds, and the resource', async () => {

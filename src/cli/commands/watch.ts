@@ -31,7 +31,7 @@ import { projectedUsdPerDay, warmStarts, watchRecords, type WatchRecord } from '
 import { renderWatchHtml } from '../../report/html-watch.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
-import { otlpHeaderSecrets, parseOtlpOptions } from '../otlp-options.js';
+import { otlpHeaderSecrets, otlpShownUrl, parseOtlpOptions } from '../otlp-options.js';
 import type { OtlpPush } from '../otlp-push.js';
 import { applyCheap, prepareRealTarget, resolveKeys, testLagLimit } from './run-support.js';
 
@@ -154,7 +154,7 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
     }
     if (live && otlp && otlpPush) {
       push = otlpPush.startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
-      io.stderr.write(`otlp: ${otlp.url} every ${otlp.intervalMs / 1000} s and after every probe\n`);
+      io.stderr.write(`otlp: ${otlpShownUrl(otlp.url)} every ${otlp.intervalMs / 1000} s and after every probe\n`);
     }
     fs.writeFileSync(ndjson, '');
     fs.writeFileSync(html, renderWatchHtml(records, page));
