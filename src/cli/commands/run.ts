@@ -30,6 +30,7 @@ import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
 import { otlpHeaderSecrets, otlpShownUrl, parseOtlpOptions } from '../otlp-options.js';
+import { formatDuration } from '../../time/duration.js';
 import type { OtlpPush } from '../otlp-push.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, testLagLimit, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
@@ -170,7 +171,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   let push: OtlpPush | null = null;
   if (live && otlp && otlpPush) {
     push = otlpPush.startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
-    io.stderr.write(`otlp: ${otlpShownUrl(otlp.url)} every ${otlp.intervalMs / 1000} s\n`);
+    io.stderr.write(`otlp: ${otlpShownUrl(otlp.url)} every ${formatDuration(otlp.intervalMs)}\n`);
   }
   const series = new SeriesRecorder();
 

@@ -1,8 +1,9 @@
 /**
  * `dsprobe watch FILE`: probes each model's cap every interval with cheap probes, each search starting from the
  * last estimate (warm start), and keeps a time series: watch.ndjson (one line per probe and model), watch.html
- * (re-rendered after every probe) and, with --metrics, live Prometheus metrics. Thresholds are checked after
- * every probe (--exit-on-fail: exit 99 at the first failure). Ctrl-C writes everything and exits 130.
+ * (re-rendered after every probe) and live metrics (--metrics: served to Prometheus; --otlp: pushed over OTLP).
+ * Thresholds are checked after every probe (--exit-on-fail: exit 99 at the first failure). Ctrl-C writes
+ * everything and exits 130.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -154,7 +155,7 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
     }
     if (live && otlp && otlpPush) {
       push = otlpPush.startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
-      io.stderr.write(`otlp: ${otlpShownUrl(otlp.url)} every ${otlp.intervalMs / 1000} s and after every probe\n`);
+      io.stderr.write(`otlp: ${otlpShownUrl(otlp.url)} every ${formatDuration(otlp.intervalMs)} and after every probe\n`);
     }
     fs.writeFileSync(ndjson, '');
     fs.writeFileSync(html, renderWatchHtml(records, page));
