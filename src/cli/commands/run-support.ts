@@ -34,6 +34,9 @@ export interface RunOptions {
   cheap?: boolean;
   overwrite?: boolean;
   metrics?: string;
+  /** `--otlp URL` and `--otlp-interval D`: push the live metrics over OTLP/HTTP. */
+  otlp?: string;
+  otlpInterval?: string;
   /** `--workers N|auto`: overrides engine.workers. */
   workers?: string;
 }

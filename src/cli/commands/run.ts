@@ -29,6 +29,9 @@ import { startHeapGuard, testHeapShare } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
+import { otlpHeaderSecrets, otlpShownUrl, parseOtlpOptions } from '../otlp-options.js';
+import { formatDuration } from '../../time/duration.js';
+import type { OtlpPush } from '../otlp-push.js';
 import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, testLagLimit, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
 import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
@@ -51,6 +54,8 @@ export const runCommand: CliCommand = {
       .option('-q, --quiet', 'no progress display')
       .option('--no-html', 'do not write report.html')
       .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics while the run lasts')
+      .option('--otlp <url>', 'push the live metrics over OTLP/HTTP to this metrics endpoint, e.g. http://127.0.0.1:4318/v1/metrics')
+      .option('--otlp-interval <duration>', 'time between OTLP pushes (default 10s; a last push at the end)')
       .option('--cheap', 'cheap probes for the cap search (probe: cheap): few-token prompts, cut when each level is decided')
       .option('-w, --workers <n>', 'threads that send and read requests: a count or `auto` (cores minus one; overrides engine.workers)');
     addOverrideOptions(cmd)
@@ -64,6 +69,9 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   let io = rawIo;
   // Problems name the file relative to the working directory; the report holds no absolute path.
   const overrides = overridesOf(opts);
+  const otlp = parseOtlpOptions(opts.otlp, opts.otlpInterval, io.env);
+  // The OpenTelemetry SDK is loaded only when asked for (it costs every other command startup time).
+  const otlpPush = otlp ? await import('../otlp-push.js') : null;
   const scenario = await readScenario(path.resolve(io.cwd, file), { env: io.env, shownAs: shownPath(io.cwd, file), ...(overrides ? { overrides } : {}) });
   scenario.file = reportPath(io.cwd, file);
   addExpectations(scenario, opts.expect ?? []);
@@ -75,7 +83,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   }
   // Every configured secret is scrubbed from everything printed or written from here on (server text too).
-  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env)]);
+  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env), ...(otlp ? otlpHeaderSecrets(io.env) : [])]);
   if (scrubber.size > 0) io = scrubbedIO(io, scrubber.scrub);
   const isMock = scenario.target.url === 'mock';
   const warnings: string[] = [...(scenario.warnings ?? [])];
@@ -153,7 +161,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     testHeapShare(io.env),
   );
   let metricsServer: MetricsServer | null = null;
-  const live = opts.metrics ? new LiveMetrics() : null;
+  const live = opts.metrics || otlp ? new LiveMetrics() : null;
   const feed = metricsFeed(live, scenario, loop);
   if (live && opts.metrics) {
     metricsServer = await startMetricsServer(opts.metrics, live).catch(async (err: unknown) => {
@@ -163,6 +171,11 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
       throw err;
     });
     io.stderr.write(`metrics: ${metricsServer.url}\n`);
+  }
+  let push: OtlpPush | null = null;
+  if (live && otlp && otlpPush) {
+    push = otlpPush.startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+    io.stderr.write(`otlp: ${otlpShownUrl(otlp.url)} every ${formatDuration(otlp.intervalMs)}\n`);
   }
   const series = new SeriesRecorder();
 
@@ -225,6 +238,8 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   } finally {
     stopHeapGuard();
     feed.stop();
+    // The last push carries the final figures (feed.report above), Ctrl-C (exit 130) included; bounded.
+    await push?.close();
     await metricsServer?.close();
     await prober.close();
     await mock?.close();

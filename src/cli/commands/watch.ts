@@ -1,8 +1,9 @@
 /**
  * `dsprobe watch FILE`: probes each model's cap every interval with cheap probes, each search starting from the
  * last estimate (warm start), and keeps a time series: watch.ndjson (one line per probe and model), watch.html
- * (re-rendered after every probe) and, with --metrics, live Prometheus metrics. Thresholds are checked after
- * every probe (--exit-on-fail: exit 99 at the first failure). Ctrl-C writes everything and exits 130.
+ * (re-rendered after every probe) and live metrics (--metrics: served to Prometheus; --otlp: pushed over OTLP).
+ * Thresholds are checked after every probe (--exit-on-fail: exit 99 at the first failure). Ctrl-C writes
+ * everything and exits 130.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,8 @@ import { EXIT, usageError } from '../../errors.js';
 import { readScenario, redactScenario, expandHeaders, headerSecrets } from '../../scenario/index.js';
 import { makeScrubber } from '../../secrets.js';
 import { scrubbedIO } from '../io.js';
-import { parseDuration, formatDuration } from '../../scenario/duration.js';
+import { formatDuration } from '../../scenario/duration.js';
+import { durationOption } from '../duration-option.js';
 import type { Scenario } from '../../scenario/types.js';
 import { monotonicClock } from '../../time/clock.js';
 import { seededRandom } from '../../time/random.js';
@@ -30,6 +32,8 @@ import { projectedUsdPerDay, warmStarts, watchRecords, type WatchRecord } from '
 import { renderWatchHtml } from '../../report/html-watch.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
+import { otlpHeaderSecrets, otlpShownUrl, parseOtlpOptions } from '../otlp-options.js';
+import type { OtlpPush } from '../otlp-push.js';
 import { applyCheap, prepareRealTarget, resolveKeys, testLagLimit } from './run-support.js';
 
 /** Options of `dsprobe watch`. */
@@ -37,6 +41,8 @@ interface WatchOptions {
   every: string;
   for?: string;
   metrics?: string;
+  otlp?: string;
+  otlpInterval?: string;
   out?: string;
   exitOnFail?: boolean;
   yes?: boolean;
@@ -53,6 +59,8 @@ export const watchCommand: CliCommand = {
       .option('--every <duration>', 'time between probe starts', '5m')
       .option('--for <duration>', 'stop after this long (default: until Ctrl-C)')
       .option('--metrics <host:port>', 'serve live Prometheus metrics at http://HOST:PORT/metrics')
+      .option('--otlp <url>', 'push the live metrics over OTLP/HTTP to this metrics endpoint, e.g. http://127.0.0.1:4318/v1/metrics')
+      .option('--otlp-interval <duration>', 'time between OTLP pushes (default 10s; also one after every probe)')
       .option('-o, --out <dir>', 'output directory (default reports/<name>-watch-<timestamp>/)')
       .option('--exit-on-fail', 'exit 99 as soon as a threshold fails after a probe')
       .option('-y, --yes', 'do not ask before probing a real (paid) API')
@@ -63,15 +71,7 @@ export const watchCommand: CliCommand = {
   },
 };
 
-function durationOpt(name: string, text: string): number {
-  const d = parseDuration(text);
-  if ('error' in d || !(d.ms > 0)) {
-    throw usageError(`${name}: expected a duration like 30s, 5m or 1h (got ${JSON.stringify(text)})`, [
-      { path: name, message: 'expected a duration > 0', hint: 'e.g. --every 5m --for 24h' },
-    ]);
-  }
-  return d.ms;
-}
+const durationOpt = (name: string, text: string) => durationOption(name, text, 'e.g. --every 5m --for 24h');
 
 /** The scenario's `need:` per model, when it has one (in flight): drawn as a line in watch.html. */
 function needOf(s: Scenario): Record<string, number> {
@@ -89,12 +89,15 @@ function needOf(s: Scenario): Record<string, number> {
 async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise<number> {
   const everyMs = durationOpt('--every', opts.every);
   const forMs = opts.for === undefined ? Infinity : durationOpt('--for', opts.for);
+  const otlp = parseOtlpOptions(opts.otlp, opts.otlpInterval, io.env);
+  // The OpenTelemetry SDK is loaded only when asked for (it costs every other command startup time).
+  const otlpPush = otlp ? await import('../otlp-push.js') : null;
   const scenario = await readScenario(path.isAbsolute(file) ? file : path.resolve(io.cwd, file), { env: io.env });
   applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
   const headers = expandHeaders(scenario.target.headers, io.env);
   // Every configured secret is scrubbed from whatever watch prints or writes (server text included).
-  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env)]);
+  const scrubber = makeScrubber([...keys.filter((k) => k !== 'dsprobe-mock-key'), ...headerSecrets(scenario.target.headers, io.env), ...(otlp ? otlpHeaderSecrets(io.env) : [])]);
   if (scrubber.size > 0) io = scrubbedIO(io, scrubber.scrub);
   if (headers.missing.length) throw usageError(`header value(s) name unset environment variable(s): ${headers.missing.join(', ')}`);
   for (const w of scenario.warnings ?? []) io.stderr.write(`warning: ${w}\n`);
@@ -134,8 +137,9 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
   const clock = monotonicClock();
   const prober = createProber({ baseUrl, protocol: scenario.target.protocol, headers: headers.headers, clock, maxBody: scenario.request.max_body, scrubber });
   const loop = startLoopMonitor();
-  const live = opts.metrics ? new LiveMetrics() : null;
+  const live = opts.metrics || otlp ? new LiveMetrics() : null;
   let metricsServer: MetricsServer | null = null;
+  let push: OtlpPush | null = null;
   const ndjson = path.join(outDir, 'watch.ndjson');
   const html = path.join(outDir, 'watch.html');
   const records: WatchRecord[] = [];
@@ -148,6 +152,10 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
     if (live && opts.metrics) {
       metricsServer = await startMetricsServer(opts.metrics, live);
       io.stderr.write(`metrics: ${metricsServer.url}\n`);
+    }
+    if (live && otlp && otlpPush) {
+      push = otlpPush.startOtlpPush(otlp, live, io.env, (line) => io.stderr.write(`warning: ${line}\n`));
+      io.stderr.write(`otlp: ${otlpShownUrl(otlp.url)} every ${formatDuration(otlp.intervalMs)} and after every probe\n`);
     }
     fs.writeFileSync(ndjson, '');
     fs.writeFileSync(html, renderWatchHtml(records, page));
@@ -187,7 +195,9 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
         pricing: scenario.pricing,
       };
       const report = buildReport(ctx, result);
-      feed.report(report);
+      // The cap gauges hold the last *finished* probe's figures (docs/watch.md): a probe cut short by Ctrl-C
+      // must not replace them with its partial ones in the last scrape or the final OTLP push.
+      if (result.status !== 'interrupted') feed.report(report);
       const thresholds = evaluateThresholds(scenario.expect, report);
       report.thresholds = thresholds;
       const recs = watchRecords(report, { index: probe, time: started.toISOString(), warm: new Set(Object.keys(warm)), costBeforeUsd: costSoFar, thresholds });
@@ -199,6 +209,8 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
       fs.writeFileSync(path.join(outDir, 'last-report.json'), JSON.stringify(report, null, 1) + '\n');
       for (const r of recs) live?.probe(r.model, r.status, started.getTime() / 1000);
       live?.thresholds(thresholds);
+      // The probe's figures go out now, not at the next tick; not awaited: a slow collector never delays a probe.
+      void push?.flush();
       if (!opts.quiet) {
         for (const r of recs) {
           io.stderr.write(
@@ -234,6 +246,7 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
     return exit;
   } finally {
     loop.stop();
+    await push?.close();
     await metricsServer?.close();
     await prober.close();
     await mock?.close();
