@@ -356,6 +356,12 @@ export class StepRecorder {
     });
   }
 
+  /** Finished requests, 429s and errors so far: what the stop rules read while a level runs (no TTFT sort). */
+  counts(): { requests: number; rate_limited: number; errors: number } {
+    const o = this.outcomes;
+    return { requests: this.requests, rate_limited: o.rate_limited, errors: this.requests - o.ok - o.rate_limited - o.aborted };
+  }
+
   /** Cheap live figures for the progress display. */
   /**
    * A first token arrived, before its request ended: the live TTFT (progress display) counts it at once, so

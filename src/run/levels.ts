@@ -51,7 +51,7 @@ export async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signa
     let errorStop: string | null = null;
     while (!signal.aborted) {
       // stop.max_error_rate, live: enough finished requests of this level and too many of them errors.
-      errorStop = errorRuleFired(s, rec.live(), SEARCH_ERROR_MIN);
+      errorStop = errorRuleFired(s, rec.counts(), SEARCH_ERROR_MIN);
       if (errorStop) break;
       if (over()) {
         rec.endedBy = 'decided_429';
@@ -72,7 +72,7 @@ export async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signa
       rec.endedBy = 'interrupted';
       return;
     }
-    errorStop ??= errorRuleFired(s, rec.live(), 1);
+    errorStop ??= errorRuleFired(s, rec.counts(), 1);
     if (errorStop) {
       // Errors, not the cap, shape this level: any cap read from it would be wrong. End the search as unclear.
       rec.endedBy = 'stop_rule';
@@ -182,7 +182,7 @@ export async function rampModel(s: Scenario, r: ModelRun, deps: RunDeps, signal:
       rec.endedBy = 'interrupted';
       return;
     }
-    const live = rec.live();
+    const live = rec.counts();
     const result: LevelResult = { level: mine.inflight, drew429: live.rate_limited > 0, confirmed: rec.peakAdmittedCount >= mine.inflight, peakAdmitted: rec.peakAdmittedCount };
     r.levels.push(result);
     // abort_on_fail thresholds are checked here too, not only in search mode.

@@ -45,6 +45,14 @@ class StopError extends Error {
   }
 }
 
+/** One StopError per reason, made once: an Error captures a stack when built, and a cut level aborts thousands. */
+const STOPS = new Map<string, StopError>();
+function stopError(why: string): StopError {
+  let e = STOPS.get(why);
+  if (!e) STOPS.set(why, (e = new StopError(why)));
+  return e;
+}
+
 /** Per-request state machine. Create, then `start` it via the dispatcher. */
 export class Exchange implements SseHandler {
   readonly sample: Sample;
@@ -138,7 +146,7 @@ export class Exchange implements SseHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.settled) {
-      abort(new StopError('settled'));
+      abort(stopError('settled'));
       return;
     }
     this.abortFn = abort;
@@ -366,7 +374,7 @@ export class Exchange implements SseHandler {
     const abort = this.abortFn;
     if (abort) {
       this.abortFn = null;
-      abort(new StopError(why));
+      abort(stopError(why));
     }
     // Not yet connected: onConnect will abort it when the pool gets to it.
   }
