@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import type { Sample } from '../types.js';
 import type { Clock } from '../time/clock.js';
 import { StepRecorder, attributeLate429 } from '../measure/recorder.js';
+import { OWN_CUT, withoutStacks } from '../transport/quiet-abort.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import type { Backoff } from './backoff.js';
@@ -64,9 +65,6 @@ export function estimateUsage(s: Sample, promptChars: number, known?: { prompt: 
   s.usage = { prompt_tokens: prompt, completion_tokens: s.token_events ?? 0, cache_hit_tokens: hit, cache_miss_tokens: prompt - hit, reasoning_tokens: 0 };
   s.usage_estimated = true;
 }
-
-/** The abort reason of every request dsprobe cuts (why it was cut is in Open.ownAbort). */
-const OWN_CUT = Object.freeze({ name: 'DsprobeCut' });
 
 /** Requests launched in one synchronous slice before the driver yields to the event loop. */
 export const LAUNCH_BATCH = 64;
@@ -246,7 +244,8 @@ export class ModelDriver {
     });
     await Promise.race([changed, this.deps.clock.sleepUntil(deadlineUs, ctl.signal)]);
     this.wake = null;
-    ctl.abort();
+    // Called on every admission of a level: a reason of our own, not a DOMException (and its stack) each time.
+    ctl.abort(OWN_CUT);
     signal?.removeEventListener('abort', onAbort);
   }
 
@@ -407,8 +406,8 @@ export class ModelDriver {
   private cut(o: Open): void {
     if (o.ownAbort) return;
     o.ownAbort = o.retiring ?? 'stopped';
-    // A reason of our own: abort() without one builds a DOMException (and its stack) per request, thousands per cut level.
-    o.ctl.abort(OWN_CUT);
+    // A reason of our own and no stacks: a cut level aborts thousands at once (transport/quiet-abort.ts).
+    withoutStacks(() => o.ctl.abort(OWN_CUT));
   }
 
   private launch(intendedUs: number, attempt: number): boolean {

@@ -11,6 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { monotonicClock } from '../../time/clock.js';
 import { makeScrubber } from '../../secrets.js';
 import { createProber, type ProbeHooks, type ProbeRequest } from '../prober.js';
+import { OWN_CUT, withoutStacks } from '../quiet-abort.js';
 import type { FromWorker, FromWorkerEvent, SendMsg, ToWorker, WorkerInit } from './protocol.js';
 
 const port = parentPort;
@@ -73,7 +74,7 @@ const pump = (): void => {
   for (; head < end; head++) {
     const { req, ka, aborted } = queue[head] as SendMsg & { aborted?: boolean };
     const ctl = new AbortController();
-    if (aborted) ctl.abort();
+    if (aborted) ctl.abort(OWN_CUT);
     else ctls.set(req.id, ctl);
     void prober.send(req, ctl.signal, ka ? hooksKa : hooks).then((s) => {
       ctls.delete(s.id);
@@ -100,7 +101,7 @@ port.on('message', (m: ToWorker) => {
     case 'abort':
       for (const id of m.ids) {
         const ctl = ctls.get(id);
-        if (ctl) ctl.abort();
+        if (ctl) withoutStacks(() => ctl.abort(OWN_CUT));
         else {
           // Still queued here: it goes out with its signal already aborted (settled as aborted, never sent).
           const i = queue.findIndex((x, k) => k >= head && x.req.id === id);
