@@ -117,13 +117,19 @@ async function flat() {
       `load: { mode: ramp, stages: [{ inflight: 1000, hold: ${seconds}s }] }\n` +
       `mock: { caps: { deepseek-v4-flash: 5000 }, latency: { answer_tokens: 64, inter_token: 30ms, chunk_tokens: 4 } }\n`,
   );
-  const rows = [['run', 'quiet', `RSS at ${Math.round(seconds / 5)} s`, 'RSS at end', 'change']];
+  const rows = [['run', 'quiet', `RSS at ${Math.round(seconds / 5)} s`, 'RSS at end', 'change', 'min..max after ref', `RSS every ${Math.round(seconds / 10)} s (MiB)`]];
+  const pct = (v, ref) => `${(((v - ref) / ref) * 100).toFixed(1)} %`;
   for (let i = 1; i <= runs; i++) {
     for (const quiet of [true, false]) {
       const r = await runSampled(dist, ['run', file, '--out', path.join(dir, `out-${i}-${quiet}`), ...(quiet ? ['--quiet'] : [])]);
       const ref = r.series.find((x) => x.s >= seconds / 5)?.rss ?? NaN;
-      const end = r.series.filter((x) => x.s <= seconds).slice(-1)[0]?.rss ?? NaN;
-      rows.push([i, quiet, `${ref.toFixed(0)} MiB`, `${end.toFixed(0)} MiB`, `${(((end - ref) / ref) * 100).toFixed(1)} %`]);
+      const held = r.series.filter((x) => x.s >= seconds / 5 && x.s <= seconds);
+      const end = held.slice(-1)[0]?.rss ?? NaN;
+      const lo = Math.min(...held.map((x) => x.rss));
+      const hi = Math.max(...held.map((x) => x.rss));
+      // The shape over the run: a steady climb is a leak, a sawtooth is the heap breathing.
+      const marks = Array.from({ length: 10 }, (_, k) => r.series.find((x) => x.s >= ((k + 1) * seconds) / 10)?.rss ?? NaN);
+      rows.push([i, quiet, `${ref.toFixed(0)} MiB`, `${end.toFixed(0)} MiB`, pct(end, ref), `${pct(lo, ref)} .. ${pct(hi, ref)}`, marks.map((v) => v.toFixed(0)).join(' ')]);
     }
   }
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
