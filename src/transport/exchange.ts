@@ -112,6 +112,11 @@ export class Exchange implements SseHandler {
 
   // ---- called by the prober -------------------------------------------------------------------------
 
+  /** The Sample is final (resolved). */
+  get isSettled(): boolean {
+    return this.settled;
+  }
+
   /** The absolute deadline passed: settle as timeout (unless the status already decided) and cut. */
   expire(): void {
     this.deadline = null;
