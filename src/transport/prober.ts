@@ -21,6 +21,7 @@ import { mergeHeaders, type Scrubber } from '../secrets.js';
 import { networkDetail, networkMessage } from './classify.js';
 import { WarmConnector } from './connector.js';
 import { ClientPool } from './client-pool.js';
+import type { CancelSignal } from './abort.js';
 
 /** How to reach the target. */
 export interface ProberOptions {
@@ -70,7 +71,8 @@ export interface ProbeHooks {
 
 /** Sends requests; `send` never rejects. */
 export interface Prober {
-  send(req: ProbeRequest, signal?: AbortSignal, hooks?: ProbeHooks): Promise<Sample>;
+  /** `signal`: an AbortSignal, or the lighter AbortHandle (abort.ts) the driver makes per request. */
+  send(req: ProbeRequest, signal?: CancelSignal, hooks?: ProbeHooks): Promise<Sample>;
   /** Aborts what is still in flight (settled as `aborted`) and closes all connections. */
   close(): Promise<void>;
   /**
