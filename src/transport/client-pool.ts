@@ -22,7 +22,8 @@ export interface ClientPoolOptions extends Client.Options {
 
 /** Clients of one origin on a free list (see the module comment). */
 export class ClientPool {
-  private readonly origin: string;
+  /** Parsed once: undici parses a string origin again for every client it makes. */
+  private readonly origin: URL;
   private readonly opts: Client.Options;
   private readonly max: number;
   /** Idle clients, most recently freed last (LIFO: the warmest socket is reused first). */
@@ -36,7 +37,7 @@ export class ClientPool {
 
   constructor(origin: string, opts: ClientPoolOptions) {
     const { connections, ...clientOpts } = opts;
-    this.origin = origin;
+    this.origin = new URL(origin);
     this.opts = clientOpts;
     this.max = Math.max(1, connections);
   }
