@@ -1,7 +1,9 @@
 // `npm run bench -- --part=engine`: dsprobe's engine beside the raw-socket floor (bench/floor.mjs), both against
 // the cheap C upstream (bench/upstream.c, built here with cc), in one run, case by case (issue 11's cases 1-4),
 // plus the quickstart's loop-delay warning (case 5). Each contender runs in a process of its own; the upstream's
-// own CPU is printed so it is visibly not the bottleneck. Prints figures; asserts nothing. Loopback only.
+// own CPU is printed so it is visibly not the bottleneck, and the machine's load average beside every row.
+// Prints figures; asserts nothing. Loopback only. dsprobe's loop p99: the main thread's over the held window,
+// each worker's worst 250 ms interval (the run's own readings).
 //   BENCH_SECONDS=5 (held window per contender, after a 2 s warm-up)
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -62,7 +64,7 @@ function table(rows) {
 export async function enginePart() {
   console.log(`\n== dsprobe's engine vs the raw-socket floor, against a C upstream (${seconds} s held after a ${warmup} s warm-up) ==`);
   const bin = build();
-  const rows = [['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream CPU µs/req']];
+  const rows = [['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream CPU µs/req', 'load avg 1 min']];
   try {
     for (const c of CASES) {
       const up = await startUpstream(bin, c);
@@ -75,7 +77,7 @@ export async function enginePart() {
             : await runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)]);
         const upCpu = (await up.cpuUs()) - cpu0;
         if (!r) {
-          rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', '-']);
+          rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', '-', os.loadavg()[0].toFixed(1)]);
           continue;
         }
         rows.push([
@@ -89,6 +91,8 @@ export async function enginePart() {
           kind === 'floor' ? '-' : `${r.ttft_over_schedule_p50_ms} / ${r.ttft_over_schedule_p99_ms}`,
           // The upstream's CPU over the whole contender run (warm-up included), per request counted.
           Math.round(upCpu / Math.max(1, r.requests)),
+          // The machine's load when the row was taken: figures from a busy machine say little about a target.
+          os.loadavg()[0].toFixed(1),
         ]);
       }
       up.close();
@@ -106,7 +110,7 @@ export async function enginePart() {
   child.stderr.on('data', (d) => (text += d));
   await once(child, 'close');
   const loop = /loop delay p99 ([\d.]+) ms/.exec(text)?.[1] ?? '?';
-  console.log(`case 5: quickstart: dsprobe loop delay p99 ${loop} ms; loop-delay warning printed: ${/skewed|event-loop delay p99 was/.test(text) ? 'yes' : 'no'}`);
+  console.log(`case 5: quickstart: dsprobe loop delay p99 ${loop} ms; loop-delay warning printed: ${/skewed|event-loop delay p99 was/.test(text) ? 'yes' : 'no'} (load avg 1 min ${os.loadavg()[0].toFixed(1)})`);
   console.log('Targets: (1) CPU/req <= 1.5x floor, loop p99 < 20 ms, achieved >= 99 %; (2) CPU/req <= 2x floor; (3) achieved >= 99 %, loop p99 < 20 ms;');
   console.log('(4) CPU/event <= 1.2x floor, TTFT p99 within 5 ms of the schedule; (5) no loop-delay warning.');
 }

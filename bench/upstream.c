@@ -32,6 +32,7 @@ typedef struct conn {
   int streaming;
   int sent;         /* content events sent in the current response */
   long long due_ms; /* next event time */
+  long long id;     /* the completion id of the current response: one per stream, as a real API sends */
   char in[INBUF];
   int inlen;
   char *out;
@@ -119,7 +120,7 @@ static void emit(conn *c, long long now) {
   if (c->sent < tokens) {
     snprintf(buf, sizeof buf,
              "data: {\"id\":\"b%lld\",\"object\":\"chat.completion.chunk\",\"model\":\"deepseek-v4-flash\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok \"},\"finish_reason\":null}]}\n\n",
-             seq_id);
+             c->id);
     chunk(c, buf);
     c->sent++;
     schedule(c, now + gap_ms);
@@ -127,7 +128,7 @@ static void emit(conn *c, long long now) {
   }
   snprintf(buf, sizeof buf,
            "data: {\"id\":\"b%lld\",\"object\":\"chat.completion.chunk\",\"model\":\"deepseek-v4-flash\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n",
-           seq_id, tokens, tokens + 8);
+           c->id, tokens, tokens + 8);
   chunk(c, buf);
   out_add(c, "0\r\n\r\n", 5);
   c->streaming = 0;
@@ -154,7 +155,7 @@ static void on_input(conn *c, long long now) {
     }
     const char *r = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
     out_add(c, r, (int)strlen(r));
-    seq_id++;
+    c->id = ++seq_id;
     c->streaming = 1;
     c->sent = 0;
     schedule(c, now + first_ms);

@@ -16,10 +16,25 @@ export interface DeadlineHandle {
   cancel(): void;
 }
 
-interface Entry extends DeadlineHandle {
-  at: number;
-  slot: number;
-  fire: () => void;
+/** What a deadline calls: a function, or an object's `expire()` (an exchange: no closure per request). */
+export type DeadlineTarget = (() => void) | { expire(): void };
+
+/** One registered deadline (a class: no closure per entry). */
+class Entry implements DeadlineHandle {
+  slot = -1;
+  constructor(
+    readonly sweep: DeadlineSweep,
+    readonly at: number,
+    readonly target: DeadlineTarget,
+  ) {}
+  cancel(): void {
+    this.sweep.remove(this);
+  }
+  fire(): void {
+    const t = this.target;
+    if (typeof t === 'function') t();
+    else t.expire();
+  }
 }
 
 /** A min-heap of deadlines served by one armed clock sleep. */
@@ -40,14 +55,9 @@ export class DeadlineSweep {
     return this.heap.length;
   }
 
-  /** Calls `fire` once at or after `atUs`, unless cancelled first. */
-  add(atUs: number, fire: () => void): DeadlineHandle {
-    const e: Entry = {
-      at: atUs,
-      slot: -1,
-      fire,
-      cancel: () => this.remove(e),
-    };
+  /** Calls `fire` (or `fire.expire()`) once at or after `atUs`, unless cancelled first. */
+  add(atUs: number, fire: DeadlineTarget): DeadlineHandle {
+    const e = new Entry(this, atUs, fire);
     if (this.closed) return e;
     e.slot = this.heap.length;
     this.heap.push(e);
@@ -64,7 +74,8 @@ export class DeadlineSweep {
     this.disarm();
   }
 
-  private remove(e: Entry): void {
+  /** Removes `e` (idempotent); Entry.cancel calls it. */
+  remove(e: Entry): void {
     const i = e.slot;
     if (i < 0) return;
     e.slot = -1;

@@ -13,6 +13,7 @@ import { newFacts, type Dialect, type ResponseFacts, type StreamReader } from '.
 import { errorOf } from '../protocol/server-error.js';
 import { SSE_MAX_LINE, SseParser, type SseHandler } from '../protocol/sse.js';
 import type { DeadlineHandle } from './deadlines.js';
+import type { CancelSignal } from './abort.js';
 import { readHeaders } from './headers.js';
 import {
   networkDetail,
@@ -77,7 +78,7 @@ export class Exchange implements SseHandler {
   /** Arrival time of the chunk being parsed (µs). */
   private at = 0;
   deadline: DeadlineHandle | null = null;
-  signal: AbortSignal | null = null;
+  signal: CancelSignal | null = null;
   /** Largest body / SSE line kept (bytes / characters): past it the request ends and the connection is cut. */
   private readonly maxBody: number;
   /** Replaces every configured secret in server text before it reaches the Sample. */
@@ -119,6 +120,11 @@ export class Exchange implements SseHandler {
   }
 
   // ---- called by the prober -------------------------------------------------------------------------
+
+  /** The Sample is final (resolved). */
+  get isSettled(): boolean {
+    return this.settled;
+  }
 
   /** The absolute deadline passed: settle as timeout (unless the status already decided) and cut. */
   expire(): void {
@@ -391,7 +397,7 @@ export class Exchange implements SseHandler {
     }
   }
 
-  /** EventListener interface: the caller's AbortSignal fired (`this` is the listener: no closure per request). */
+  /** EventListener interface: the caller's abort signal fired (`this` is the listener: no closure per request). */
   handleEvent(): void {
     this.abortByCaller();
   }

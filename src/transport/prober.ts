@@ -1,14 +1,14 @@
 /**
  * The one-request prober: sends a chat request over undici and returns one Sample, whatever happens.
  *
- * - One undici Pool per prober (one origin): `connections` high, `pipelining: 1` (a second request must never
- *   wait behind a slow stream on the same socket), undici's headersTimeout/bodyTimeout disabled because
- *   dsprobe enforces its own absolute deadline.
+ * - One pool of undici Clients per prober (one origin, client-pool.ts: O(1) dispatch): `connections` high,
+ *   `pipelining: 1` (a second request must never wait behind a slow stream on the same socket), undici's
+ *   headersTimeout/bodyTimeout disabled because dsprobe enforces its own absolute deadline.
  * - Deadlines: one shared sweep (deadlines.ts) instead of a timer per request; a keep-alive never extends one.
  * - `send` never rejects: every failure is a Sample with an outcome (docs/outcomes.md).
  * - The API key goes into request headers only; it is never stored in a Sample or an error text.
  */
-import { Pool, request as undiciRequest } from 'undici';
+import { request as undiciRequest } from 'undici';
 import type { Clock } from '../time/clock.js';
 import type { Sample } from '../types.js';
 import { anthropicDialect } from '../protocol/anthropic.js';
@@ -20,6 +20,8 @@ import { DEFAULT_MAX_BODY, Exchange, redact } from './exchange.js';
 import { mergeHeaders, type Scrubber } from '../secrets.js';
 import { networkDetail, networkMessage } from './classify.js';
 import { WarmConnector } from './connector.js';
+import { ClientPool } from './client-pool.js';
+import type { CancelSignal } from './abort.js';
 
 /** How to reach the target. */
 export interface ProberOptions {
@@ -69,7 +71,8 @@ export interface ProbeHooks {
 
 /** Sends requests; `send` never rejects. */
 export interface Prober {
-  send(req: ProbeRequest, signal?: AbortSignal, hooks?: ProbeHooks): Promise<Sample>;
+  /** `signal`: an AbortSignal, or the lighter AbortHandle (abort.ts) the driver makes per request. */
+  send(req: ProbeRequest, signal?: CancelSignal, hooks?: ProbeHooks): Promise<Sample>;
   /** Aborts what is still in flight (settled as `aborted`) and closes all connections. */
   close(): Promise<void>;
   /**
@@ -109,15 +112,27 @@ function splitBase(baseUrl: string): { origin: string; basePath: string } {
   return { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
 }
 
+/**
+ * The in-process prober, with a lower-level entry for callers that own their requests' lifetimes (the worker
+ * thread): no promise, no AbortSignal per request.
+ */
+export interface LocalProber extends Prober {
+  /**
+   * Starts `req`; `done` receives its Sample exactly once (synchronously when it cannot start: closed prober,
+   * `aborted`, deadline already past). The returned exchange's `abortByCaller()` aborts it as a signal would.
+   */
+  start(req: ProbeRequest, hooks: ProbeHooks | undefined, done: (s: Sample) => void, aborted?: boolean): Exchange;
+}
+
 /** Creates a prober for one target. */
-export function createProber(opts: ProberOptions): Prober {
+export function createProber(opts: ProberOptions): LocalProber {
   const { origin, basePath } = splitBase(opts.baseUrl);
   const dialect = dialectFor(opts.protocol);
   const path = basePath + dialect.path;
   const clock = opts.clock;
   const connector = new WarmConnector(new URL(origin), clock);
   const maxConnections = opts.maxConnections ?? 10_000;
-  const pool = new Pool(origin, {
+  const pool = new ClientPool(origin, {
     connections: maxConnections,
     pipelining: 1,
     headersTimeout: 0,
@@ -142,26 +157,36 @@ export function createProber(opts: ProberOptions): Prober {
     return h;
   };
 
+  /** Starts one request: `done` receives its Sample once. See LocalProber.start. */
+  const start = (req: ProbeRequest, hooks: ProbeHooks | undefined, done: (s: Sample) => void, aborted = false): Exchange => {
+    const x = new Exchange(req, dialect, clock, hooks, done, onSettle, maxBody, scrub);
+    if (closed) x.failDispatch(new Error('prober closed'));
+    else if (aborted) x.abortByCaller();
+    else if (x.sample.sent_us >= req.deadline_us) x.expire();
+    else {
+      open.add(x);
+      x.deadline = sweep.add(req.deadline_us, x);
+      try {
+        pool.dispatch(
+          { path, method: 'POST', headers: headersFor(req.apiKey), body: dialect.body(req) },
+          x as unknown as Parameters<ClientPool['dispatch']>[1],
+        );
+      } catch (err) {
+        x.failDispatch(err);
+      }
+    }
+    return x;
+  };
+
   return {
+    start,
     send(req, signal, hooks) {
       return new Promise<Sample>((resolve) => {
-        const x = new Exchange(req, dialect, clock, hooks, resolve, onSettle, maxBody, scrub);
-        if (closed) return x.failDispatch(new Error('prober closed'));
-        if (signal?.aborted) return x.abortByCaller();
-        if (clock.nowUs() >= req.deadline_us) return x.expire();
-        open.add(x);
-        x.deadline = sweep.add(req.deadline_us, () => x.expire());
-        if (signal) {
+        const x = start(req, hooks, resolve, signal?.aborted === true);
+        // Still open: the caller's abort settles it (the exchange is the listener; released when it ends).
+        if (signal && !x.isSettled) {
           x.signal = signal;
           signal.addEventListener('abort', x);
-        }
-        try {
-          pool.dispatch(
-            { path, method: 'POST', headers: headersFor(req.apiKey), body: dialect.body(req) },
-            x as unknown as Parameters<Pool['dispatch']>[1],
-          );
-        } catch (err) {
-          x.failDispatch(err);
         }
       });
     },

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { parseSseChunks, SseParser, type SseItem } from '../../src/protocol/sse.js';
+import { StringDecoder } from 'node:string_decoder';
+import { endsOnBoundary, parseSseChunks, SseParser, type SseItem } from '../../src/protocol/sse.js';
 
 const enc = new TextEncoder();
 const bytes = (s: string) => enc.encode(s);
@@ -155,6 +156,37 @@ const stream = fc
   .map(([bom, ls]) => (bom ? '\uFEFF' : '') + ls.map(([l, e]) => l + e).join(''));
 
 describe('SSE parser: properties', () => {
+  test('the decoder made only when needed: any bytes (valid UTF-8 or not), any split, the text a StringDecoder gives', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.array(fc.nat(), { maxLength: 8 }), (b, cuts) => {
+        const chunks = splitAt(b, cuts.map((c) => c % (b.length + 1))).filter((c) => c.length > 0);
+        const ref = new StringDecoder('utf8');
+        const want = chunks.map((c) => ref.write(Buffer.from(c))).join('') + ref.end();
+        // What SseParser.decode does: each chunk alone until one ends inside a character, then the decoder.
+        let dec: StringDecoder | null = null;
+        let got = '';
+        for (const c of chunks) {
+          if (!dec && endsOnBoundary(c)) got += Buffer.from(c).toString('utf8');
+          else got += (dec ??= new StringDecoder('utf8')).write(Buffer.from(c));
+        }
+        got += dec ? dec.end() : '';
+        expect(got).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('a data line with bytes that are not UTF-8, split anywhere: the same events as in one chunk', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 24 }), fc.array(fc.nat(), { maxLength: 6 }), (junk, cuts) => {
+        const clean = junk.map((x) => (x === 10 || x === 13 ? 32 : x));
+        const b = new Uint8Array([...bytes('data: '), ...clean, ...bytes('\n\n')]);
+        expect(parseSseChunks(splitAt(b, cuts.map((c) => c % (b.length + 1))))).toEqual(parseSseChunks([b]));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   test('any split of a valid byte stream into chunks yields the same events', () => {
     fc.assert(
       fc.property(stream, fc.array(fc.nat(), { maxLength: 12 }), (s, cuts) => {

@@ -1,3 +1,4 @@
+import { AbortHandle } from '../../src/transport/abort.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { monotonicClock } from '../../src/time/clock.js';
 import { createProber, getJson, type ProbeRequest, type Prober } from '../../src/transport/prober.js';
@@ -275,6 +276,17 @@ describe('prober (OpenAI): every outcome class and detail', () => {
     const before = server.seen.length;
     const s2 = await prober.send(req('echo_ok'), AbortSignal.abort());
     expect(s2.outcome).toBe('aborted');
+    expect(server.seen.length).toBe(before);
+  });
+
+  test("the driver's AbortHandle aborts a stream in progress just as a signal does", async () => {
+    const h = new AbortHandle();
+    const s = await prober.send(req('slow_stream'), h, { onHeaders: () => setTimeout(() => h.abort(), 20) });
+    expect(s).toMatchObject({ outcome: 'aborted', status: 200, token_events: 1 });
+    const done = new AbortHandle();
+    done.abort();
+    const before = server.seen.length;
+    expect((await prober.send(req('echo_ok'), done)).outcome).toBe('aborted');
     expect(server.seen.length).toBe(before);
   });
 

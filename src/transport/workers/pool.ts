@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import type { Sample } from '../../types.js';
 import type { Clock } from '../../time/clock.js';
 import { Exchange } from '../exchange.js';
+import type { CancelSignal } from '../abort.js';
 import { dialectFor, type ProbeHooks, type ProbeRequest, type Prober, type ProberHealth, type ProberOptions, type ThreadLoop } from '../prober.js';
 import type { FromWorker, SendMsg, ToWorker, WorkerInit } from './protocol.js';
 
@@ -32,7 +33,7 @@ interface Slot {
   closed: Promise<void>;
 }
 
-/** One request waiting for its worker's answer. Doubles as the AbortSignal listener (no closure per request). */
+/** One request waiting for its worker's answer. Doubles as the abort listener (no closure per request). */
 class Pending {
   constructor(
     readonly req: ProbeRequest,
@@ -40,7 +41,7 @@ class Pending {
     readonly resolve: (s: Sample) => void,
     readonly slot: Slot,
     readonly onAbort: (p: Pending) => void,
-    public signal: AbortSignal | null,
+    public signal: CancelSignal | null,
   ) {}
   handleEvent(): void {
     this.onAbort(this);

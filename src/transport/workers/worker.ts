@@ -3,15 +3,19 @@
  * It receives batches of requests, sends each through an ordinary in-process prober (createProber: the same
  * code path as one thread, so measurement semantics are identical), and reports back in batches: response
  * headers (the coordinator counts admissions and 429s from them), keep-alives when asked, and finished Samples.
- * Batches go out after each I/O phase (setImmediate), so an admission or a 429 reaches the coordinator within
- * one turn of this thread's loop.
+ * Batches go out after each I/O phase (setImmediate), or as soon as their oldest event is 1 ms old (a phase
+ * reading thousands of streams takes longer), so an admission or a 429 reaches the coordinator within a
+ * millisecond of being read. Requests start through the prober's `start` (one shared completion callback, the
+ * exchange as abort handle): no promise, closure or AbortController per request.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { monotonicClock } from '../../time/clock.js';
 import { makeScrubber } from '../../secrets.js';
 import { createProber, type ProbeHooks, type ProbeRequest } from '../prober.js';
-import { OWN_CUT, withoutStacks } from '../quiet-abort.js';
+import { withoutStacks } from '../quiet-abort.js';
+import type { Exchange } from '../exchange.js';
+import type { Sample } from '../../types.js';
 import type { FromWorker, FromWorkerEvent, SendMsg, ToWorker, WorkerInit } from './protocol.js';
 
 const port = parentPort;
@@ -27,8 +31,11 @@ const prober = createProber({
   ...(init.maxBody !== undefined ? { maxBody: init.maxBody } : {}),
   ...(init.secrets ? { scrubber: makeScrubber(init.secrets) } : {}),
 });
-const loop = monitorEventLoopDelay({ resolution: 10 });
+const LOOP_RESOLUTION_MS = 10;
+const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
+/** When the loop histogram was last read and reset (performance.now(), ms). */
+let loopSince = performance.now();
 
 let out: FromWorkerEvent[] = [];
 let flushPending = false;
@@ -39,8 +46,16 @@ const flush = (): void => {
   out = [];
   post({ t: 'ev', ev });
 };
+/** Time (µs) of the oldest event waiting in `out`. */
+let oldestUs = 0;
+/** Longest an event waits for a long I/O phase to end before its batch goes out anyway (µs). */
+const MAX_BATCH_WAIT_US = 1000;
 const push = (e: FromWorkerEvent): void => {
-  out.push(e);
+  // The event's own timestamp (no extra clock read): a batch older than MAX_BATCH_WAIT_US goes out now, so an
+  // admission or a 429 read early in a phase of thousands of reads is not held back until the phase ends.
+  const at = e.t === 's' ? e.s.end_us : e.at;
+  if (out.push(e) === 1) oldestUs = at;
+  else if (at - oldestUs > MAX_BATCH_WAIT_US) return flush();
   if (!flushPending) {
     flushPending = true;
     setImmediate(flush);
@@ -57,13 +72,25 @@ const hooksKa: ProbeHooks = {
   ...hooks,
   onKeepAlive: (req: ProbeRequest, at: number) => push({ t: 'k', id: req.id, at }),
 };
-/** Abort handles of open requests, by id (the coordinator forwards its callers' aborts). */
-const ctls = new Map<number, AbortController>();
+/** Open requests by id (the coordinator forwards its callers' aborts): the exchange itself is the abort handle. */
+const open = new Map<number, Exchange>();
+/** One completion callback for every request (no closure, promise or AbortController per request). */
+const done = (s: Sample): void => {
+  open.delete(s.id);
+  push({ t: 's', s });
+};
 
 /**
  * Sends waiting to go out. A port delivers every queued message in one go, so without this a level of thousands
  * would be dispatched in one long synchronous burst while open streams wait to be read (the coordinator's driver
  * slices its launches for the same reason): at most SEND_SLICE per turn, the loop free in between.
+ *
+ * Sends go out in the check phase (setImmediate), never from the message handler: the port's messages arrive in
+ * the I/O (poll) phase, and requests dispatched there answer within the same phase, whose reads bring samples,
+ * whose replacements arrive as more messages... With thousands of streams libuv kept polling (it polls again
+ * while each poll returns a full batch of events), and one phase lasted over a second with no timer run (measured:
+ * 2,500 streams a worker, loop delay 1.0-1.4 s, TTFT 0.6-1.5 s over the schedule). Deferred, as the in-process
+ * driver's refills are, a phase only reads what is already in flight.
  */
 const SEND_SLICE = 64;
 let queue: SendMsg[] = [];
@@ -73,13 +100,9 @@ const pump = (): void => {
   const end = Math.min(queue.length, head + SEND_SLICE);
   for (; head < end; head++) {
     const { req, ka, aborted } = queue[head] as SendMsg & { aborted?: boolean };
-    const ctl = new AbortController();
-    if (aborted) ctl.abort(OWN_CUT);
-    else ctls.set(req.id, ctl);
-    void prober.send(req, ctl.signal, ka ? hooksKa : hooks).then((s) => {
-      ctls.delete(s.id);
-      push({ t: 's', s });
-    });
+    // Settled at once (aborted while queued here, deadline past): `done` already ran, nothing stays open.
+    const x = prober.start(req, ka ? hooksKa : hooks, done, aborted === true);
+    if (!x.isSettled) open.set(req.id, x);
   }
   if (head < queue.length) setImmediate(pump);
   else {
@@ -95,13 +118,13 @@ port.on('message', (m: ToWorker) => {
       for (const x of m.batch) queue.push(x);
       if (!pumping) {
         pumping = true;
-        pump();
+        setImmediate(pump);
       }
       break;
     case 'abort':
       for (const id of m.ids) {
-        const ctl = ctls.get(id);
-        if (ctl) withoutStacks(() => ctl.abort(OWN_CUT));
+        const x = open.get(id);
+        if (x) withoutStacks(() => x.abortByCaller());
         else {
           // Still queued here: it goes out with its signal already aborted (settled as aborted, never sent).
           const i = queue.findIndex((x, k) => k >= head && x.req.id === id);
@@ -113,12 +136,19 @@ port.on('message', (m: ToWorker) => {
       void (prober.warm?.(m.n) ?? Promise.resolve(0)).then((opened) => post({ t: 'connected', seq: m.seq, opened }));
       break;
     case 'stats': {
-      const ms = (ns: number) => Math.max(0, Math.round(((Number.isFinite(ns) ? ns : 0) - 10e6) / 1e4) / 100);
+      const ms = (ns: number) => Math.max(0, Math.round(((Number.isFinite(ns) ? ns : 0) - LOOP_RESOLUTION_MS * 1e6) / 1e4) / 100);
+      const now = performance.now();
       const n = loop.count ?? 0;
-      const stats = { thread: init.index, p50_ms: n ? ms(loop.percentile(50)) : 0, p99_ms: n ? ms(loop.percentile(99)) : 0, max_ms: n ? ms(loop.max) : 0 };
+      // No sample since the last reading: the monitor's timer could not fire for the whole interval, so the loop
+      // was held that long (less one resolution). Reporting 0 here would call a stalled thread healthy.
+      const held = Math.max(0, Math.round((now - loopSince - LOOP_RESOLUTION_MS) * 100) / 100);
+      const stats = n
+        ? { thread: init.index, p50_ms: ms(loop.percentile(50)), p99_ms: ms(loop.percentile(99)), max_ms: ms(loop.max) }
+        : { thread: init.index, p50_ms: held, p99_ms: held, max_ms: held };
+      loop.reset();
+      loopSince = now;
       void (prober.health?.() ?? Promise.resolve({ connect_us: [], threads: [] })).then((h) => {
         post({ t: 'stats', seq: m.seq, connect_us: h.connect_us, stats });
-        loop.reset();
       });
       break;
     }
