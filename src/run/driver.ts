@@ -138,6 +138,7 @@ export class ModelDriver {
   private idle: (() => void) | null = null;
   /** Slots waiting on a 429 backoff, and the 429-in-a-row counts of slots whose wait ended. */
   private waiting = 0;
+  private backoffEnd = 0;
   /** Waiting slots dropped by a step down: their timers, when they fire, refill nothing. */
   private dropped = 0;
   private readonly ready: number[] = [];
@@ -182,6 +183,10 @@ export class ModelDriver {
   /** Slots waiting on a 429 backoff right now. */
   get backingOff(): number {
     return this.waiting;
+  }
+  /** When the last 429 backoff started so far ends (run clock, µs; 0 before any). */
+  get backoffEndsUs(): number {
+    return this.backoffEnd;
   }
 
   /**
@@ -523,6 +528,7 @@ export class ModelDriver {
       // The slot waits out its backoff before it is refilled (its send lag then counts from the end of the wait).
       const attempt = o.attempt + 1;
       const at = now + this.deps.backoff.delayUs(attempt, s.retry_after);
+      if (at > this.backoffEnd) this.backoffEnd = at;
       this.waiting++;
       void this.deps.clock.sleepUntil(at, this.timers.signal).then(() => {
         if (this.stopped) return; // stop() already released every waiting slot

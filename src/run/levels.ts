@@ -110,7 +110,10 @@ export async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signa
     // Cheap probes: the level is decided, so nothing more of it is worth paying for.
     if (isCheapRun) {
       await r.driver.cutAll('level_decided');
-      await deps.clock.sleepUntil(deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000, signal);
+      // The pause also outlasts every 429 backoff of the level: its slots are ready when the next level starts, so
+      // that level is launched at once (nothing is open meanwhile, so the wait costs time, not tokens).
+      const settleUs = deps.clock.nowUs() + (s.probe?.settle_ms ?? CHEAP_SETTLE_MS) * 1000;
+      await deps.clock.sleepUntil(Math.max(settleUs, r.driver.backoffEndsUs), signal);
     }
   }
 }

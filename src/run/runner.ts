@@ -293,15 +293,17 @@ export async function runScenario(
       rehearsal = await runOpenLoop(s, s.models, { clock, random: deps.random, prober: deps.prober, makeRequest: requestFactory, nextId: () => nextId++, timeoutUs, onSample, onStep: deps.onStep, stepsOf, wait: deps.wait }, internal.signal);
       for (const r of runs) r.ended = status === 'completed' ? 'every policy ran the schedule' : 'stopped';
     } else {
-      await Promise.all(
-        runs.map(async (r) => {
-          const sig = AbortSignal.any([internal.signal, r.ctl.signal]);
-          setMaxListeners(0, sig);
-          await (s.load.mode === 'search' ? searchModel(s, r, deps, sig, { shapes, promptUsage }, sampler) : rampModel(s, r, deps, sig, sampler));
-          // A model ended by a fatal answer is cut at once: its further requests would only repeat the answer.
-          if (r.fatal) await r.driver.stop(0, 'stopped');
-        }),
-      );
+      const walk = async (r: ModelRun): Promise<void> => {
+        const sig = AbortSignal.any([internal.signal, r.ctl.signal]);
+        setMaxListeners(0, sig);
+        await (s.load.mode === 'search' ? searchModel(s, r, deps, sig, { shapes, promptUsage }, sampler) : rampModel(s, r, deps, sig, sampler));
+        // A model ended by a fatal answer is cut at once: its further requests would only repeat the answer.
+        if (r.fatal) await r.driver.stop(0, 'stopped');
+      };
+      // Cheap probes search one model after the other: a level costs the output its first requests stream while
+      // the last are still being launched, and a launch that shares the client with another model's is slower.
+      if (cheap) for (const r of runs) await walk(r);
+      else await Promise.all(runs.map(walk));
     }
   } finally {
     clearInterval(ticker);
