@@ -201,43 +201,31 @@ export async function runScenario(
       };
   const backoffSpec = s.load.on_429 ?? DEFAULTS.backoff;
 
+  // The chat fields of each request shape: the cheap probe's and its one-token calibration are fixed; the
+  // workload's take a prompt per request.
+  const calibrate = cheap ? { ...cheap, max_tokens: 1 } : null;
+  const workload = (id: number) => {
+    const p = prompts(id);
+    const r = s.request;
+    return { system: p.system, prompt: p.prompt, max_tokens: r.max_tokens, stream: r.stream, thinking: r.thinking, reasoning_effort: r.reasoning_effort, temperature: r.temperature };
+  };
   const requestFactory = (spec: ModelSpec): RequestFactory => (id, step, target, inflightAtSend) => {
-        const keyIndex = id % Math.max(1, deps.keys.length);
-        const shape = shapes.get(spec.name);
-        if (cheap && shape !== 'full') {
-          if (shape === 'calibrate') calibrationIds.add(id);
-          return {
-            id,
-            model: spec.name,
-            step,
-            target_inflight: target,
-            inflight_at_send: inflightAtSend,
-            key_index: keyIndex,
-            apiKey: deps.keys[keyIndex] ?? '',
-            user_id: userIdFor(s.request.user_id, id),
-            ...cheap,
-            max_tokens: shape === 'calibrate' ? 1 : cheap.max_tokens,
-          };
-        }
-        const p = prompts(id);
-        return {
-          id,
-          model: spec.name,
-          step,
-          target_inflight: target,
-          inflight_at_send: inflightAtSend,
-          key_index: keyIndex,
-          apiKey: deps.keys[keyIndex] ?? '',
-          user_id: userIdFor(s.request.user_id, id),
-          system: p.system,
-          prompt: p.prompt,
-          max_tokens: s.request.max_tokens,
-          stream: s.request.stream,
-          thinking: s.request.thinking,
-          reasoning_effort: s.request.reasoning_effort,
-          temperature: s.request.temperature,
-        };
-      };
+    const keyIndex = id % Math.max(1, deps.keys.length);
+    const shape = shapes.get(spec.name);
+    if (shape === 'calibrate') calibrationIds.add(id);
+    const chat = cheap && shape !== 'full' ? (shape === 'calibrate' ? (calibrate as typeof cheap) : cheap) : workload(id);
+    return {
+      id,
+      model: spec.name,
+      step,
+      target_inflight: target,
+      inflight_at_send: inflightAtSend,
+      key_index: keyIndex,
+      apiKey: deps.keys[keyIndex] ?? '',
+      user_id: userIdFor(s.request.user_id, id),
+      ...chat,
+    };
+  };
   const runs: ModelRun[] = s.models.map((spec) => {
     const driver = new ModelDriver({
       model: spec.name,
