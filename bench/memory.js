@@ -22,6 +22,8 @@ const part = arg('part', 'hostile');
 const dist = path.resolve(arg('dist', path.join(root, 'dist')));
 const seconds = Number(process.env.MEMORY_SECONDS ?? 60);
 const runs = Number(process.env.MEMORY_RUNS ?? 3);
+// Extra node / V8 flags for dsprobe's process (e.g. MEMORY_NODE_FLAGS="--max-semi-space-size=16"), to compare heap settings.
+const nodeFlags = (process.env.MEMORY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 function rssMiB(pid) {
   try {
@@ -36,7 +38,7 @@ function rssMiB(pid) {
 function runSampled(distDir, args, env = {}) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [launcher(distDir), ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, launcher(distDir), ...args], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
@@ -59,7 +61,9 @@ function runSampled(distDir, args, env = {}) {
 /** A launcher like bin/dsprobe.js, for the CLI of any built dist/ (to compare two builds). */
 function launcher(distDir) {
   const p = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dsprobe-launch-')), 'dsprobe.mjs');
-  fs.writeFileSync(p, `import { run } from ${JSON.stringify(path.join(distDir, 'cli', 'main.js'))};\nprocess.exitCode = await run(process.argv.slice(2));\n`);
+  // MEMORY_RUNTIME_FLAGS: V8 flags set from inside the process at start (v8.setFlagsFromString), as a CLI could.
+  const pre = process.env.MEMORY_RUNTIME_FLAGS ? `import v8 from 'node:v8';\nv8.setFlagsFromString(${JSON.stringify(process.env.MEMORY_RUNTIME_FLAGS)});\n` : '';
+  fs.writeFileSync(p, `${pre}import { run } from ${JSON.stringify(path.join(distDir, 'cli', 'main.js'))};\nprocess.exitCode = await run(process.argv.slice(2));\n`);
   return p;
 }
 

@@ -1,107 +1,142 @@
 /**
- * A connection pool for one origin with O(1) dispatch: undici Clients (one socket each, `pipelining: 1`) on a
- * free list.
+ * A connection pool for one origin with O(1) dispatch: dsprobe's own HTTP/1.1 connections (h1.ts, one request
+ * at a time each) on a free list.
  *
  * Why not undici's Pool: its dispatch scans every client for an idle one, twice when the chosen one becomes busy
  * (undici 7, Pool[kGetDispatcher]), so with thousands of streams open each new request walks thousands of
- * clients: measured at 35-45 µs of CPU per request at 2,500-5,000 streams (9 % of dsprobe's whole per-request
- * cost). Here an idle client is popped from a stack, and a client that finishes its request (undici's `drain`)
- * takes the oldest waiting request or goes back on the stack. Semantics otherwise as undici's Pool: at most
- * `connections` clients, requests over that wait in FIFO order, a client whose connect failed is dropped (a new
- * one is made for the next request), a client whose socket closed reconnects on its next request.
+ * clients: measured at 35-45 µs of CPU per request at 2,500-5,000 streams. Here an idle connection is popped
+ * from a stack, and a connection that finishes its request takes the oldest waiting request or goes back on the
+ * stack. At most `connections` connections; requests over that wait in FIFO order; a connection whose connect
+ * failed, or whose socket closed, leaves the pool (the next request opens a new one).
  */
-import { Client, type Dispatcher } from 'undici';
+import net from 'node:net';
+import tls from 'node:tls';
+import { H1Connection, H1Error, H1_CODES, type Connect, type H1Handler, type H1Owner, type H1Request } from './h1.js';
 
-type Handler = Dispatcher.DispatchHandler;
-type Options = Dispatcher.DispatchOptions;
-
-/** Client options plus the most connections to open. */
-export interface ClientPoolOptions extends Client.Options {
+/** The pool's limits, and how to open a socket (default: a plain TCP / TLS connect to the origin). */
+export interface ClientPoolOptions {
   connections: number;
+  /** Largest response header block, bytes (default 64 KiB). */
+  maxHeaderSize?: number;
+  connect?: Connect;
 }
 
-/** Clients of one origin on a free list (see the module comment). */
-export class ClientPool {
-  /** Parsed once: undici parses a string origin again for every client it makes. */
-  private readonly origin: URL;
-  private readonly opts: Client.Options;
+/** Connections of one origin on a free list (see the module comment). */
+export class ClientPool implements H1Owner {
+  private readonly host: string;
+  private readonly connectFn: Connect;
+  private readonly maxHeader: number;
   private readonly max: number;
-  /** Idle clients, most recently freed last (LIFO: the warmest socket is reused first). */
-  private readonly free: Client[] = [];
-  private readonly all = new Set<Client>();
-  /** Requests waiting for a client (all `max` busy): FIFO, `head` is the next. */
-  private waiting: [Options, Handler][] = [];
+  /** Idle connections, most recently freed last (LIFO: the warmest socket is reused first). */
+  private readonly free: H1Connection[] = [];
+  private readonly all = new Set<H1Connection>();
+  /** Requests waiting for a connection (all `max` busy): FIFO, `head` is the next. */
+  private waiting: [H1Request, H1Handler][] = [];
   private head = 0;
   private connectedCount = 0;
   private destroyed = false;
 
   constructor(origin: string, opts: ClientPoolOptions) {
-    const { connections, ...clientOpts } = opts;
-    this.origin = new URL(origin);
-    this.opts = clientOpts;
-    this.max = Math.max(1, connections);
+    const u = new URL(origin);
+    this.host = u.host;
+    this.connectFn = opts.connect ?? plainConnect(u);
+    this.maxHeader = opts.maxHeaderSize ?? 64 * 1024;
+    this.max = Math.max(1, opts.connections);
   }
 
-  /** Connected sockets, and idle clients whose socket is connected (as undici's `pool.stats`). */
+  /** Connected sockets, and idle connections whose socket is connected. */
   get stats(): { connected: number; free: number } {
     let free = 0;
-    for (const c of this.free) if (isConnected(c)) free++;
+    for (const c of this.free) if (c.isConnected) free++;
     return { connected: this.connectedCount, free };
   }
 
-  /** Sends `opts` on an idle client, a new one (under the limit), or queues it for the next client to finish. */
-  dispatch(opts: Options, handler: Handler): void {
+  /** Sends `req` on an idle connection, a new one (under the limit), or queues it for the next to finish. */
+  dispatch(req: H1Request, handler: H1Handler): void {
     if (this.destroyed) {
-      handler.onError?.(new Error('the connection pool was closed'));
+      handler.onError(new H1Error(H1_CODES.closed, 'the connection pool was closed'));
       return;
     }
-    const c = this.free.pop() ?? (this.all.size < this.max ? this.add() : undefined);
-    if (c) c.dispatch(opts, handler);
-    else this.waiting.push([opts, handler]);
+    let c = this.free.pop();
+    // A free connection whose socket closed meanwhile has left `all`: skip it.
+    while (c && (c.isDead || !this.all.has(c))) c = this.free.pop();
+    if (!c && this.all.size < this.max) {
+      c = new H1Connection(this, this.connectFn, this.host, this.maxHeader);
+      this.all.add(c);
+    }
+    if (c) c.dispatch(req, handler);
+    else this.waiting.push([req, handler]);
   }
 
-  /** Destroys every client; requests still waiting for a client end with an error. */
+  /** Closes every connection; requests still waiting for one end with an error. */
   async destroy(): Promise<void> {
     this.destroyed = true;
-    const err = new Error('the connection pool was closed');
-    for (let i = this.head; i < this.waiting.length; i++) (this.waiting[i] as [Options, Handler])[1].onError?.(err);
+    const err = new H1Error(H1_CODES.closed, 'the connection pool was closed');
+    const waiting = this.waiting;
+    const head = this.head;
     this.waiting = [];
     this.head = 0;
     this.free.length = 0;
+    for (let i = head; i < waiting.length; i++) (waiting[i] as [H1Request, H1Handler])[1].onError(err);
     const all = [...this.all];
     this.all.clear();
-    await Promise.all(all.map((c) => c.destroy().catch(() => undefined)));
+    for (const c of all) c.destroy(err);
   }
 
-  private add(): Client {
-    const c = new Client(this.origin, this.opts);
-    this.all.add(c);
-    // Once per client, not per request: undici emits `drain` when the client can take its next request.
-    c.on('drain', () => this.onDrain(c));
-    c.on('connect', () => this.connectedCount++);
-    c.on('disconnect', () => this.connectedCount--);
-    // As undici's Pool (issue 3895): a client whose connect failed is not reused.
-    c.on('connectionError', () => this.all.delete(c));
-    return c;
-  }
+  // ---- H1Owner ------------------------------------------------------------------------------------------
 
-  private onDrain(c: Client): void {
+  idle(c: H1Connection): void {
     if (this.destroyed || !this.all.has(c)) return;
     if (this.head < this.waiting.length) {
-      const [opts, handler] = this.waiting[this.head] as [Options, Handler];
-      this.waiting[this.head++] = undefined as unknown as [Options, Handler];
+      const [req, handler] = this.waiting[this.head] as [H1Request, H1Handler];
+      this.waiting[this.head++] = undefined as unknown as [H1Request, H1Handler];
       if (this.head === this.waiting.length) {
         this.waiting = [];
         this.head = 0;
       }
-      c.dispatch(opts, handler);
+      c.dispatch(req, handler);
       return;
     }
     this.free.push(c);
   }
+
+  connected(_c: H1Connection, up: boolean): void {
+    this.connectedCount += up ? 1 : -1;
+  }
+
+  gone(c: H1Connection): void {
+    if (!this.all.delete(c)) return;
+    // A slot opened: a waiting request gets a new connection.
+    if (!this.destroyed && this.head < this.waiting.length) {
+      const [req, handler] = this.waiting[this.head] as [H1Request, H1Handler];
+      this.waiting[this.head++] = undefined as unknown as [H1Request, H1Handler];
+      if (this.head === this.waiting.length) {
+        this.waiting = [];
+        this.head = 0;
+      }
+      queueMicrotask(() => this.dispatch(req, handler));
+    }
+  }
 }
 
-/** undici's Client has no public `connected` flag; its stats do. */
-function isConnected(c: Client): boolean {
-  return (c.stats as { connected?: boolean }).connected === true;
+/** A plain TCP (or TLS) connect to `origin`, for a pool without a connector of its own. */
+function plainConnect(origin: URL): Connect {
+  const host = origin.hostname.replace(/^\[|\]$/g, '');
+  const tlsOn = origin.protocol === 'https:';
+  const port = Number(origin.port || (tlsOn ? 443 : 80));
+  return (cb) => {
+    const s = tlsOn ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+    const ok = (): void => {
+      s.off('error', bad);
+      s.setNoDelay(true);
+      cb(null, s);
+    };
+    const bad = (err: Error): void => {
+      s.off(tlsOn ? 'secureConnect' : 'connect', ok);
+      s.destroy();
+      cb(err, null);
+    };
+    s.once(tlsOn ? 'secureConnect' : 'connect', ok);
+    s.once('error', bad);
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Connections opened before they are needed, and connect time measured on its own.
  *
- * undici's pool opens a socket only when a request finds every connection busy, so the first requests of a
+ * A pool opens a socket only when a request finds every connection busy, so the first requests of a
  * level of a thousand would each wait behind their own TCP (and TLS) handshake, all at once: a connect storm
  * that lands in TTFT. `warm(n)` opens sockets ahead of a level's clock (at most WARM_PARALLEL handshakes at a
  * time) into a stash; the pool's connector takes a stashed socket before it opens a new one. Every handshake's
@@ -18,7 +18,7 @@ export const WARM_PARALLEL = 64;
 type Options = Parameters<buildConnector.connector>[0];
 type Callback = Parameters<buildConnector.connector>[1];
 
-/** A connector for undici's Pool with a stash of pre-opened sockets. */
+/** A connector (undici's, for TCP / TLS and the connect timeout) with a stash of pre-opened sockets. */
 export class WarmConnector {
   private readonly inner: buildConnector.connector;
   private readonly clock: Clock;
@@ -46,10 +46,15 @@ export class WarmConnector {
     while (this.stash.length > 0) {
       const s = this.stash.pop() as Socket;
       this.unwatch(s);
-      // Asynchronously, as a real connect: undici's client does not expect its callback inside the call.
+      // Asynchronously, as a real connect: a caller does not expect its callback inside the call.
       if (!s.destroyed && s.readyState === 'open') return queueMicrotask(() => cb(null, s));
     }
     this.open(opts, cb);
+  };
+
+  /** The same, for the origin this connector was made for (the pool's `Connect`). */
+  readonly connectOrigin = (cb: (err: Error | null, socket: Socket | null) => void): void => {
+    this.connect(this.origin, (err, sock) => cb(err, (sock as Socket | null) ?? null));
   };
 
   /** Sockets opened ahead and not yet taken. */

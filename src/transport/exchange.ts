@@ -1,8 +1,8 @@
 /**
- * One HTTP exchange as an undici dispatch handler: bytes in, one Sample out, never a rejection.
+ * One HTTP exchange as a raw dispatch handler (h1.ts): bytes in, one Sample out, never a rejection.
  *
- * Uses undici's raw handler callbacks (onConnect/onHeaders/onData/onComplete/onError): the path undici runs
- * internally, with no stream objects, no header object built per response, and no per-chunk promise.
+ * Uses raw handler callbacks (onConnect/onHeaders/onData/onComplete/onError): no stream objects, no header
+ * object built per response, and no per-chunk promise.
  * Timestamps are read from the Clock once per callback (all events decoded from one chunk share its arrival
  * time). The Sample is settled exactly once, by the first of: response end, connection error, the absolute
  * deadline (shared sweep), or the caller's abort signal.
@@ -14,6 +14,7 @@ import { errorOf } from '../protocol/server-error.js';
 import { SSE_MAX_LINE, SseParser, type SseHandler } from '../protocol/sse.js';
 import type { DeadlineHandle } from './deadlines.js';
 import type { CancelSignal } from './abort.js';
+import { H1_CODES, type H1Handler } from './h1.js';
 import { readHeaders } from './headers.js';
 import {
   networkDetail,
@@ -38,7 +39,7 @@ const enum Mode {
   ErrorBody = 3,
 }
 
-/** Why dsprobe itself aborted the request (undici receives this as the abort reason). */
+/** Why dsprobe itself aborted the request (the connection receives this as the abort reason). */
 class StopError extends Error {
   constructor(why: string) {
     super(why);
@@ -55,7 +56,7 @@ function stopError(why: string): StopError {
 }
 
 /** Per-request state machine. Create, then `start` it via the dispatcher. */
-export class Exchange implements SseHandler {
+export class Exchange implements SseHandler, H1Handler {
   readonly sample: Sample;
   private readonly req: ProbeRequest;
   private readonly dialect: Dialect;
@@ -66,7 +67,7 @@ export class Exchange implements SseHandler {
   private abortFn: ((err?: Error) => void) | null = null;
   /** Set once the Sample is final; later callbacks only drain or abort. */
   private settled = false;
-  private undiciDone = false;
+  private wireDone = false;
   private mode: Mode = Mode.None;
   private contentType = '';
   private facts: ResponseFacts | null = null;
@@ -144,11 +145,11 @@ export class Exchange implements SseHandler {
 
   /** The dispatcher refused the request synchronously (closed pool, bad arguments). */
   failDispatch(err: unknown): void {
-    this.undiciDone = true;
+    this.wireDone = true;
     if (!this.settled) this.settle({ outcome: 'network', detail: 'dispatch', error: networkMessage(err) });
   }
 
-  // ---- undici handler ----------------------------------------------------------------------------------
+  // ---- connection handler ----------------------------------------------------------------------------------
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.settled) {
@@ -158,7 +159,7 @@ export class Exchange implements SseHandler {
     this.abortFn = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, _statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], _resume: () => void, _statusText: string): boolean {
     if (this.settled) return false;
     if (statusCode < 200) return true; // informational
     const now = this.clock.nowUs();
@@ -208,8 +209,8 @@ export class Exchange implements SseHandler {
     return true;
   }
 
-  onComplete(_trailers: Buffer[] | null): void {
-    this.undiciDone = true;
+  onComplete(_trailers: string[] | null): void {
+    this.wireDone = true;
     this.release();
     if (this.settled) return;
     this.at = this.clock.nowUs();
@@ -229,13 +230,13 @@ export class Exchange implements SseHandler {
   }
 
   onError(err: Error): void {
-    this.undiciDone = true;
+    this.wireDone = true;
     this.release();
     if (this.settled) return;
     this.at = this.clock.nowUs();
     if (this.sample.status === undefined) {
       const code = (err as { code?: unknown }).code;
-      if (code === 'UND_ERR_HEADERS_OVERFLOW') {
+      if (code === H1_CODES.headersOverflow) {
         this.settle({ outcome: 'protocol', detail: 'headers_too_large', error: networkMessage(err) });
         return;
       }
@@ -369,14 +370,14 @@ export class Exchange implements SseHandler {
     }
     this.sse = null;
     this.reader = null;
-    if (this.undiciDone) this.release();
+    if (this.wireDone) this.release();
     this.onSettle(this);
     this.resolve(s);
   }
 
-  /** Aborts the undici request (if still running) with dsprobe's own reason. */
+  /** Aborts the request on the wire (if still running) with dsprobe's own reason. */
   private cut(why: string): void {
-    if (this.undiciDone) return;
+    if (this.wireDone) return;
     const abort = this.abortFn;
     if (abort) {
       this.abortFn = null;

@@ -1,5 +1,5 @@
 /**
- * The few response headers dsprobe records, read from undici's raw header list
+ * The few response headers dsprobe records, read from a raw header list
  * (alternating name, value buffers) without building a header object.
  */
 

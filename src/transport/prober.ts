@@ -1,9 +1,10 @@
 /**
- * The one-request prober: sends a chat request over undici and returns one Sample, whatever happens.
+ * The one-request prober: sends a chat request and returns one Sample, whatever happens.
  *
- * - One pool of undici Clients per prober (one origin, client-pool.ts: O(1) dispatch): `connections` high,
- *   `pipelining: 1` (a second request must never wait behind a slow stream on the same socket), undici's
- *   headersTimeout/bodyTimeout disabled because dsprobe enforces its own absolute deadline.
+ * - One pool of dsprobe's own HTTP/1.1 connections per prober (one origin; client-pool.ts: O(1) dispatch,
+ *   h1.ts: one request per connection at a time, so a second request never waits behind a slow stream), no
+ *   timeouts of their own: dsprobe enforces one absolute deadline per request. The pre-flight's GETs use
+ *   undici (`getJson`).
  * - Deadlines: one shared sweep (deadlines.ts) instead of a timer per request; a keep-alive never extends one.
  * - `send` never rejects: every failure is a Sample with an outcome (docs/outcomes.md).
  * - The API key goes into request headers only; it is never stored in a Sample or an error text.
@@ -40,7 +41,7 @@ export interface ProberOptions {
   scrubber?: Scrubber;
 }
 
-/** Largest response header block read (undici's maxHeaderSize); past it: `protocol/headers_too_large`. */
+/** Largest response header block read; past it: `protocol/headers_too_large`. */
 export const MAX_HEADER_BYTES = 64 * 1024;
 
 /** One request to send. Times are monotonic microseconds on the prober's clock. */
@@ -132,14 +133,7 @@ export function createProber(opts: ProberOptions): LocalProber {
   const clock = opts.clock;
   const connector = new WarmConnector(new URL(origin), clock);
   const maxConnections = opts.maxConnections ?? 10_000;
-  const pool = new ClientPool(origin, {
-    connections: maxConnections,
-    pipelining: 1,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    maxHeaderSize: MAX_HEADER_BYTES,
-    connect: connector.connect,
-  });
+  const pool = new ClientPool(origin, { connections: maxConnections, maxHeaderSize: MAX_HEADER_BYTES, connect: connector.connectOrigin });
   const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
   const scrub = opts.scrubber && opts.scrubber.size > 0 ? opts.scrubber.scrub : undefined;
   const sweep = new DeadlineSweep(clock);
@@ -167,10 +161,7 @@ export function createProber(opts: ProberOptions): LocalProber {
       open.add(x);
       x.deadline = sweep.add(req.deadline_us, x);
       try {
-        pool.dispatch(
-          { path, method: 'POST', headers: headersFor(req.apiKey), body: dialect.body(req) },
-          x as unknown as Parameters<ClientPool['dispatch']>[1],
-        );
+        pool.dispatch({ path, method: 'POST', headers: headersFor(req.apiKey), body: dialect.body(req) }, x);
       } catch (err) {
         x.failDispatch(err);
       }

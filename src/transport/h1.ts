@@ -1,0 +1,560 @@
+/**
+ * dsprobe's own HTTP/1.1 connection for load requests: one socket, one request at a time, the response read
+ * straight off the socket's `data` events.
+ *
+ * Why not undici's Client on this path: at one SSE event per token the per-chunk cost decides how many streams a
+ * core can hold. undici copies every chunk into its WebAssembly parser's memory and returns to JS once per
+ * callback (headers, every chunk header, every body piece); measured on the engine bench (case 4, 1,000 streams x
+ * 100 events) that was about 2 µs of every event's ~11 µs. Here a chunked body is framed in place: the size line
+ * is found with one native `indexOf`, and the data handed on as a view of the socket's own buffer (no copy).
+ * undici still does every other request dsprobe makes (the pre-flight's GETs), and opens the sockets
+ * (connector.ts: TCP, TLS, connect timeout).
+ *
+ * Exactly what dsprobe needs and no more: requests with a body of known length (no `expect`, no upgrade, no
+ * pipelining), responses framed by `content-length`, `transfer-encoding: chunked` or the connection's close;
+ * informational (1xx) answers skipped; 204 / 304 without a body. Everything malformed (a bad status line, a
+ * header block past its limit, a bad chunk size, data after a response) is an error on the request, and the
+ * connection is closed: it never guesses where the next response starts.
+ *
+ * The handler interface is the subset of undici's raw dispatch handler the exchange uses, so the exchange reads
+ * the same callbacks whichever client carries it.
+ */
+import type { Socket } from 'node:net';
+
+/** What a request's handler receives (undici's raw handler callbacks, as the exchange implements them). */
+export interface H1Handler {
+  /** The request is about to be written; `abort` cuts it (and its connection) at any time. */
+  onConnect(abort: (err?: Error) => void): void;
+  /** The final status line and headers (`raw`: name, value, name, value, ... as sent, latin1). */
+  onHeaders(status: number, raw: string[], resume: () => void, statusText: string): boolean;
+  /** A piece of the body (a view of the socket's buffer: copy it to keep it past the call). */
+  onData(chunk: Buffer): boolean;
+  /** The whole response arrived. */
+  onComplete(trailers: string[] | null): void;
+  /** The request failed (connect error, reset, malformed answer, abort): no other callback follows. */
+  onError(err: Error): void;
+}
+
+/** One request: a body of known length (a string is sent as UTF-8). */
+export interface H1Request {
+  path: string;
+  method: string;
+  headers?: Readonly<Record<string, string>>;
+  body?: string;
+}
+
+/** Error codes of this client (an error's `code`; the classification reads them). */
+export const H1_CODES = {
+  /** The response's header block passed its limit. */
+  headersOverflow: 'H1_HEADERS_OVERFLOW',
+  /** The answer is not HTTP/1.1 as dsprobe reads it (status line, header, chunk size, stray data). */
+  parse: 'H1_PARSE',
+  /** The server closed the connection before the response was complete. */
+  closed: 'H1_CLOSED',
+  /** A request header name or value cannot be sent (CR, LF or NUL in it). */
+  badHeader: 'H1_BAD_HEADER',
+} as const;
+
+export class H1Error extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'H1Error';
+    this.code = code;
+  }
+}
+
+/** Makes a socket for the connection (connector.ts: a stashed warm one, or a timed handshake). */
+export type Connect = (cb: (err: Error | null, socket: Socket | null) => void) => void;
+
+/** What the owner (the pool) hears from a connection. */
+export interface H1Owner {
+  /** The connection finished its request and can take the next. */
+  idle(c: H1Connection): void;
+  /** The socket is open / closed (counted for the pool's stats). */
+  connected(c: H1Connection, up: boolean): void;
+  /** The connection is gone for good (connect failed, closed, or broken): never hand it a request again. */
+  gone(c: H1Connection): void;
+}
+
+const enum Body {
+  /** Reading the status line and headers. */
+  Head = 0,
+  /** `content-length` bytes left in `left`. */
+  Length = 1,
+  /** A chunk-size line next. */
+  ChunkSize = 2,
+  /** `left` bytes of chunk data. */
+  ChunkData = 3,
+  /** The CRLF after a chunk's data. */
+  ChunkEnd = 4,
+  /** Trailer lines, until an empty one. */
+  Trailers = 5,
+  /** Until the server closes the connection. */
+  UntilClose = 6,
+}
+
+/** Longest chunk-size or trailer line, and most trailer bytes: far above any real one. */
+const MAX_LINE = 8 * 1024;
+const CR = 13;
+const LF = 10;
+
+/** Request heads, serialised once per header object (the prober keeps one per key) and host. */
+const heads = new WeakMap<object, Map<string, string>>();
+
+const NO_HEADERS: Readonly<Record<string, string>> = {};
+
+function headOf(req: H1Request, host: string): string {
+  const headers = req.headers ?? NO_HEADERS;
+  let byHost = heads.get(headers);
+  if (!byHost) heads.set(headers, (byHost = new Map()));
+  const key = `${req.method} ${req.path}`;
+  let head = byHost.get(key);
+  if (head === undefined) {
+    head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n`;
+    for (const [name, value] of Object.entries(headers)) {
+      const n = name.toLowerCase();
+      // Framing is this client's own; a caller's value for these would contradict it.
+      if (n === 'host' || n === 'content-length' || n === 'connection' || n === 'transfer-encoding') continue;
+      if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) throw new H1Error(H1_CODES.badHeader, `request header ${JSON.stringify(name)} holds a line break or NUL`);
+      head += `${name}: ${value}\r\n`;
+    }
+    byHost.set(key, head);
+  }
+  return head;
+}
+
+/** One keep-alive connection (see the module comment). */
+export class H1Connection {
+  private readonly owner: H1Owner;
+  private readonly connectFn: Connect;
+  private readonly host: string;
+  private readonly maxHeader: number;
+  private socket: Socket | null = null;
+  private connecting = false;
+  private dead = false;
+  /** The request on the wire, and its handler. */
+  private handler: H1Handler | null = null;
+  private pending: H1Request | null = null;
+  // Per-response parser state (reset for every response; no allocation per request).
+  private state: Body = Body.Head;
+  private left = 0;
+  /** Bytes of an unfinished header block or line, kept across chunks. */
+  private carry: Buffer | null = null;
+  private keepAlive = true;
+  private trailerBytes = 0;
+  private sawCr = false;
+  /** Trailer fields read so far (name, value, ...). */
+  private trailers: string[] = [];
+  /** The response just completed inside `read` (its handler is told once the chunk is consumed). */
+  private done: H1Handler | null = null;
+  private doneTrailers: string[] | null = null;
+  private readonly abortFn = (err?: Error): void => this.abort(err);
+  private readonly onDataFn = (b: Buffer): void => this.read(b);
+  private readonly onEndFn = (): void => this.eof();
+  private readonly onErrorFn = (err: Error): void => this.fail(err);
+  private readonly onCloseFn = (): void => this.eof();
+
+  constructor(owner: H1Owner, connect: Connect, host: string, maxHeader: number) {
+    this.owner = owner;
+    this.connectFn = connect;
+    this.host = host;
+    this.maxHeader = maxHeader;
+  }
+
+  /** Socket open and usable. */
+  get isConnected(): boolean {
+    const s = this.socket;
+    return s !== null && !this.dead && !s.destroyed && s.writable;
+  }
+
+  /** No request may be given to it any more. */
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  /** Sends `req` (the connection must be idle): connects first if it has no socket. */
+  dispatch(req: H1Request, handler: H1Handler): void {
+    this.handler = handler;
+    const s = this.socket;
+    if (s) {
+      // The pool hands out only connected ones (isConnected); a socket closed in between fails the request.
+      if (s.destroyed || !s.writable) return this.fail(new H1Error(H1_CODES.closed, 'the connection closed before the request was sent'));
+      return this.write(req);
+    }
+    this.pending = req;
+    if (this.connecting) return;
+    this.connecting = true;
+    this.connectFn((err, socket) => {
+      this.connecting = false;
+      if (err || !socket) {
+        this.dead = true;
+        this.owner.gone(this);
+        return this.finishWithError(err ?? new Error('connect failed'));
+      }
+      if (this.dead) {
+        socket.destroy();
+        return;
+      }
+      this.attach(socket);
+      const p = this.pending;
+      this.pending = null;
+      if (p && this.handler) this.write(p);
+    });
+  }
+
+  /** Closes the socket; a request on it ends with `err`. */
+  destroy(err: Error = new H1Error(H1_CODES.closed, 'the connection was closed by dsprobe')): void {
+    if (this.dead && !this.socket) return this.finishWithError(err);
+    this.kill();
+    this.finishWithError(err);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------------------
+
+  private attach(socket: Socket): void {
+    this.socket = socket;
+    socket.on('data', this.onDataFn);
+    socket.on('end', this.onEndFn);
+    socket.on('error', this.onErrorFn);
+    socket.on('close', this.onCloseFn);
+    this.owner.connected(this, true);
+  }
+
+  private write(req: H1Request): void {
+    const h = this.handler as H1Handler;
+    let msg: string;
+    try {
+      const body = req.body;
+      msg =
+        body === undefined && (req.method === 'GET' || req.method === 'HEAD')
+          ? `${headOf(req, this.host)}\r\n`
+          : `${headOf(req, this.host)}content-length: ${Buffer.byteLength(body ?? '')}\r\n\r\n${body ?? ''}`;
+    } catch (err) {
+      return this.finishWithError(err as Error, true);
+    }
+    this.state = Body.Head;
+    this.carry = null;
+    this.keepAlive = true;
+    this.sawCr = false;
+    h.onConnect(this.abortFn);
+    // The handler may have aborted it at once (already settled).
+    if (this.handler !== h || !this.socket) return;
+    this.socket.write(msg);
+  }
+
+  private abort(err?: Error): void {
+    if (!this.handler) return;
+    this.kill();
+    this.finishWithError(err ?? new Error('aborted'));
+  }
+
+  /** Ends the current request with `err` (once); `keep`: the connection itself is fine. */
+  private finishWithError(err: Error, keep = false): void {
+    const h = this.handler;
+    this.handler = null;
+    this.pending = null;
+    if (keep && !this.dead) this.owner.idle(this);
+    h?.onError(err);
+  }
+
+  /** Closes the socket and leaves the pool for good. */
+  private kill(): void {
+    if (!this.dead) {
+      this.dead = true;
+      this.owner.gone(this);
+    }
+    const s = this.socket;
+    if (s) {
+      this.socket = null;
+      s.off('data', this.onDataFn);
+      s.off('end', this.onEndFn);
+      s.off('close', this.onCloseFn);
+      // An error after the kill has no one to tell; keep a listener so it is not thrown.
+      s.destroy();
+      this.owner.connected(this, false);
+    }
+  }
+
+  private fail(err: Error): void {
+    this.kill();
+    this.finishWithError(err);
+  }
+
+  /** The server closed its side. A response framed by the close is complete; any other one is cut. */
+  private eof(): void {
+    if (this.handler && this.state === Body.UntilClose) {
+      const h = this.handler;
+      this.handler = null;
+      this.kill();
+      h.onComplete(null);
+      return;
+    }
+    this.fail(new H1Error(H1_CODES.closed, 'the server closed the connection before the response was complete'));
+  }
+
+  private broken(message: string): void {
+    this.fail(new H1Error(H1_CODES.parse, message));
+  }
+
+  /** A response ended; `read` tells its handler once the rest of the chunk is looked at. */
+  private complete(trailers: string[] | null): void {
+    this.done = this.handler;
+    this.doneTrailers = trailers;
+    this.handler = null;
+  }
+
+  private read(b: Buffer): void {
+    if (!this.handler) {
+      // Bytes with no request on the wire: the server is out of step; nothing it says later can be trusted.
+      this.kill();
+      return;
+    }
+    let pos = 0;
+    const n = b.length;
+    while (pos < n && this.handler) {
+      switch (this.state) {
+        case Body.Head:
+          pos = this.readHead(b, pos);
+          break;
+        case Body.Length: {
+          const take = Math.min(this.left, n - pos);
+          this.left -= take;
+          const h: H1Handler = this.handler;
+          h.onData(take === n ? b : b.subarray(pos, pos + take));
+          pos += take;
+          if (this.left === 0 && this.handler === h) this.complete(null);
+          break;
+        }
+        case Body.ChunkSize:
+          pos = this.readChunkSize(b, pos);
+          break;
+        case Body.ChunkData: {
+          const take = Math.min(this.left, n - pos);
+          this.left -= take;
+          const h: H1Handler = this.handler;
+          h.onData(b.subarray(pos, pos + take));
+          pos += take;
+          if (this.left === 0 && this.handler === h) this.state = Body.ChunkEnd;
+          break;
+        }
+        case Body.ChunkEnd:
+          pos = this.readChunkEnd(b, pos);
+          break;
+        case Body.Trailers:
+          pos = this.readTrailers(b, pos);
+          break;
+        case Body.UntilClose:
+          this.handler.onData(pos === 0 ? b : b.subarray(pos));
+          pos = n;
+          break;
+      }
+    }
+    const done = this.done;
+    if (done) {
+      this.done = null;
+      const trailers = this.doneTrailers;
+      this.doneTrailers = null;
+      // Bytes past the end of the response, before the next request was sent: the connection is out of step.
+      if (pos < n || !this.keepAlive) this.kill();
+      done.onComplete(trailers);
+      if (!this.dead) this.owner.idle(this);
+    } else if (pos < n && !this.handler && this.socket) this.kill();
+  }
+
+  /** Joins kept bytes with the new ones from `pos`. */
+  private joined(b: Buffer, pos: number): Buffer {
+    const rest = pos === 0 ? b : b.subarray(pos);
+    const c = this.carry;
+    this.carry = null;
+    return c ? Buffer.concat([c, rest]) : rest;
+  }
+
+  /** Status line and headers; returns the position after them (or `b.length` when they are not complete yet). */
+  private readHead(b: Buffer, pos: number): number {
+    const carried = this.carry ? this.carry.length : 0;
+    const buf = this.joined(b, pos);
+    const end = headEnd(buf);
+    if (end < 0) {
+      if (buf.length > this.maxHeader) {
+        this.fail(new H1Error(H1_CODES.headersOverflow, `response headers longer than ${this.maxHeader} bytes`));
+        return b.length;
+      }
+      this.carry = Buffer.from(buf);
+      return b.length;
+    }
+    if (end > this.maxHeader) {
+      this.fail(new H1Error(H1_CODES.headersOverflow, `response headers longer than ${this.maxHeader} bytes`));
+      return b.length;
+    }
+    const text = buf.toString('latin1', 0, end);
+    const after = pos + end - carried;
+    const lines = text.split(/\r?\n/);
+    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] as string);
+    if (!m) {
+      this.broken(`not an HTTP/1.1 status line: ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
+      return b.length;
+    }
+    const status = Number(m[2]);
+    const raw: string[] = [];
+    let length = -1;
+    let chunked = false;
+    let close = m[1] === '0';
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
+      if (line.length === 0) continue;
+      const colon = line.indexOf(':');
+      if (colon <= 0) {
+        this.broken(`a header line without a name: ${JSON.stringify(line.slice(0, 80))}`);
+        return b.length;
+      }
+      const name = line.slice(0, colon).trim();
+      const value = line.slice(colon + 1).trim();
+      raw.push(name, value);
+      const c = name.charCodeAt(0) | 0x20;
+      if (c !== 99 /* c */ && c !== 116 /* t */) continue;
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') {
+        if (!/^\d{1,15}$/.test(value) || (length >= 0 && Number(value) !== length)) {
+          this.broken(`a bad content-length: ${JSON.stringify(value.slice(0, 40))}`);
+          return b.length;
+        }
+        length = Number(value);
+      } else if (lower === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+      else if (lower === 'connection') {
+        const v = value.toLowerCase();
+        if (v.includes('close')) close = true;
+        else if (v.includes('keep-alive')) close = false;
+      }
+    }
+    if (status < 200) {
+      // 1xx: informational, another head follows (101 would switch protocols: dsprobe never asks for it).
+      if (status === 101) {
+        this.broken('the server switched protocols (101), which dsprobe never asked for');
+        return b.length;
+      }
+      return after;
+    }
+    const h = this.handler as H1Handler;
+    if (status === 204 || status === 304) this.state = Body.Length;
+    else if (chunked) this.state = Body.ChunkSize;
+    else if (length >= 0) this.state = Body.Length;
+    else {
+      this.state = Body.UntilClose;
+      close = true;
+    }
+    this.left = status === 204 || status === 304 ? 0 : Math.max(length, 0);
+    this.keepAlive = !close;
+    this.trailerBytes = 0;
+    h.onHeaders(status, raw, noop, m[3] ?? '');
+    if (this.handler === h && this.state === Body.Length && this.left === 0) this.complete(null);
+    return after;
+  }
+
+  /** A chunk-size line (`1a;ext=1\r\n`); returns the position after it. */
+  private readChunkSize(b: Buffer, pos: number): number {
+    const nl = b.indexOf(LF, pos);
+    if (nl < 0 || this.carry) {
+      const buf = this.joined(b, pos);
+      const at = buf.indexOf(LF);
+      if (at < 0) {
+        if (buf.length > MAX_LINE) this.broken('a chunk-size line longer than 8 KiB');
+        else this.carry = Buffer.from(buf);
+        return b.length;
+      }
+      this.chunkSize(buf, 0, at);
+      // The line ended inside `b`: continue right after it there.
+      return b.length - (buf.length - at - 1);
+    }
+    this.chunkSize(b, pos, nl);
+    return nl + 1;
+  }
+
+  /** Reads the hex size in `buf[from, lf)` and moves to its data (or to the trailers for size 0). */
+  private chunkSize(buf: Buffer, from: number, lf: number): void {
+    let size = 0;
+    let digits = 0;
+    let i = from;
+    for (; i < lf; i++) {
+      const c = buf[i] as number;
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (d < 0) break;
+      size = size * 16 + d;
+      digits++;
+    }
+    // After the digits: optional spaces and `;extensions`, then CR.
+    const rest = i < lf ? buf[i] : CR;
+    if (digits === 0 || digits > 12 || (rest !== CR && rest !== 59 /* ; */ && rest !== 32 && rest !== 9)) {
+      this.broken(`a bad chunk size: ${JSON.stringify(buf.toString('latin1', from, Math.min(lf, from + 40)))}`);
+      return;
+    }
+    if (size === 0) {
+      this.state = Body.Trailers;
+      this.trailers = [];
+    } else {
+      this.left = size;
+      this.state = Body.ChunkData;
+    }
+  }
+
+  /** The CRLF that ends a chunk's data (its CR and LF may come in two reads; a bare LF is accepted). */
+  private readChunkEnd(b: Buffer, pos: number): number {
+    const c = b[pos] as number;
+    if (c === CR && !this.sawCr) {
+      this.sawCr = true;
+      return pos + 1;
+    }
+    if (c === LF) {
+      this.sawCr = false;
+      this.state = Body.ChunkSize;
+      return pos + 1;
+    }
+    this.broken('chunk data not followed by CRLF');
+    return b.length;
+  }
+
+  /** Trailer lines after the last chunk, up to the empty line that ends the response. */
+  private readTrailers(b: Buffer, pos: number): number {
+    const buf = this.joined(b, pos);
+    let at = 0;
+    const trailers = this.trailers;
+    for (;;) {
+      const nl = buf.indexOf(LF, at);
+      if (nl < 0) {
+        this.trailerBytes += buf.length - at;
+        if (this.trailerBytes > MAX_LINE) this.broken('trailers longer than 8 KiB');
+        else this.carry = Buffer.from(buf.subarray(at));
+        return b.length;
+      }
+      const line = buf.toString('latin1', at, nl > at && buf[nl - 1] === CR ? nl - 1 : nl);
+      at = nl + 1;
+      if (line.length === 0) {
+        this.complete(trailers.length > 0 ? trailers : null);
+        return b.length - (buf.length - at);
+      }
+      this.trailerBytes += line.length;
+      if (this.trailerBytes > MAX_LINE) {
+        this.broken('trailers longer than 8 KiB');
+        return b.length;
+      }
+      const colon = line.indexOf(':');
+      if (colon > 0) trailers.push(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+    }
+  }
+}
+
+function noop(): void {}
+
+/** Index just past the blank line that ends a header block (CRLFCRLF or LFLF), or -1. */
+function headEnd(b: Buffer): number {
+  let from = 0;
+  for (;;) {
+    const nl = b.indexOf(LF, from);
+    if (nl < 0) return -1;
+    const next = b[nl + 1];
+    if (next === LF) return nl + 2;
+    if (next === CR && b[nl + 2] === LF) return nl + 3;
+    if (next === undefined || (next === CR && nl + 2 >= b.length)) return -1;
+    from = nl + 1;
+  }
+}
