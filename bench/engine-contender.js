@@ -31,6 +31,20 @@ let area0 = 0;
 let held = null;
 let view = null;
 const areaAt = (rec, t) => rec.achievedAt(t) * (t - rec.startUs);
+// Events read inside the window. The streams run in waves (all start together), so the count of requests ended
+// in the window jumps by N at a time; events arrive all along. A sample's events are taken as evenly spread from
+// its first byte to its end, and counted by the part of that span inside the window (as the floor counts its own
+// events live). CPU per request is then per `events / EVENTS_PER_REQUEST` requests' worth.
+let eventsInWindow = 0;
+let windowEndUs = Infinity;
+function eventsWithin(s) {
+  if (s.first_byte_us === undefined) return 0;
+  const total = s.outcome === 'ok' ? eventsPerRequest : (s.token_events ?? 0);
+  const a = s.first_byte_us;
+  const b = Math.max(s.end_us, a + 1);
+  const overlap = Math.min(b, windowEndUs) - Math.max(a, windowStartUs);
+  return overlap > 0 ? (total * overlap) / (b - a) : 0;
+}
 
 // The workers' loop delay is read by the run itself (its client sampler calls prober.health() every 250 ms, and
 // each call resets the workers' monitors): the bench listens to those readings rather than taking its own, which
@@ -58,6 +72,7 @@ const endWindow = async () => {
   const rec = view.models()[0].driver.current;
   // A late timer (a lagging loop) must not read past the step's end.
   const t = Math.min(clock.nowUs(), rec.endUs ?? Infinity);
+  windowEndUs = t;
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   // Read the in-flight integral now: the recorder moves on while the workers answer.
@@ -74,6 +89,7 @@ await runScenario(scenario, {
     setTimeout(endWindow, holdMs - 50);
   },
   onSample: (s) => {
+    eventsInWindow += eventsWithin(s);
     if (s.end_us < windowStartUs || held) return;
     if (s.outcome !== 'ok') return void (s.outcome !== 'aborted' && failed++);
     requests++;
@@ -84,8 +100,9 @@ await prober.close();
 const ms = (ns) => +Math.max(0, (ns - 10e6) / 1e6).toFixed(1);
 console.log(JSON.stringify({
   workers, inflight: n, requests, failed,
-  cpu_us_per_request: Math.round(held.cpu / Math.max(1, requests)),
-  cpu_us_per_event: +(held.cpu / Math.max(1, requests * eventsPerRequest)).toFixed(2),
+  events: Math.round(eventsInWindow),
+  cpu_us_per_request: Math.round(held.cpu / Math.max(1, eventsInWindow / eventsPerRequest)),
+  cpu_us_per_event: +(held.cpu / Math.max(1, eventsInWindow)).toFixed(2),
   loop_p99_ms: [ms(loop.percentile(99)), ...held.threads],
   achieved_inflight: Math.round(held.achieved),
   ttft_over_schedule_p50_ms: +(ttft.getValueAtPercentile(50) / 1000).toFixed(1),

@@ -73,7 +73,7 @@ export async function enginePart() {
         const cpu0 = await up.cpuUs();
         const r =
           kind === 'floor'
-            ? await runNode([path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup)])
+            ? await runNode([path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup), String(events)])
             : await runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)]);
         const upCpu = (await up.cpuUs()) - cpu0;
         if (!r) {

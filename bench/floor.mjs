@@ -2,12 +2,15 @@
 // flight for D seconds against bench/upstream.c; the end of a response is its terminating chunk and events are
 // counted by scanning for `data:` (no HTTP parser, no JSON, no timestamps). Whatever a real client does on top
 // of this is its own overhead.
-//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS
+//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS [EVENTS_PER_REQUEST]
 // Prints one JSON line: requests, events, CPU µs per request and per event, loop delay p99 (after the warm-up).
+// With EVENTS_PER_REQUEST, CPU per request is per `events / EVENTS_PER_REQUEST` requests' worth of events: the
+// streams run in waves (all start together), so a count of requests completed in the window jumps by N at a time,
+// while events arrive all along.
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-const [port, n, seconds, warmup] = process.argv.slice(2).map(Number);
+const [port, n, seconds, warmup, eventsPerRequest] = process.argv.slice(2).map(Number);
 const payload = JSON.stringify({ model: 'deepseek-v4-flash', stream: true, max_tokens: 128, messages: [{ role: 'user', content: 'x' }] });
 const request = Buffer.from(
   `POST /chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
@@ -63,7 +66,7 @@ console.log(
     requests,
     events,
     seconds: +((performance.now() - t0) / 1000).toFixed(2),
-    cpu_us_per_request: Math.round(us / Math.max(1, requests)),
+    cpu_us_per_request: Math.round(us / Math.max(1, eventsPerRequest > 0 ? events / eventsPerRequest : requests)),
     cpu_us_per_event: +(us / Math.max(1, events)).toFixed(2),
     loop_p99_ms: +Math.max(0, (loop.percentile(99) - 10e6) / 1e6).toFixed(1),
   }),
