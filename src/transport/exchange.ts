@@ -234,10 +234,14 @@ export class Exchange implements SseHandler, H1Handler {
     this.release();
     if (this.settled) return;
     this.at = this.clock.nowUs();
+    const code = (err as { code?: unknown }).code;
     if (this.sample.status === undefined) {
-      const code = (err as { code?: unknown }).code;
       if (code === H1_CODES.headersOverflow) {
         this.settle({ outcome: 'protocol', detail: 'headers_too_large', error: networkMessage(err) });
+        return;
+      }
+      if (code === H1_CODES.parse) {
+        this.settle({ outcome: 'protocol', detail: 'bad_http', error: networkMessage(err) });
         return;
       }
       this.settle({ outcome: 'network', detail: networkDetail(err), error: networkMessage(err) });
@@ -245,6 +249,7 @@ export class Exchange implements SseHandler, H1Handler {
     }
     const decided = this.decided();
     if (decided) return this.settle(decided);
+    if (code === H1_CODES.parse) return this.settle({ outcome: 'protocol', detail: 'bad_http', error: networkMessage(err) });
     const s = this.sample;
     const queued = s.keepalives > 0 && s.first_data_us === undefined;
     this.settle({ outcome: 'network', detail: queued ? 'cut_while_queued' : 'cut_mid_stream', error: networkMessage(err) });

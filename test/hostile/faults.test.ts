@@ -68,6 +68,8 @@ const CASES: [ChatFault, boolean, string, string][] = [
   ['reset_after_headers', true, 'network', 'cut_mid_stream'],
   ['reset_before_headers', true, 'network', 'reset'],
   ['short_body', false, 'network', 'cut_mid_stream'],
+  ['not_http', true, 'protocol', 'bad_http'],
+  ['bad_chunk', true, 'protocol', 'bad_http'],
   ['bad_json', true, 'protocol', 'bad_json'],
   ['bad_json', false, 'protocol', 'bad_json'],
   ['html_body', false, 'protocol', 'html_body'],

@@ -22,6 +22,8 @@ export type ChatFault =
   | 'reset_after_headers' // 200 SSE, one frame, then a TCP reset
   | 'reset_before_headers' // accept, then reset at once
   | 'short_body' // content-length 1000, 20 bytes, then the end
+  | 'not_http' // raw bytes that are no HTTP status line
+  | 'bad_chunk' // 200 SSE, one good chunk, then a chunk size that is not hex
   | 'bad_json'
   | 'html_body'
   | 'http_503'
@@ -127,6 +129,14 @@ function chat(fault: ChatFault, stream: boolean, req: http.IncomingMessage, res:
     case 'reset_before_headers':
       sock.resetAndDestroy();
       return;
+    case 'not_http':
+      sock.end('SSH-2.0-OpenSSH_9.2\r\n\r\n');
+      return;
+    case 'bad_chunk': {
+      const frame = `data: ${DONE_CHUNK('partial', null)}\n\n`;
+      sock.write(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\nzz\r\n`);
+      return;
+    }
     case 'short_body':
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
       res.write('{"choices":[{"messa', () => setTimeout(() => sock.destroy(), 20));
