@@ -126,6 +126,7 @@ async function flat() {
   for (let i = 1; i <= runs; i++) {
     for (const quiet of [true, false]) {
       const r = await runSampled(dist, ['run', file, '--out', path.join(dir, `out-${i}-${quiet}`), ...(quiet ? ['--quiet'] : [])]);
+      if (r.code !== 0) console.log(`run ${i} (quiet: ${quiet}) exited ${r.code ?? r.signal}: ${r.err.trim().split('\n').slice(-1)[0]}`);
       const ref = r.series.find((x) => x.s >= seconds / 5)?.rss ?? NaN;
       const held = r.series.filter((x) => x.s >= seconds / 5 && x.s <= seconds);
       const end = held.slice(-1)[0]?.rss ?? NaN;

@@ -7,12 +7,13 @@ import { setMaxListeners } from 'node:events';
 import type { Sample } from '../types.js';
 import type { Clock } from '../time/clock.js';
 import { StepRecorder, attributeLate429 } from '../measure/recorder.js';
-import { OWN_CUT, withoutStacks } from '../transport/quiet-abort.js';
+import { OWN_CUT } from '../transport/quiet-abort.js';
 import type { Prober, ProbeRequest } from '../transport/prober.js';
 import { AbortHandle } from '../transport/abort.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import type { Backoff } from './backoff.js';
 import { isFatalStatus } from './fatal.js';
+import { BEFORE_ANY_ANSWER, cut, OpenRequests, RETIRE_GRACE_US, type Open } from './open-requests.js';
 
 /** Builds the request for a new send (everything but the timestamps the driver sets): a fresh object per call, which the driver completes in place. */
 export type RequestFactory = (
@@ -70,38 +71,6 @@ export function estimateUsage(s: Sample, promptChars: number, known?: { prompt: 
 /** Requests launched in one synchronous slice before the driver yields to the event loop. */
 export const LAUNCH_BATCH = 64;
 
-interface Open {
-  /** Its abort (an AbortHandle: an AbortController per request cost ~9 µs with its listener). */
-  ctl: AbortHandle;
-  admitted: boolean;
-  /** 429s in a row of the slot this request fills (0 once a request of the slot was admitted). */
-  attempt: number;
-  /** The status line arrived (whatever it said): from then on an abort keeps that status. */
-  answered: boolean;
-  /** Why dsprobe aborted it, when it did. */
-  ownAbort?: string;
-  /** dsprobe wants it gone (step down, stop) but waits for its status first: cut once answered, or at the grace end. */
-  retiring?: string;
-  /** Cut by dsprobe before the status line arrived. */
-  cutUnanswered?: boolean;
-  keyIndex: number;
-  userId: string;
-  /** Its first token already fed the live TTFT. */
-  ttftLive?: boolean;
-  /** Status lines seen (this model) when it was sent, and requests then open without one (itself excluded). */
-  headersAtSend: number;
-  unansweredAtSend: number;
-  /** At least this many requests sent after it had their status line first (see Sample.overtaken_by). */
-  overtakenBy?: number;
-}
-
-/**
- * How long a request being retired (step down, stop) may wait for its status line before dsprobe cuts it
- * unanswered. A capped server answers (200 or 429) within a round trip; only a request stuck behind a queue that
- * sends nothing (a proxy's queue) waits the whole grace, and is then recorded as cut "before any answer".
- */
-export const RETIRE_GRACE_US = 1_000_000;
-
 /**
  * A level at or below what is already in flight sends nothing new by itself, and old requests prove nothing about
  * now: a search step there retires this share of the level (at least one request) so that fresh requests are sent
@@ -109,9 +78,6 @@ export const RETIRE_GRACE_US = 1_000_000;
  */
 export const REFRESH_SHARE = 0.02;
 export const REFRESH_SETTLE_US = 200_000;
-
-/** Suffix of `detail` for requests dsprobe cut before any status line arrived (e.g. `step_down_before_any_answer`). */
-export const BEFORE_ANY_ANSWER = '_before_any_answer';
 
 /** One model's closed-loop executor. */
 export class ModelDriver {
@@ -124,7 +90,7 @@ export class ModelDriver {
   /** Status lines seen so far, and open requests that have one: for Sample.overtaken_by. */
   private headersSeen = 0;
   private answeredOpen = 0;
-  private readonly open = new Map<number, Open>();
+  private readonly open: OpenRequests;
   private wake: (() => void) | null = null;
   /** 429s received for requests sent during the current step. */
   private stepLimited = 0;
@@ -156,6 +122,7 @@ export class ModelDriver {
   constructor(deps: DriverDeps) {
     this.deps = deps;
     this.model = deps.model;
+    this.open = new OpenRequests(deps.clock);
     // Every slot waiting on a backoff listens on this signal (hundreds at once over a cap).
     setMaxListeners(0, this.timers.signal);
   }
@@ -232,11 +199,11 @@ export class ModelDriver {
     if (fresh && excess >= 0 && level > 0) {
       // Retire the refresh share first (newest admitted), then launch its replacements after the settle time.
       this.refillNotBefore = now + REFRESH_SETTLE_US;
-      this.retireNewest(Math.max(1, Math.ceil(level * REFRESH_SHARE)), 'refresh', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+      this.open.retireNewest(Math.max(1, Math.ceil(level * REFRESH_SHARE)), 'refresh', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     }
     this.refill(now);
-    if (this.inflightCount - this.retiringCount() > level) {
-      this.retireNewest(this.inflightCount - this.retiringCount() - level, 'step_down', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+    if (this.inflightCount - this.open.retiringCount() > level) {
+      this.open.retireNewest(this.inflightCount - this.open.retiringCount() - level, 'step_down', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     }
     return rec;
   }
@@ -268,7 +235,7 @@ export class ModelDriver {
     });
     this.target = 0;
     // Retired like a step down: an answer already on its way is still read (every answer counts).
-    this.retireNewest(this.inflightCount, reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+    this.open.retireNewest(this.inflightCount, reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     await all;
   }
 
@@ -285,7 +252,7 @@ export class ModelDriver {
     this.waiting = 0;
     // The drain waits for admitted requests only: one refused, failed or still unanswered (after the grace for its
     // status line) is cut at once rather than kept until its deadline.
-    if (drainUs > 0 && !signal?.aborted) this.cutUnadmitted(reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
+    if (drainUs > 0 && !signal?.aborted) this.open.cutUnadmitted(reason, this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     if (this.inflightCount > 0 && drainUs > 0 && !signal?.aborted) {
       const drained = new Promise<void>((resolve) => {
         this.idle = resolve;
@@ -302,7 +269,7 @@ export class ModelDriver {
         this.idle = resolve;
       });
       // An interrupt cuts at once; otherwise what is still open gets the grace to show its status first.
-      this.retireNewest(this.inflightCount, reason, signal?.aborted ? 0 : (this.deps.retireGraceUs ?? RETIRE_GRACE_US));
+      this.open.retireNewest(this.inflightCount, reason, signal?.aborted ? 0 : (this.deps.retireGraceUs ?? RETIRE_GRACE_US));
       await all;
     }
     if (last && last.drainUs === null) last.drainUs = this.deps.clock.nowUs() - drainStart;
@@ -348,75 +315,6 @@ export class ModelDriver {
     });
   }
 
-  /**
-   * Retires the newest `n` open requests without losing an answer: one whose status line arrived is cut at once
-   * (it keeps its status: an admitted 200 becomes `aborted` with status 200, a 429 or error is left to finish, as
-   * its body is short), one still unanswered is cut the moment its status arrives, and one that stays unanswered
-   * for `graceUs` is cut and recorded as aborted before any answer. Until then it stays in flight, so nothing
-   * new is launched in its place.
-   */
-  private retireNewest(n: number, reason: string, graceUs: number): void {
-    const ids = [...this.open.keys()].sort((a, b) => b - a);
-    const waiting: Open[] = [];
-    for (const id of ids) {
-      if (n <= 0) break;
-      const o = this.open.get(id);
-      if (!o || o.ownAbort || o.retiring) continue;
-      n--;
-      o.retiring = reason;
-      if (o.answered) {
-        if (o.admitted) this.cut(o);
-      } else if (graceUs <= 0) {
-        o.cutUnanswered = true;
-        this.cut(o);
-      } else waiting.push(o);
-    }
-    if (!waiting.length) return;
-    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(async () => {
-      // A late timer (a busy loop) may fire before the socket reads that carry the status: let two I/O phases run
-      // first, so an answer already on the wire is read, not cut.
-      await new Promise((r) => setImmediate(r));
-      await new Promise((r) => setImmediate(r));
-      for (const o of waiting) {
-        if (o.answered || o.ownAbort) continue;
-        o.cutUnanswered = true;
-        this.cut(o);
-      }
-    });
-  }
-
-  /** Requests being retired but still open (waiting for their status). */
-  private retiringCount(): number {
-    let n = 0;
-    for (const o of this.open.values()) if (o.retiring) n++;
-    return n;
-  }
-
-  /** Cuts what was not admitted (refused, failed, or unanswered after the grace): the drain waits for admitted requests only. */
-  private cutUnadmitted(reason: string, graceUs: number): void {
-    const later: Open[] = [];
-    const cutNow = (o: Open) => {
-      if (o.admitted || o.ownAbort) return;
-      o.retiring = reason;
-      if (!o.answered) o.cutUnanswered = true;
-      this.cut(o);
-    };
-    for (const o of this.open.values()) {
-      if (o.admitted || o.ownAbort || o.retiring) continue;
-      if (o.answered) cutNow(o);
-      else later.push(o);
-    }
-    if (!later.length) return;
-    void this.deps.clock.sleepUntil(this.deps.clock.nowUs() + graceUs).then(() => later.forEach(cutNow));
-  }
-
-  private cut(o: Open): void {
-    if (o.ownAbort) return;
-    o.ownAbort = o.retiring ?? 'stopped';
-    // A reason of our own and no stacks: a cut level aborts thousands at once (transport/quiet-abort.ts).
-    withoutStacks(() => o.ctl.abort());
-  }
-
   private launch(intendedUs: number, attempt: number): boolean {
     const { clock, prober } = this.deps;
     const id = this.deps.nextId();
@@ -441,7 +339,7 @@ export class ModelDriver {
       headersAtSend: this.headersSeen,
       unansweredAtSend: this.inflightCount - 1 - this.answeredOpen,
     };
-    this.open.set(id, o);
+    this.open.byId.set(id, o);
     rec.sent(o.keyIndex, o.userId);
     prober
       .send(req, o.ctl.signal, {
@@ -467,7 +365,7 @@ export class ModelDriver {
             if (rec === cur) cur.freshAdmission(this.admittedOpen, atUs);
             this.openBy(o, +1);
             // A retiring request answered at last: cut it now that its status is known (after this callback).
-            if (o.retiring) queueMicrotask(() => this.cut(o));
+            if (o.retiring) queueMicrotask(() => cut(o));
             this.wake?.();
           }
         },
@@ -489,7 +387,7 @@ export class ModelDriver {
   }
 
   private finish(id: number, o: Open, rec: StepRecorder, s: Sample, promptChars: number): void {
-    this.open.delete(id);
+    this.open.byId.delete(id);
     if (!s.usage && o.admitted) estimateUsage(s, promptChars, this.deps.promptUsage?.());
     this.inflightCount--;
     if (o.answered) this.answeredOpen--;
