@@ -8,7 +8,7 @@ import type { Sample } from '../types.js';
 import type { Clock } from '../time/clock.js';
 import { StepRecorder, attributeLate429 } from '../measure/recorder.js';
 import { OWN_CUT } from '../transport/quiet-abort.js';
-import type { Prober, ProbeRequest } from '../transport/prober.js';
+import type { Prober, ProbeHooks, ProbeRequest } from '../transport/prober.js';
 import { AbortHandle } from '../transport/abort.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import type { Backoff } from './backoff.js';
@@ -91,6 +91,9 @@ export class ModelDriver {
   private headersSeen = 0;
   private answeredOpen = 0;
   private readonly open: OpenRequests;
+  /** The callbacks every request of this driver shares (each finds its own state by request id). */
+  private readonly hooks: ProbeHooks;
+  private readonly done: (s: Sample) => void;
   private wake: (() => void) | null = null;
   /** 429s received for requests sent during the current step. */
   private stepLimited = 0;
@@ -123,6 +126,16 @@ export class ModelDriver {
     this.deps = deps;
     this.model = deps.model;
     this.open = new OpenRequests(deps.clock);
+    this.hooks = {
+      onHeaders: (r, status, atUs) => this.answered(r.id, status, atUs),
+      onFirstToken: (r, atUs, sentUs) => {
+        const o = this.open.byId.get(r.id);
+        if (!o) return;
+        o.ttftLive = true;
+        o.rec.firstToken(atUs - sentUs);
+      },
+    };
+    this.done = (s) => this.finish(s);
     // Every slot waiting on a backoff listens on this signal (hundreds at once over a cap).
     setMaxListeners(0, this.timers.signal);
   }
@@ -338,44 +351,44 @@ export class ModelDriver {
       userId: base.user_id ?? '',
       headersAtSend: this.headersSeen,
       unansweredAtSend: this.inflightCount - 1 - this.answeredOpen,
+      rec,
+      promptChars: base.system.length + base.prompt.length,
     };
     this.open.byId.set(id, o);
     rec.sent(o.keyIndex, o.userId);
-    prober
-      .send(req, o.ctl.signal, {
-        onHeaders: (_r, status, atUs) => {
-          o.answered = true;
-          // Status lines that came in since this request was sent, beyond what the requests open before it could
-          // account for, belong to requests sent after it: the server saw those first.
-          const overtaken = this.headersSeen - o.headersAtSend - o.unansweredAtSend;
-          if (overtaken > 0) o.overtakenBy = overtaken;
-          this.headersSeen++;
-          this.answeredOpen++;
-          if (!isFatalStatus(status) && !this.gateOpen) {
-            this.gateOpen = true;
-            this.scheduleRefill(clock.nowUs());
-          }
-          if (status !== 429 && status < 400) {
-            o.admitted = true;
-            o.attempt = 0;
-            this.admittedOpen++;
-            const cur = this.current;
-            cur?.admitted(this.admittedOpen);
-            // Fresh evidence: a request sent in this step admitted while the server held the whole level.
-            if (rec === cur) cur.freshAdmission(this.admittedOpen, atUs);
-            this.openBy(o, +1);
-            // A retiring request answered at last: cut it now that its status is known (after this callback).
-            if (o.retiring) queueMicrotask(() => cut(o));
-            this.wake?.();
-          }
-        },
-        onFirstToken: (_r, atUs, sentUs) => {
-          o.ttftLive = true;
-          rec.firstToken(atUs - sentUs);
-        },
-      })
-      .then((s) => this.finish(id, o, rec, s, base.system.length + base.prompt.length));
+    // Shared callbacks (found by request id): nothing made per request but the request's own state.
+    void prober.send(req, o.ctl.signal, this.hooks).then(this.done);
     return true;
+  }
+
+  /** The request's status line arrived. */
+  private answered(id: number, status: number, atUs: number): void {
+    const o = this.open.byId.get(id);
+    if (!o) return;
+    o.answered = true;
+    // Status lines that came in since this request was sent, beyond what the requests open before it could
+    // account for, belong to requests sent after it: the server saw those first.
+    const overtaken = this.headersSeen - o.headersAtSend - o.unansweredAtSend;
+    if (overtaken > 0) o.overtakenBy = overtaken;
+    this.headersSeen++;
+    this.answeredOpen++;
+    if (!isFatalStatus(status) && !this.gateOpen) {
+      this.gateOpen = true;
+      this.scheduleRefill(this.deps.clock.nowUs());
+    }
+    if (status !== 429 && status < 400) {
+      o.admitted = true;
+      o.attempt = 0;
+      this.admittedOpen++;
+      const cur = this.current;
+      cur?.admitted(this.admittedOpen);
+      // Fresh evidence: a request sent in this step admitted while the server held the whole level.
+      if (o.rec === cur) cur.freshAdmission(this.admittedOpen, atUs);
+      this.openBy(o, +1);
+      // A retiring request answered at last: cut it now that its status is known (after this callback).
+      if (o.retiring) queueMicrotask(() => cut(o));
+      this.wake?.();
+    }
   }
 
   private openBy(o: Open, d: number): void {
@@ -386,9 +399,12 @@ export class ModelDriver {
     if (d > 0) this.current?.openPeaks(o.keyIndex, k, o.userId, u);
   }
 
-  private finish(id: number, o: Open, rec: StepRecorder, s: Sample, promptChars: number): void {
-    this.open.byId.delete(id);
-    if (!s.usage && o.admitted) estimateUsage(s, promptChars, this.deps.promptUsage?.());
+  private finish(s: Sample): void {
+    const o = this.open.byId.get(s.id);
+    if (!o) return;
+    this.open.byId.delete(s.id);
+    const rec = o.rec;
+    if (!s.usage && o.admitted) estimateUsage(s, o.promptChars, this.deps.promptUsage?.());
     this.inflightCount--;
     if (o.answered) this.answeredOpen--;
     if (o.overtakenBy !== undefined) s.overtaken_by = o.overtakenBy;

@@ -8,6 +8,7 @@
 import type { Clock } from '../time/clock.js';
 import { withoutStacks } from '../transport/quiet-abort.js';
 import type { AbortHandle } from '../transport/abort.js';
+import type { StepRecorder } from '../measure/recorder.js';
 
 /** One request on the wire, as the driver tracks it. */
 export interface Open {
@@ -33,6 +34,10 @@ export interface Open {
   unansweredAtSend: number;
   /** At least this many requests sent after it had their status line first (see Sample.overtaken_by). */
   overtakenBy?: number;
+  /** The step it was sent in (its figures count there). */
+  rec: StepRecorder;
+  /** Characters of its prompt (system prefix included), for a usage estimate when the server reported none. */
+  promptChars: number;
 }
 
 /**
