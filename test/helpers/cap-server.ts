@@ -5,6 +5,7 @@
  * count refusals per second itself.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface CapServerOptions {
@@ -13,6 +14,8 @@ export interface CapServerOptions {
   keys?: string[];
   tokens?: number;
   tokenMs?: number;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 export interface Answer {
@@ -40,7 +43,7 @@ export async function startCapServer(opts: CapServerOptions): Promise<CapServer>
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const auth = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
     const keyOk = !opts.keys || opts.keys.includes(auth);
     if (req.method === 'GET' && /\/models$/.test(req.url ?? '')) {
@@ -105,15 +108,16 @@ export async function startCapServer(opts: CapServerOptions): Promise<CapServer>
       };
       setTimeout(tick, opts.tokenMs ?? 50);
     });
-  });
-  server.on('connection', (s) => {
+  };
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+  server.on(opts.tls ? 'secureConnection' : 'connection', (s: import('node:net').Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     answers,
     inflight,
     close: () =>
