@@ -73,7 +73,7 @@ export async function enginePart() {
         const cpu0 = await up.cpuUs();
         const r =
           kind === 'floor'
-            ? await runNode([path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup), String(events)])
+            ? await runNode([path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup), String(events), String(c.first)])
             : await runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)]);
         const upCpu = (await up.cpuUs()) - cpu0;
         if (!r) {
@@ -88,7 +88,7 @@ export async function enginePart() {
           r.cpu_us_per_event,
           kind === 'floor' ? r.loop_p99_ms : r.loop_p99_ms.join(' / '),
           kind === 'floor' ? '-' : `${r.achieved_inflight} of ${c.n}`,
-          kind === 'floor' ? '-' : `${r.ttft_over_schedule_p50_ms} / ${r.ttft_over_schedule_p99_ms}`,
+          `${r.ttft_over_schedule_p50_ms} / ${r.ttft_over_schedule_p99_ms}`,
           // The upstream's CPU over the whole contender run (warm-up included), per request counted.
           Math.round(upCpu / Math.max(1, r.requests)),
           // The machine's load when the row was taken: figures from a busy machine say little about a target.

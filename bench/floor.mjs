@@ -1,16 +1,18 @@
 // The floor for a Node client, in `npm run bench`: raw `net` sockets, HTTP/1.1 keep-alive, N requests held in
 // flight for D seconds against bench/upstream.c; the end of a response is its terminating chunk and events are
-// counted by scanning for `data:` (no HTTP parser, no JSON, no timestamps). Whatever a real client does on top
-// of this is its own overhead.
-//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS [EVENTS_PER_REQUEST]
-// Prints one JSON line: requests, events, CPU µs per request and per event, loop delay p99 (after the warm-up).
+// counted by scanning for `data:` (no HTTP parser, no JSON; one timestamp at the send and one at the first event,
+// for the TTFT a minimal client sees). Whatever a real client does on top of this is its own overhead.
+//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS [EVENTS_PER_REQUEST] [FIRST_MS]
+// Prints one JSON line: requests, events, CPU µs per request and per event, loop delay p99 (after the warm-up), and
+// with FIRST_MS the time to the first event minus the upstream's schedule (p50 / p99 ms).
 // With EVENTS_PER_REQUEST, CPU per request is per `events / EVENTS_PER_REQUEST` requests' worth of events: the
 // streams run in waves (all start together), so a count of requests completed in the window jumps by N at a time,
 // while events arrive all along.
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-const [port, n, seconds, warmup, eventsPerRequest] = process.argv.slice(2).map(Number);
+const [port, n, seconds, warmup, eventsPerRequest, firstMs] = process.argv.slice(2).map(Number);
+const ttfts = [];
 const payload = JSON.stringify({ model: 'deepseek-v4-flash', stream: true, max_tokens: 128, messages: [{ role: 'user', content: 'x' }] });
 const request = Buffer.from(
   `POST /chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`,
@@ -37,10 +39,22 @@ function stream() {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     s.setNoDelay(true);
-    const next = () => (performance.now() < endAt ? s.write(request) : s.end());
+    let sentAt = 0;
+    let first = true;
+    const next = () => {
+      if (performance.now() >= endAt) return s.end();
+      sentAt = performance.now();
+      first = true;
+      s.write(request);
+    };
     s.on('connect', next);
     s.on('data', (b) => {
-      if (counting) events += countEvents(b);
+      const k = countEvents(b);
+      if (first && k > 0) {
+        first = false;
+        if (counting) ttfts.push(performance.now() - sentAt);
+      }
+      if (counting) events += k;
       if (b.length >= 5 && b.compare(LAST, 0, 5, b.length - 5) === 0) {
         if (counting) requests++;
         next();
@@ -49,6 +63,12 @@ function stream() {
     s.on('error', () => undefined);
     s.on('close', resolve);
   });
+}
+
+function ttftOverSchedule() {
+  const v = ttfts.map((t) => Math.max(0, t - firstMs)).sort((a, b) => a - b);
+  const at = (p) => +(v[Math.min(v.length - 1, Math.floor((p / 100) * v.length))] ?? 0).toFixed(1);
+  return { ttft_over_schedule_p50_ms: at(50), ttft_over_schedule_p99_ms: at(99) };
 }
 
 setTimeout(() => {
@@ -69,5 +89,6 @@ console.log(
     cpu_us_per_request: Math.round(us / Math.max(1, eventsPerRequest > 0 ? events / eventsPerRequest : requests)),
     cpu_us_per_event: +(us / Math.max(1, events)).toFixed(2),
     loop_p99_ms: +Math.max(0, (loop.percentile(99) - 10e6) / 1e6).toFixed(1),
+    ...(firstMs > 0 ? ttftOverSchedule() : {}),
   }),
 );

@@ -1,6 +1,6 @@
 // Micro-benchmark of the prober's per-request CPU on the hot path, without sockets: a DeepSeek-style stream is
 // fed chunk by chunk (one frame per chunk, the worst case: one socket read per token) into
-//   1. dsprobe's Exchange (the undici handler the prober uses: SSE parser + dialect + template fast path),
+//   1. dsprobe's Exchange (the connection handler the prober uses: SSE parser + dialect + template fast path),
 //   2. a plain baseline: TextDecoder + line split + JSON.parse of every frame,
 //   3. the official openai client's stream decoder (Stream.fromSSEResponse over a web ReadableStream).
 // Prints CPU µs per request and per chunk. Asserts nothing. Needs `npx tsc -p tsconfig.json` first.
