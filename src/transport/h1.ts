@@ -99,29 +99,30 @@ const MAX_LINE = 8 * 1024;
 const CR = 13;
 const LF = 10;
 
-/** Request heads, serialised once per header object (the prober keeps one per key) and host. */
-const heads = new WeakMap<object, Map<string, string>>();
-
+/** A request head, serialised once per header object for its last method, path and host (the hot path sends one). */
+interface Head {
+  method: string;
+  path: string;
+  host: string;
+  text: string;
+}
+const heads = new WeakMap<object, Head>();
 const NO_HEADERS: Readonly<Record<string, string>> = {};
 
 function headOf(req: H1Request, host: string): string {
   const headers = req.headers ?? NO_HEADERS;
-  let byHost = heads.get(headers);
-  if (!byHost) heads.set(headers, (byHost = new Map()));
-  const key = `${req.method} ${req.path}`;
-  let head = byHost.get(key);
-  if (head === undefined) {
-    head = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n`;
-    for (const [name, value] of Object.entries(headers)) {
-      const n = name.toLowerCase();
-      // Framing is this client's own; a caller's value for these would contradict it.
-      if (n === 'host' || n === 'content-length' || n === 'connection' || n === 'transfer-encoding') continue;
-      if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) throw new H1Error(H1_CODES.badHeader, `request header ${JSON.stringify(name)} holds a line break or NUL`);
-      head += `${name}: ${value}\r\n`;
-    }
-    byHost.set(key, head);
+  const h = heads.get(headers);
+  if (h !== undefined && h.path === req.path && h.method === req.method && h.host === host) return h.text;
+  let text = `${req.method} ${req.path} HTTP/1.1\r\nhost: ${host}\r\nconnection: keep-alive\r\n`;
+  for (const [name, value] of Object.entries(headers)) {
+    const n = name.toLowerCase();
+    // Framing is this client's own; a caller's value for these would contradict it.
+    if (n === 'host' || n === 'content-length' || n === 'connection' || n === 'transfer-encoding') continue;
+    if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(value)) throw new H1Error(H1_CODES.badHeader, `request header ${JSON.stringify(name)} holds a line break or NUL`);
+    text += `${name}: ${value}\r\n`;
   }
-  return head;
+  heads.set(headers, { method: req.method, path: req.path, host, text });
+  return text;
 }
 
 /** One keep-alive connection (see the module comment). */
@@ -139,8 +140,11 @@ export class H1Connection {
   // Per-response parser state (reset for every response; no allocation per request).
   private state: Body = Body.Head;
   private left = 0;
-  /** Bytes of an unfinished header block or line, kept across chunks. */
+  /** Bytes of an unfinished chunk-size or trailer line, kept across reads. */
   private carry: Buffer | null = null;
+  /** An unfinished response head, kept across reads (`headLen` bytes of `headBuf`). */
+  private headBuf: Buffer | null = null;
+  private headLen = 0;
   private keepAlive = true;
   private trailerBytes = 0;
   private sawCr = false;
@@ -235,6 +239,8 @@ export class H1Connection {
     }
     this.state = Body.Head;
     this.carry = null;
+    this.headLen = 0;
+    this.headBuf = null;
     this.keepAlive = true;
     this.sawCr = false;
     h.onConnect(this.abortFn);
@@ -372,28 +378,49 @@ export class H1Connection {
 
   /** Status line and headers; returns the position after them (or `b.length` when they are not complete yet). */
   private readHead(b: Buffer, pos: number): number {
-    const carried = this.carry ? this.carry.length : 0;
-    const buf = this.joined(b, pos);
-    const end = headEnd(buf);
+    const max = this.maxHeader;
+    if (this.headLen === 0) {
+      // The usual case: the whole head in one read.
+      const end = headEnd(b, pos, b.length);
+      if (end >= 0) return end - pos > max ? this.overflow(b) : this.parseHead(b.toString('latin1', pos, end), end);
+    }
+    // A head split over reads: append the new bytes (never more than the limit allows) and look for its end only
+    // in what is new (three bytes back, for a terminator split over the reads): linear however it trickles in.
+    const before = this.headLen;
+    const take = Math.min(b.length - pos, max + 4 - before);
+    if (!this.headBuf || this.headBuf.length < before + take) {
+      const grown = Buffer.allocUnsafe(Math.min(max + 4, Math.max(1024, (before + take) * 2)));
+      if (this.headBuf) this.headBuf.copy(grown, 0, 0, before);
+      this.headBuf = grown;
+    }
+    b.copy(this.headBuf, before, pos, pos + take);
+    this.headLen = before + take;
+    const end = headEnd(this.headBuf, Math.max(0, before - 3), this.headLen);
     if (end < 0) {
-      if (buf.length > this.maxHeader) {
-        this.fail(new H1Error(H1_CODES.headersOverflow, `response headers longer than ${this.maxHeader} bytes`));
-        return b.length;
-      }
-      this.carry = Buffer.from(buf);
+      if (this.headLen > max) return this.overflow(b);
       return b.length;
     }
-    if (end > this.maxHeader) {
-      this.fail(new H1Error(H1_CODES.headersOverflow, `response headers longer than ${this.maxHeader} bytes`));
-      return b.length;
-    }
-    const text = buf.toString('latin1', 0, end);
-    const after = pos + end - carried;
+    if (end > max) return this.overflow(b);
+    const text = this.headBuf.toString('latin1', 0, end);
+    this.headLen = 0;
+    this.headBuf = null;
+    return this.parseHead(text, pos + (end - before));
+  }
+
+  private overflow(b: Buffer): number {
+    this.headLen = 0;
+    this.headBuf = null;
+    this.fail(new H1Error(H1_CODES.headersOverflow, `response headers longer than ${this.maxHeader} bytes`));
+    return b.length;
+  }
+
+  /** Reads a complete head (`text`, its blank line included); `after`: where the body starts in the current read. */
+  private parseHead(text: string, after: number): number {
     const lines = text.split(/\r?\n/);
     const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] as string);
     if (!m) {
       this.broken(`not an HTTP/1.1 status line: ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
-      return b.length;
+      return after;
     }
     const status = Number(m[2]);
     const raw: string[] = [];
@@ -406,7 +433,7 @@ export class H1Connection {
       const colon = line.indexOf(':');
       if (colon <= 0) {
         this.broken(`a header line without a name: ${JSON.stringify(line.slice(0, 80))}`);
-        return b.length;
+        return after;
       }
       const name = line.slice(0, colon).trim();
       const value = line.slice(colon + 1).trim();
@@ -417,7 +444,7 @@ export class H1Connection {
       if (lower === 'content-length') {
         if (!/^\d{1,15}$/.test(value) || (length >= 0 && Number(value) !== length)) {
           this.broken(`a bad content-length: ${JSON.stringify(value.slice(0, 40))}`);
-          return b.length;
+          return after;
         }
         length = Number(value);
       } else if (lower === 'transfer-encoding') chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
@@ -431,7 +458,7 @@ export class H1Connection {
       // 1xx: informational, another head follows (101 would switch protocols: dsprobe never asks for it).
       if (status === 101) {
         this.broken('the server switched protocols (101), which dsprobe never asked for');
-        return b.length;
+        return after;
       }
       return after;
     }
@@ -546,15 +573,14 @@ export class H1Connection {
 function noop(): void {}
 
 /** Index just past the blank line that ends a header block (CRLFCRLF or LFLF), or -1. */
-function headEnd(b: Buffer): number {
-  let from = 0;
+function headEnd(b: Buffer, from: number, to: number): number {
   for (;;) {
     const nl = b.indexOf(LF, from);
-    if (nl < 0) return -1;
-    const next = b[nl + 1];
+    if (nl < 0 || nl >= to) return -1;
+    const next = nl + 1 < to ? b[nl + 1] : undefined;
     if (next === LF) return nl + 2;
-    if (next === CR && b[nl + 2] === LF) return nl + 3;
-    if (next === undefined || (next === CR && nl + 2 >= b.length)) return -1;
+    if (next === CR && nl + 2 < to && b[nl + 2] === LF) return nl + 3;
+    if (next === undefined || (next === CR && nl + 2 >= to)) return -1;
     from = nl + 1;
   }
 }

@@ -171,6 +171,18 @@ describe('H1Connection', () => {
     }
   });
 
+  test('a head trickled in small pieces: read whole under the limit, headers_overflow past it', () => {
+    const pieces = (t: string, k: number) => Array.from({ length: Math.ceil(t.length / k) }, (_, i) => t.slice(i * k, i * k + k));
+    const under = `HTTP/1.1 200 OK\r\nx-pad: ${'p'.repeat(900)}\r\ncontent-length: 2\r\n\r\nok`;
+    const a = exchange(pieces(under, 7));
+    expect([a.got.status, a.got.body, a.got.completes, a.got.error]).toEqual([200, 'ok', 1, undefined]);
+    expect(a.got.headers?.[1]).toHaveLength(900);
+    const over = `HTTP/1.1 200 OK\r\nx-pad: ${'p'.repeat(1100)}\r\ncontent-length: 2\r\n\r\nok`;
+    const b = exchange(pieces(over, 7));
+    expect(b.got.error?.code).toBe(H1_CODES.headersOverflow);
+    expect(b.got.completes).toBe(0);
+  });
+
   test('bytes after a complete response (before the next request) close the connection; the response still counts', () => {
     const { got, own, sock } = exchange(['HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n']);
     expect([got.body, got.completes, own.idles, sock.destroyed]).toEqual(['ok', 1, 0, true]);
