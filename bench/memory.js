@@ -8,6 +8,9 @@
 //                                                     MEMORY_SECONDS (default 60)
 //
 // The 10-minute figure of issue 9 is `MEMORY_SECONDS=600 node bench/memory.js --part=flat`.
+// To compare heap settings: MEMORY_NODE_FLAGS (node / V8 flags on dsprobe's command line, e.g. `--trace-gc`) and
+// MEMORY_RUNTIME_FLAGS (V8 flags set from inside the process at start, as the CLI itself could). A --dist outside
+// this checkout cannot find its packages: copy the build under the checkout (e.g. .vitest-tmp/) to pin it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
