@@ -3,6 +3,11 @@
  * its own seed, so latencies really differ), compared pairwise. A level over the cap is in every run and is
  * not judged. And a run that really is slower is flagged, so the test is not passing by saying nothing.
  * (The slower run's scenario differs, which the comparison says.)
+ *
+ * The mock's time to first token is 300 ms: on a CI machine running several test files at once on two cores, the
+ * mock's own process is sometimes starved for 20-30 ms, which is real server noise (it lands in TTFT) that no
+ * client-side figure can see. With a 30 ms TTFT that doubled a p99 between identical runs; at 300 ms it stays
+ * under the 10 % a rise must beat. The comparison's rule is unchanged.
  */
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -23,7 +28,7 @@ load:
 stop: { max_429_rate: 1 }
 mock:
   caps: { deepseek-v4-flash: 30 }
-  latency: { prefill_overhead: 20ms, inter_token: ${interToken}, answer_tokens: 20, flush_interval: 0 }
+  latency: { prefill_overhead: 300ms, inter_token: ${interToken}, answer_tokens: 20, flush_interval: 0 }
 seed: ${seed}
 `;
 
