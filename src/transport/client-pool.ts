@@ -87,17 +87,9 @@ export class ClientPool implements H1Owner {
 
   idle(c: H1Connection): void {
     if (this.destroyed || !this.all.has(c)) return;
-    if (this.head < this.waiting.length) {
-      const [req, handler] = this.waiting[this.head] as [H1Request, H1Handler];
-      this.waiting[this.head++] = undefined as unknown as [H1Request, H1Handler];
-      if (this.head === this.waiting.length) {
-        this.waiting = [];
-        this.head = 0;
-      }
-      c.dispatch(req, handler);
-      return;
-    }
-    this.free.push(c);
+    const next = this.takeWaiting();
+    if (next) c.dispatch(next[0], next[1]);
+    else this.free.push(c);
   }
 
   connected(_c: H1Connection, up: boolean): void {
@@ -107,15 +99,20 @@ export class ClientPool implements H1Owner {
   gone(c: H1Connection): void {
     if (!this.all.delete(c)) return;
     // A slot opened: a waiting request gets a new connection.
-    if (!this.destroyed && this.head < this.waiting.length) {
-      const [req, handler] = this.waiting[this.head] as [H1Request, H1Handler];
-      this.waiting[this.head++] = undefined as unknown as [H1Request, H1Handler];
-      if (this.head === this.waiting.length) {
-        this.waiting = [];
-        this.head = 0;
-      }
-      queueMicrotask(() => this.dispatch(req, handler));
+    const next = this.destroyed ? undefined : this.takeWaiting();
+    if (next) queueMicrotask(() => this.dispatch(next[0], next[1]));
+  }
+
+  /** The oldest request waiting for a connection, taken off the queue. */
+  private takeWaiting(): [H1Request, H1Handler] | undefined {
+    if (this.head >= this.waiting.length) return undefined;
+    const next = this.waiting[this.head] as [H1Request, H1Handler];
+    this.waiting[this.head++] = undefined as unknown as [H1Request, H1Handler];
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
     }
+    return next;
   }
 }
 
