@@ -323,27 +323,23 @@ export class H1Connection {
         case Body.Head:
           pos = this.readHead(b, pos);
           break;
-        case Body.Length: {
+        case Body.Length:
+        case Body.ChunkData: {
+          // `left` bytes of a body or of one chunk, handed on as a view of this read (the whole read when it fits).
           const take = Math.min(this.left, n - pos);
           this.left -= take;
           const h: H1Handler = this.handler;
           h.onData(take === n ? b : b.subarray(pos, pos + take));
           pos += take;
-          if (this.left === 0 && this.handler === h) this.complete(null);
+          if (this.left === 0 && this.handler === h) {
+            if (this.state === Body.Length) this.complete(null);
+            else this.state = Body.ChunkEnd;
+          }
           break;
         }
         case Body.ChunkSize:
           pos = this.readChunkSize(b, pos);
           break;
-        case Body.ChunkData: {
-          const take = Math.min(this.left, n - pos);
-          this.left -= take;
-          const h: H1Handler = this.handler;
-          h.onData(b.subarray(pos, pos + take));
-          pos += take;
-          if (this.left === 0 && this.handler === h) this.state = Body.ChunkEnd;
-          break;
-        }
         case Body.ChunkEnd:
           pos = this.readChunkEnd(b, pos);
           break;
