@@ -9,6 +9,10 @@ import { monotonicClock } from '../dist/time/clock.js';
 import { seededRandom } from '../dist/time/random.js';
 import { runScenario } from '../dist/run/runner.js';
 import { newHistogram, recordUs } from '../dist/measure/hist.js';
+import { steadyHeap } from '../dist/cli/heap-guard.js';
+
+// As `dsprobe run` sets it.
+steadyHeap();
 
 const [port, n, seconds, warmup, workers, eventsPerRequest, firstMs] = process.argv.slice(2).map(Number);
 const clock = monotonicClock();

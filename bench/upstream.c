@@ -7,8 +7,10 @@
  * OpenAI-style SSE stream in chunked encoding: TOKENS content events, the first FIRST_MS after the request
  * arrived and then one every GAP_MS, then a final event with finish_reason and usage, then `data: [DONE]`
  * (TOKENS + 2 `data:` events a request). Any other method gets 404. A Node server costs about as much CPU as the
- * client it serves; this one costs a fraction, so the client's own limits show. It prints its own CPU time
- * (user+system, µs) on stdout each time it reads a line on stdin, and exits when stdin closes.
+ * client it serves; this one costs a fraction, so the client's own limits show. Each time it reads a line on stdin
+ * it prints, on one line of stdout, its own CPU time (user+system, µs) and how late it wrote first events since the
+ * last such line: p50 and p99, µs past the request's arrival + FIRST_MS (a busy upstream is late itself, and no
+ * client can read an event before it is written). It exits when stdin closes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +35,7 @@ typedef struct conn {
   int sent;         /* content events sent in the current response */
   long long due_ms; /* next event time */
   long long id;     /* the completion id of the current response: one per stream, as a real API sends */
+  long long arrived_us; /* when the current request was read */
   char in[INBUF];
   int inlen;
   char *out;
@@ -44,6 +47,28 @@ typedef struct conn {
 static int tokens, gap_ms, first_ms;
 static conn *wheel[WHEEL];
 static long long seq_id;
+/* First-event lateness since the last stats line: 100 µs buckets up to 1 s (the last bucket holds the rest). */
+#define LATE_BUCKETS 10001
+static long long late[LATE_BUCKETS], late_n;
+
+static long long now_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static void record_late(long long us) {
+  long long b = us < 0 ? 0 : us / 100;
+  late[b < LATE_BUCKETS ? b : LATE_BUCKETS - 1]++;
+  late_n++;
+}
+
+static long long late_at(double pct) {
+  long long want = (long long)(late_n * pct / 100.0 + 0.999999), seen = 0;
+  for (int b = 0; b < LATE_BUCKETS; b++)
+    if ((seen += late[b]) >= want && want > 0) return (long long)b * 100 + 100;
+  return 0;
+}
 
 static long long now_ms(void) {
   struct timespec t;
@@ -117,6 +142,7 @@ static void chunk(conn *c, const char *payload) {
 /* The next event of c's stream; schedules the one after. */
 static void emit(conn *c, long long now) {
   char buf[512];
+  if (c->sent == 0) record_late(now_us() - c->arrived_us - (long long)first_ms * 1000);
   if (c->sent < tokens) {
     snprintf(buf, sizeof buf,
              "data: {\"id\":\"b%lld\",\"object\":\"chat.completion.chunk\",\"model\":\"deepseek-v4-flash\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok \"},\"finish_reason\":null}]}\n\n",
@@ -156,6 +182,7 @@ static void on_input(conn *c, long long now) {
     const char *r = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
     out_add(c, r, (int)strlen(r));
     c->id = ++seq_id;
+    c->arrived_us = now_us();
     c->streaming = 1;
     c->sent = 0;
     schedule(c, now + first_ms);
@@ -166,8 +193,10 @@ static void report_cpu(void) {
   struct rusage u;
   getrusage(RUSAGE_SELF, &u);
   long long us = (long long)u.ru_utime.tv_sec * 1000000 + u.ru_utime.tv_usec + (long long)u.ru_stime.tv_sec * 1000000 + u.ru_stime.tv_usec;
-  printf("%lld\n", us);
+  printf("%lld %lld %lld\n", us, late_at(50), late_at(99));
   fflush(stdout);
+  memset(late, 0, sizeof late);
+  late_n = 0;
 }
 
 int main(int argc, char **argv) {

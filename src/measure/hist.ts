@@ -21,11 +21,12 @@ export function newHistogram(): Histogram {
   });
 }
 
-/** Records one duration in µs (rounded, clamped to [1, HIST_MAX_US]). */
-export function recordUs(h: Histogram, us: number): void {
+/** Records one duration in µs (rounded, clamped to [1, HIST_MAX_US]), `count` times. */
+export function recordUs(h: Histogram, us: number, count = 1): void {
   if (!Number.isFinite(us)) return;
   const v = Math.min(HIST_MAX_US, Math.max(1, Math.round(us)));
-  h.recordValue(v);
+  if (count === 1) h.recordValue(v);
+  else h.recordValueWithCount(v, count);
 }
 
 /** The parts of hdr-histogram-js's JS histogram that a one-pass mean needs. */

@@ -5,6 +5,7 @@
 import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Sample, type StepReport, type TokenTotals } from '../types.js';
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
 import { ClientRecorder } from './client.js';
+import { QueuedSpans } from './queued-spans.js';
 
 /** `detail` of aborts dsprobe did on purpose: not errors, and their TTFT is real. */
 export const OWN_ABORTS: ReadonlySet<string> = new Set(['step_down', 'refresh', 'search_done', 'drain_timeout', 'stopped', 'level_decided', 'calibrated', 'run_ended']);
@@ -111,8 +112,8 @@ export class StepRecorder {
   private sentCount = 0;
   private freshPeak = 0;
   private freshHeldUs: number | null = null;
-  /** Queued requests: [time to first data (or null), send to last keep-alive] in µs; unqueued TTFDs for the baseline. */
-  private readonly queuedSpans: [number | null, number, number | null][] = [];
+  /** Queued requests: time to first data (or null), send to last keep-alive, interval; bounded (queued-spans.ts). */
+  private readonly queuedSpans = new QueuedSpans();
   /** Unqueued times to first data (µs), as a histogram: a long step must not keep one number per request. */
   private readonly unqueuedTtfd: Histogram = newHistogram();
   private queuedTimedOut = 0;
@@ -320,11 +321,11 @@ export class StepRecorder {
     if (this.queueMinInflight === null || atArrival < this.queueMinInflight) this.queueMinInflight = atArrival;
     const lastKa = (s.last_keepalive_us ?? s.first_keepalive_us ?? s.sent_us) - s.sent_us;
     if (s.first_data_us !== undefined && s.outcome !== 'server_error') {
-      this.queuedSpans.push([s.first_data_us - s.sent_us, lastKa, keepaliveIntervalUs(s)]);
+      this.queuedSpans.add(s.first_data_us - s.sent_us, lastKa, keepaliveIntervalUs(s));
     } else if (s.outcome === 'timeout' || s.outcome === 'network' || s.outcome === 'server_error') {
       // Timed out (or was closed) while still queued: its wait is at least its whole life.
       this.queuedTimedOut++;
-      this.queuedSpans.push([null, Math.max(lastKa, s.end_us - s.sent_us), null]);
+      this.queuedSpans.add(null, Math.max(lastKa, s.end_us - s.sent_us), null);
     }
   }
 
@@ -413,7 +414,7 @@ export class StepRecorder {
     // The median to the histogram's precision (3 significant digits: 0.15 ms at 150 ms).
     const baseline = this.unqueuedTtfd.totalCount ? this.unqueuedTtfd.getValueAtPercentile(50) : null;
     const kaWait = newHistogram();
-    for (const [ttfd, lastKa, iv] of this.queuedSpans) recordUs(kaWait, Math.max(1, ttfd === null ? lastKa : keepaliveWaitUs(ttfd, lastKa, baseline, iv)));
+    this.queuedSpans.forEach((ttfd, lastKa, iv, weight) => recordUs(kaWait, Math.max(1, ttfd === null ? lastKa : keepaliveWaitUs(ttfd, lastKa, baseline, iv)), weight));
     const n = this.requests;
     const errors = n - this.outcomes.ok - this.outcomes.rate_limited - this.outcomes.aborted;
     // Aborts other than dsprobe's own (e.g. Ctrl-C) are not server errors either.

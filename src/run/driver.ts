@@ -421,6 +421,9 @@ export class ModelDriver {
       if (unanswered) s.error = `dsprobe cut it (${o.ownAbort}) before any answer arrived`;
     }
     const now = this.deps.clock.nowUs();
+    // A request dsprobe cut is closed on our side only: its replacement waits until the server has seen it go, or
+    // it arrives while the server still counts the cut one and draws a 429 the level did not earn.
+    if (o.ownAbort && !this.stopped && now + REFRESH_SETTLE_US > this.refillNotBefore) this.refillNotBefore = now + REFRESH_SETTLE_US;
     const cur = this.current;
     if (cur) cur.inflight(now, this.inflightCount);
     rec.add(s, o.ttftLive);

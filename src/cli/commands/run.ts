@@ -25,7 +25,7 @@ import { evaluateThresholds } from '../../measure/thresholds.js';
 import { makeScrubber } from '../../secrets.js';
 import { scrubbedIO } from '../io.js';
 import { checkOutputFile, writeError, writeFailureMessage } from '../files.js';
-import { startHeapGuard, testHeapShare } from '../heap-guard.js';
+import { startHeapGuard, steadyHeap, testHeapShare } from '../heap-guard.js';
 import { LiveMetrics } from '../../report/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
@@ -152,6 +152,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
     io.stderr.write(`warning: ${fdWarn}\n`);
   }
   const abortOnFail = scenario.expect.filter((e) => e.abort_on_fail);
+  steadyHeap();
   const stopHeapGuard = startHeapGuard(
     (why) => {
       samples.flush();

@@ -35,6 +35,7 @@ import { metricsFeed } from '../live-metrics.js';
 import { otlpHeaderSecrets, otlpShownUrl, parseOtlpOptions } from '../otlp-options.js';
 import type { OtlpPush } from '../otlp-push.js';
 import { applyCheap, prepareRealTarget, resolveKeys, testLagLimit } from './run-support.js';
+import { steadyHeap } from '../heap-guard.js';
 
 /** Options of `dsprobe watch`. */
 interface WatchOptions {
@@ -93,6 +94,8 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
   // The OpenTelemetry SDK is loaded only when asked for (it costs every other command startup time).
   const otlpPush = otlp ? await import('../otlp-push.js') : null;
   const scenario = await readScenario(path.isAbsolute(file) ? file : path.resolve(io.cwd, file), { env: io.env });
+  // A watch runs for hours: its memory must not breathe with the machine's load.
+  steadyHeap();
   applyCheap(scenario);
   const keys = resolveKeys(scenario, io.env);
   const headers = expandHeaders(scenario.target.headers, io.env);
