@@ -17,6 +17,9 @@ export function isOwnAbort(s: Pick<Sample, 'outcome' | 'detail'>): boolean {
   return OWN_ABORTS.has(d);
 }
 
+/** Recent first-token times kept per step for the live progress line. */
+export const LIVE_TTFT_KEPT = 1024;
+
 /** Most user_id rows kept per step (the busiest); a rotating strategy with thousands of ids would swamp the report. */
 export const MAX_USER_ROWS = 20;
 
@@ -125,8 +128,10 @@ export class StepRecorder {
   private limitedFromBelow = 0;
   private firstSendUs: number | null = null;
   private lastEndUs: number | null = null;
-  /** Recent TTFTs (µs) for the live progress line; bounded. */
-  private liveTtft: number[] = [];
+  /** Recent TTFTs (µs) for the live progress line: a ring of the last LIVE_TTFT_KEPT. */
+  private readonly liveTtft = new Float64Array(LIVE_TTFT_KEPT);
+  private liveNext = 0;
+  private liveCount = 0;
 
   // In-flight integration (count × µs) over the step.
   private area = 0;
@@ -281,11 +286,7 @@ export class StepRecorder {
     if (s.outcome === 'ok') {
       if (s.first_token_us !== undefined) {
         recordUs(this.ttft, s.first_token_us - s.sent_us);
-        if (!firstTokenSeenLive) {
-          // Trimmed here, not only when the progress display reads it: with --quiet nothing reads it.
-          if (this.liveTtft.length >= 2048) this.liveTtft = this.liveTtft.slice(-1024);
-          this.liveTtft.push(s.first_token_us - s.sent_us);
-        }
+        if (!firstTokenSeenLive) this.firstToken(s.first_token_us - s.sent_us);
       }
     }
     if (s.outcome === 'ok') {
@@ -364,18 +365,20 @@ export class StepRecorder {
     return { requests: this.requests, rate_limited: o.rate_limited, errors: this.requests - o.ok - o.rate_limited - o.aborted };
   }
 
-  /** Cheap live figures for the progress display. */
   /**
    * A first token arrived, before its request ended: the live TTFT (progress display) counts it at once, so
    * long streams show their TTFT while they run. The histograms still take it only from the finished Sample.
+   * Kept in a ring of the last LIVE_TTFT_KEPT: nothing reads it with --quiet, and a long run must not grow it.
    */
   firstToken(ttftUs: number): void {
-    this.liveTtft.push(ttftUs);
+    this.liveTtft[this.liveNext] = ttftUs;
+    this.liveNext = (this.liveNext + 1) % LIVE_TTFT_KEPT;
+    if (this.liveCount < LIVE_TTFT_KEPT) this.liveCount++;
   }
 
+  /** Cheap live figures for the progress display. */
   live(): { requests: number; rate_limited: number; errors: number; ttft_p50_ms: number; ttft_p99_ms: number } {
-    if (this.liveTtft.length > 2048) this.liveTtft = this.liveTtft.slice(-1024);
-    const xs = [...this.liveTtft].sort((a, b) => a - b);
+    const xs = this.liveTtft.slice(0, this.liveCount).sort();
     const at = (q: number) => (xs.length ? (xs[Math.min(xs.length - 1, Math.floor(q * xs.length))] as number) / 1000 : 0);
     const o = this.outcomes;
     const errors = this.requests - o.ok - o.rate_limited - o.aborted;

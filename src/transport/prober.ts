@@ -84,6 +84,11 @@ export interface Prober {
   warm?(n: number): Promise<number>;
   /** What happened since the last call: connect durations, and each worker thread's loop delay. */
   health?(): Promise<ProberHealth>;
+  /**
+   * Each worker thread's event-loop delay p99 (ms) since the last call with `reset` (or its start): one figure
+   * over a span of the caller's choosing, beside health()'s 250 ms intervals. Absent on the main thread.
+   */
+  loopSpan?(reset: boolean): Promise<number[]>;
 }
 
 /** One prober worker thread's event-loop delay over an interval (ms). */

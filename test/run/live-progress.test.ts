@@ -48,6 +48,18 @@ describe('live TTFT', () => {
     expect(rec.live().ttft_p99_ms).toBe(300);
     expect(rec.live().ttft_p50_ms).toBe(300); // two live values (120, 300): p50 index 1 → 300; a double count would give 120
   });
+
+  test('the live TTFT keeps the most recent first tokens only, however long the run (bounded memory)', () => {
+    const rec = new StepRecorder('m', 0, 10, 0, 0);
+    // 5,000 first tokens of 1..5000 ms, live and from finished requests alike: only the last LIVE_TTFT_KEPT count.
+    for (let ms = 1; ms <= 5000; ms++) {
+      if (ms % 2) rec.firstToken(ms * 1000);
+      else rec.add({ outcome: 'ok', sent_us: 0, first_token_us: ms * 1000, end_us: ms * 1000 + 1, status: 200, keepalives: 0, token_events: 1 } as never, false);
+    }
+    // Kept: 3977..5000 ms; p50 index 512 -> 4489 ms (every value kept would give 2500).
+    expect(rec.live().ttft_p50_ms).toBe(4489);
+    expect(rec.live().ttft_p99_ms).toBe(4990);
+  });
 });
 
 describe('progress: a model whose search is done', () => {

@@ -71,6 +71,14 @@ describe.each([1, 2])('warm connections (%i worker thread(s))', (workers) => {
     expect(h.connect_us.length).toBe(20);
     expect(h.connect_us.every((us) => us > 0)).toBe(true);
     expect(h.threads.length).toBe(workers > 1 ? workers : 0);
+    // One loop-delay p99 per worker over a span the caller chose (the bench's held window); none in-process.
+    if (workers > 1) {
+      await prober.loopSpan!(true);
+      await new Promise((r) => setTimeout(r, 60));
+      const span = await prober.loopSpan!(false);
+      expect(span).toHaveLength(workers);
+      expect(span.every((ms) => Number.isFinite(ms) && ms >= 0 && ms < 1000)).toBe(true);
+    } else expect(prober.loopSpan).toBeUndefined();
     // Warming again for requests already covered by idle connections opens nothing (once the pool has seen its
     // connections free again).
     await new Promise((r) => setTimeout(r, 100));

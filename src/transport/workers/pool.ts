@@ -79,7 +79,7 @@ export function createWorkerProber(opts: WorkerProberOptions): Prober {
           p.resolve(e.s);
         }
       }
-    } else if (m.t === 'connected' || m.t === 'stats') {
+    } else if (m.t === 'connected' || m.t === 'stats' || m.t === 'span') {
       replies.get(m.seq)?.(m);
     }
   };
@@ -175,6 +175,11 @@ export function createWorkerProber(opts: WorkerProberOptions): Prober {
       const share = Math.ceil(n / slots.length);
       const done = await Promise.all(slots.map((s) => ask<{ t: 'connected'; seq: number; opened: number }>(s, (q) => ({ t: 'connect', n: share, seq: q }))));
       return done.reduce((a, m) => a + m.opened, 0);
+    },
+    async loopSpan(reset: boolean): Promise<number[]> {
+      if (closed) return [];
+      const all = await Promise.all(slots.map((s) => ask<{ t: 'span'; seq: number; p99_ms: number }>(s, (q) => ({ t: 'span', seq: q, reset }))));
+      return all.map((m) => m.p99_ms);
     },
     async health(): Promise<ProberHealth> {
       if (closed) return { connect_us: [], threads: [] };

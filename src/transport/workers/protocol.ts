@@ -37,6 +37,7 @@ export type ToWorker =
   | { t: 'abort'; ids: number[] }
   | { t: 'connect'; n: number; seq: number }
   | { t: 'stats'; seq: number }
+  | { t: 'span'; seq: number; reset: boolean }
   | { t: 'close' };
 
 
@@ -50,4 +51,5 @@ export type FromWorker =
   | { t: 'ev'; ev: FromWorkerEvent[] }
   | { t: 'connected'; seq: number; opened: number }
   | { t: 'stats'; seq: number; stats: ThreadLoop; connect_us: number[] }
+  | { t: 'span'; seq: number; p99_ms: number }
   | { t: 'closed' };

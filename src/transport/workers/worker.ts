@@ -36,6 +36,10 @@ const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
 loop.enable();
 /** When the loop histogram was last read and reset (performance.now(), ms). */
 let loopSince = performance.now();
+/** The loop delay over a span the caller chooses (Prober.loopSpan), apart from the sampler's 250 ms intervals. */
+const span = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+span.enable();
+const loopMs = (ns: number) => Math.max(0, Math.round(((Number.isFinite(ns) ? ns : 0) - LOOP_RESOLUTION_MS * 1e6) / 1e4) / 100);
 
 let out: FromWorkerEvent[] = [];
 let flushPending = false;
@@ -135,8 +139,12 @@ port.on('message', (m: ToWorker) => {
     case 'connect':
       void (prober.warm?.(m.n) ?? Promise.resolve(0)).then((opened) => post({ t: 'connected', seq: m.seq, opened }));
       break;
+    case 'span':
+      post({ t: 'span', seq: m.seq, p99_ms: (span.count ?? 0) ? loopMs(span.percentile(99)) : 0 });
+      if (m.reset) span.reset();
+      break;
     case 'stats': {
-      const ms = (ns: number) => Math.max(0, Math.round(((Number.isFinite(ns) ? ns : 0) - LOOP_RESOLUTION_MS * 1e6) / 1e4) / 100);
+      const ms = loopMs;
       const now = performance.now();
       const n = loop.count ?? 0;
       // No sample since the last reading: the monitor's timer could not fire for the whole interval, so the loop
@@ -156,6 +164,7 @@ port.on('message', (m: ToWorker) => {
       void prober.close().then(() => {
         flush();
         loop.disable();
+        span.disable();
         post({ t: 'closed' });
         port.close();
       });
