@@ -10,7 +10,7 @@ import v8 from 'node:v8';
  * the factor itself from its GC and allocation speeds, anywhere from 1.1 to 4 times: on a busy machine it can let
  * a heap of 20 MiB live grow to 80 before collecting, and a long run's RSS jumps by half for tens of seconds.
  * Fixed at 30 % (what V8's own --predictable-gc-schedule uses), a run's memory stays flat, at about the same
- * collection rate as V8's usual choice for dsprobe's heap (README, "Memory").
+ * collection rate as V8's usual choice for dsprobe's heap (README, the memory benchmark).
  */
 export const HEAP_GROWING_PERCENT = 30;
 

@@ -17,9 +17,12 @@ export class QueuedSpans {
   private kept = 0;
   private seen = 0;
   private stride = 1;
+  /** Most spans kept (at least 2, so thinning always halves). */
+  private readonly cap: number;
 
-  constructor(private readonly max = MAX_QUEUED_SPANS) {
-    const n = Math.max(2, Math.min(1024, max));
+  constructor(max = MAX_QUEUED_SPANS) {
+    this.cap = Math.max(2, max);
+    const n = Math.min(1024, this.cap);
     this.ttfd = new Float64Array(n);
     this.lastKa = new Float64Array(n);
     this.interval = new Float64Array(n);
@@ -33,8 +36,11 @@ export class QueuedSpans {
   add(ttfdUs: number | null, lastKaUs: number, intervalUs: number | null): void {
     const i = this.seen++;
     if (i % this.stride !== 0) return;
-    if (this.kept === Math.max(2, this.max)) this.thin();
-    if (i % this.stride !== 0) return;
+    if (this.kept === this.cap) {
+      this.thin();
+      // The stride doubled: this request may now fall between two kept ones.
+      if (i % this.stride !== 0) return;
+    }
     if (this.kept === this.ttfd.length) this.grow();
     this.ttfd[this.kept] = ttfdUs ?? NaN;
     this.lastKa[this.kept] = lastKaUs;
@@ -65,7 +71,7 @@ export class QueuedSpans {
   }
 
   private grow(): void {
-    const n = Math.min(Math.max(2, this.max), this.ttfd.length * 2);
+    const n = Math.min(this.cap, this.ttfd.length * 2);
     const copy = (a: Float64Array) => {
       const b = new Float64Array(n);
       b.set(a);
