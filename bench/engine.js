@@ -2,8 +2,8 @@
 // the cheap C upstream (bench/upstream.c, built here with cc), in one run, case by case (issue 11's cases 1-4),
 // plus the quickstart's loop-delay warning (case 5). Each contender runs in a process of its own; the upstream's
 // own CPU is printed so it is visibly not the bottleneck, and the machine's load average beside every row.
-// Prints figures; asserts nothing. Loopback only. dsprobe's loop p99: the main thread's over the held window,
-// each worker's worst 250 ms interval (the run's own readings).
+// Prints figures; asserts nothing. Loopback only. dsprobe's loop p99: every thread's over the held window (the
+// workers' through Prober.loopSpan).
 // TTFT is shown beside the upstream's own lateness: how late it wrote first events past its schedule over the
 // contender's held window (read from the upstream itself), since no client reads an event before it is written.
 //   BENCH_SECONDS=5 (held window per contender, after a 2 s warm-up); BENCH_CASES=1,4 runs only those cases
@@ -82,13 +82,13 @@ export async function enginePart() {
             : runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)]);
         // The upstream's lateness over (about) the held window: cleared when the warm-up ends (the contender's
         // start-up, some 0.5 s, is taken as part of it), read when the contender is done.
-        let late = null;
-        const warm = setTimeout(() => void up.stats().then(() => (late = 'window')), (warmup + 0.5) * 1000);
+        let cleared = false;
+        const warm = setTimeout(() => void up.stats().then(() => (cleared = true)), (warmup + 0.5) * 1000);
         const r = await running;
         clearTimeout(warm);
         const end = await up.stats();
         const upCpu = end.cpu - cpu0;
-        const lateText = late ? `${(end.late50 / 1000).toFixed(1)} / ${(end.late99 / 1000).toFixed(1)}` : '-';
+        const lateText = cleared ? `${(end.late50 / 1000).toFixed(1)} / ${(end.late99 / 1000).toFixed(1)}` : '-';
         if (!r) {
           rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', lateText, '-', os.loadavg()[0].toFixed(1)]);
           continue;

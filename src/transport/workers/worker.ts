@@ -32,14 +32,33 @@ const prober = createProber({
   ...(init.secrets ? { scrubber: makeScrubber(init.secrets) } : {}),
 });
 const LOOP_RESOLUTION_MS = 10;
-const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-loop.enable();
-/** When the loop histogram was last read and reset (performance.now(), ms). */
-let loopSince = performance.now();
-/** The loop delay over a span the caller chooses (Prober.loopSpan), apart from the sampler's 250 ms intervals. */
-const span = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-span.enable();
-const loopMs = (ns: number) => Math.max(0, Math.round(((Number.isFinite(ns) ? ns : 0) - LOOP_RESOLUTION_MS * 1e6) / 1e4) / 100);
+
+/** This thread's event-loop delay over windows that end when read with `reset` (ms, less the resolution). */
+function loopWindow() {
+  const h = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  h.enable();
+  let since = performance.now();
+  const ms = (ns: number) => Math.max(0, Math.round(((Number.isFinite(ns) ? ns : 0) - LOOP_RESOLUTION_MS * 1e6) / 1e4) / 100);
+  return {
+    read(reset: boolean): { p50_ms: number; p99_ms: number; max_ms: number } {
+      const now = performance.now();
+      // No sample in the window: the monitor's timer could not fire for all of it, so the loop was held that
+      // long (less one resolution). Reporting 0 here would call a stalled thread healthy.
+      const held = Math.max(0, Math.round((now - since - LOOP_RESOLUTION_MS) * 100) / 100);
+      const r = (h.count ?? 0) ? { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max) } : { p50_ms: held, p99_ms: held, max_ms: held };
+      if (reset) {
+        h.reset();
+        since = now;
+      }
+      return r;
+    },
+    disable: () => h.disable(),
+  };
+}
+/** The client sampler's 250 ms intervals (Prober.health). */
+const loop = loopWindow();
+/** A span the caller chooses (Prober.loopSpan), apart from those intervals. */
+const span = loopWindow();
 
 let out: FromWorkerEvent[] = [];
 let flushPending = false;
@@ -140,21 +159,10 @@ port.on('message', (m: ToWorker) => {
       void (prober.warm?.(m.n) ?? Promise.resolve(0)).then((opened) => post({ t: 'connected', seq: m.seq, opened }));
       break;
     case 'span':
-      post({ t: 'span', seq: m.seq, p99_ms: (span.count ?? 0) ? loopMs(span.percentile(99)) : 0 });
-      if (m.reset) span.reset();
+      post({ t: 'span', seq: m.seq, p99_ms: span.read(m.reset).p99_ms });
       break;
     case 'stats': {
-      const ms = loopMs;
-      const now = performance.now();
-      const n = loop.count ?? 0;
-      // No sample since the last reading: the monitor's timer could not fire for the whole interval, so the loop
-      // was held that long (less one resolution). Reporting 0 here would call a stalled thread healthy.
-      const held = Math.max(0, Math.round((now - loopSince - LOOP_RESOLUTION_MS) * 100) / 100);
-      const stats = n
-        ? { thread: init.index, p50_ms: ms(loop.percentile(50)), p99_ms: ms(loop.percentile(99)), max_ms: ms(loop.max) }
-        : { thread: init.index, p50_ms: held, p99_ms: held, max_ms: held };
-      loop.reset();
-      loopSince = now;
+      const stats = { thread: init.index, ...loop.read(true) };
       void (prober.health?.() ?? Promise.resolve({ connect_us: [], threads: [] })).then((h) => {
         post({ t: 'stats', seq: m.seq, connect_us: h.connect_us, stats });
       });
