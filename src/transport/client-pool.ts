@@ -11,6 +11,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { markSharedRead, sharedRead } from './shared-read.js';
 import { H1Connection, H1Error, H1_CODES, type Connect, type H1Handler, type H1Owner, type H1Request } from './h1.js';
 
 /** The pool's limits, and how to open a socket (default: a plain TCP / TLS connect to the origin). */
@@ -122,10 +123,11 @@ function plainConnect(origin: URL): Connect {
   const tlsOn = origin.protocol === 'https:';
   const port = Number(origin.port || (tlsOn ? 443 : 80));
   return (cb) => {
-    const s = tlsOn ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+    const s = tlsOn ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port, onread: sharedRead() });
     const ok = (): void => {
       s.off('error', bad);
       s.setNoDelay(true);
+      if (!tlsOn) markSharedRead(s);
       cb(null, s);
     };
     const bad = (err: Error): void => {

@@ -11,6 +11,7 @@
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
 import type { Clock } from '../time/clock.js';
+import { markSharedRead, sharedRead } from './shared-read.js';
 
 /** Handshakes in flight at once while warming (a burst of thousands is itself a storm). */
 export const WARM_PARALLEL = 64;
@@ -28,9 +29,13 @@ export class WarmConnector {
   /** The origin's connect options, learnt from the pool's first connect or given up front. */
   private readonly origin: Options;
   private closed = false;
+  private readonly plain: boolean;
 
   constructor(origin: URL, clock: Clock) {
-    this.inner = buildConnector({});
+    // Plain TCP reads into one buffer per thread (shared-read.ts); undici's connector hands its options to
+    // `net.connect`. TLS sockets cannot, and keep their `data` events.
+    this.plain = origin.protocol === 'http:';
+    this.inner = buildConnector(this.plain ? ({ onread: sharedRead() } as buildConnector.BuildOptions) : {});
     this.clock = clock;
     this.origin = {
       hostname: origin.hostname.replace(/^\[|\]$/g, ''),
@@ -128,9 +133,10 @@ export class WarmConnector {
   private open(opts: Options, cb: Callback): void {
     const t0 = this.clock.nowUs();
     this.inner(opts, (err, sock) => {
-      if (!err) this.times.push(this.clock.nowUs() - t0);
-      if (err) cb(err, null);
-      else cb(null, sock as Socket);
+      if (err) return cb(err, null);
+      this.times.push(this.clock.nowUs() - t0);
+      if (this.plain) markSharedRead(sock as Socket);
+      cb(null, sock as Socket);
     });
   }
 }

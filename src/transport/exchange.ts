@@ -198,7 +198,8 @@ export class Exchange implements SseHandler, H1Handler {
         this.bodyData(chunk, now);
         break;
       default:
-        this.chunks.push(chunk);
+        // A chunk is a view of the thread's read buffer (h1.ts): copied to keep.
+        this.chunks.push(Buffer.from(chunk));
         this.bytes += chunk.length;
         // The status decided already: a long error body (or an endless one) is cut, not drained.
         if (this.bytes >= MAX_ERROR_BODY) {
@@ -329,7 +330,7 @@ export class Exchange implements SseHandler, H1Handler {
       this.cut('body_too_large');
       return;
     }
-    this.chunks.push(chunk);
+    this.chunks.push(Buffer.from(chunk));
   }
 
   private bodyText(): string {

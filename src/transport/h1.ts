@@ -1,6 +1,7 @@
 /**
  * dsprobe's own HTTP/1.1 connection for load requests: one socket, one request at a time, the response read
- * straight off the socket's `data` events.
+ * straight off the socket's reads (into the thread's shared buffer on plain TCP, shared-read.ts; `data` events on
+ * TLS).
  *
  * Why not undici's Client on this path: at one SSE event per token the per-chunk cost decides how many streams a
  * core can hold. undici copies every chunk into its WebAssembly parser's memory and returns to JS once per
@@ -20,6 +21,7 @@
  * the same callbacks whichever client carries it.
  */
 import type { Socket } from 'node:net';
+import { readsShared, setReader } from './shared-read.js';
 
 /** What a request's handler receives (undici's raw handler callbacks, as the exchange implements them). */
 export interface H1Handler {
@@ -218,7 +220,8 @@ export class H1Connection {
 
   private attach(socket: Socket): void {
     this.socket = socket;
-    socket.on('data', this.onDataFn);
+    if (readsShared(socket)) setReader(socket, this.onDataFn);
+    else socket.on('data', this.onDataFn);
     socket.on('end', this.onEndFn);
     socket.on('error', this.onErrorFn);
     socket.on('close', this.onCloseFn);
@@ -273,7 +276,8 @@ export class H1Connection {
     const s = this.socket;
     if (s) {
       this.socket = null;
-      s.off('data', this.onDataFn);
+      if (readsShared(s)) setReader(s, null);
+      else s.off('data', this.onDataFn);
       s.off('end', this.onEndFn);
       s.off('close', this.onCloseFn);
       // An error after the kill has no one to tell; keep a listener so it is not thrown.
