@@ -26,6 +26,7 @@ const CASES = [
   { name: '2: 2,000 x 5 events', n: 2000, tokens: 3, gap: 200, first: 100, workers: 1 },
   { name: '3: 5,000 x 5 events (1 s), --workers 2', n: 5000, tokens: 3, gap: 300, first: 100, workers: 2 },
   { name: '4: 1,000 x 100 events at 10 ms', n: 1000, tokens: 98, gap: 10, first: 100, workers: 1 },
+  { name: '4w: 1,000 x 100 events at 10 ms, --workers 2', n: 1000, tokens: 98, gap: 10, first: 100, workers: 2 },
 ];
 
 function build() {
@@ -68,17 +69,20 @@ function table(rows) {
 export async function enginePart() {
   console.log(`\n== dsprobe's engine vs the raw-socket floor, against a C upstream (${seconds} s held after a ${warmup} s warm-up) ==`);
   const bin = build();
-  const rows = [['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream late p50/p99 ms', 'upstream CPU µs/req', 'load avg 1 min']];
+  const header = ['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream late p50/p99 ms', 'upstream CPU µs/req', 'load avg 1 min'];
   const only = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
   try {
     for (const c of CASES.filter((x) => !only.length || only.includes(x.name.split(':')[0]))) {
       const up = await startUpstream(bin, c);
       const events = c.tokens + 2;
-      for (const kind of ['floor', 'dsprobe']) {
+      const rows = [header];
+      const got = {};
+      for (const kind of ['floor', 'floor-onread', 'dsprobe']) {
         const cpu0 = (await up.stats()).cpu;
+        const floorArgs = [path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup), String(events), String(c.first)];
         const running =
-          kind === 'floor'
-            ? runNode([path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup), String(events), String(c.first)])
+          kind !== 'dsprobe'
+            ? runNode(kind === 'floor' ? floorArgs : [...floorArgs, 'onread'])
             : runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)]);
         // The upstream's lateness over (about) the held window: cleared when the warm-up ends (the contender's
         // start-up, some 0.5 s, is taken as part of it), read when the contender is done.
@@ -93,14 +97,15 @@ export async function enginePart() {
           rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', lateText, '-', os.loadavg()[0].toFixed(1)]);
           continue;
         }
+        got[kind] = r;
         rows.push([
           c.name,
-          kind === 'floor' ? 'floor' : `dsprobe (${c.workers} worker${c.workers > 1 ? 's' : ''})`,
+          kind === 'dsprobe' ? `dsprobe (${c.workers} worker${c.workers > 1 ? 's' : ''})` : kind === 'floor' ? 'floor' : 'floor, onread',
           r.requests,
           r.cpu_us_per_request,
           r.cpu_us_per_event,
-          kind === 'floor' ? r.loop_p99_ms : r.loop_p99_ms.join(' / '),
-          kind === 'floor' ? '-' : `${r.achieved_inflight} of ${c.n}`,
+          kind === 'dsprobe' ? r.loop_p99_ms.join(' / ') : r.loop_p99_ms,
+          kind === 'dsprobe' ? `${r.achieved_inflight} of ${c.n}` : '-',
           `${r.ttft_over_schedule_p50_ms} / ${r.ttft_over_schedule_p99_ms}`,
           lateText,
           // The upstream's CPU over the whole contender run (warm-up included), per request counted.
@@ -111,6 +116,13 @@ export async function enginePart() {
       }
       up.close();
       console.log(table(rows));
+      const { floor, dsprobe } = got;
+      const onread = got['floor-onread'];
+      if (floor && dsprobe) {
+        const x = (a, b) => `${(a / b).toFixed(2)}x`;
+        const also = onread ? ` (onread floor: ${x(dsprobe.cpu_us_per_request, onread.cpu_us_per_request)}, ${x(dsprobe.cpu_us_per_event, onread.cpu_us_per_event)})` : '';
+        console.log(`dsprobe / floor: CPU per request ${x(dsprobe.cpu_us_per_request, floor.cpu_us_per_request)}, per event ${x(dsprobe.cpu_us_per_event, floor.cpu_us_per_event)}${also}`);
+      }
       console.log('');
     }
   } finally {

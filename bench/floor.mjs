@@ -2,7 +2,10 @@
 // flight for D seconds against bench/upstream.c; the end of a response is its terminating chunk and events are
 // counted by scanning for `data:` (no HTTP parser, no JSON; one timestamp at the send and one at the first event,
 // for the TTFT a minimal client sees). Whatever a real client does on top of this is its own overhead.
-//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS [EVENTS_PER_REQUEST] [FIRST_MS]
+//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS [EVENTS_PER_REQUEST] [FIRST_MS] [onread]
+// With `onread` the sockets read into one shared buffer (Node's `onread` option, as dsprobe's load sockets do on
+// plain TCP) instead of emitting a fresh Buffer per read through the stream machinery: the floor for that way of
+// reading. Without it, the floor is the one issue 11 measured against (`data` events).
 // Prints one JSON line: requests, events, CPU µs per request and per event, loop delay p99 (after the warm-up), and
 // with FIRST_MS the time to the first event minus the upstream's schedule (p50 / p99 ms).
 // With EVENTS_PER_REQUEST, CPU per request is per `events / EVENTS_PER_REQUEST` requests' worth of events: the
@@ -11,7 +14,8 @@
 import net from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-const [port, n, seconds, warmup, eventsPerRequest, firstMs] = process.argv.slice(2).map(Number);
+const [port, n, seconds, warmup, eventsPerRequest, firstMs] = process.argv.slice(2, 8).map(Number);
+const shared = process.argv[8] === 'onread' ? Buffer.allocUnsafe(64 * 1024) : null;
 const ttfts = [];
 const payload = JSON.stringify({ model: 'deepseek-v4-flash', stream: true, max_tokens: 128, messages: [{ role: 'user', content: 'x' }] });
 const request = Buffer.from(
@@ -37,7 +41,9 @@ function countEvents(b) {
 
 function stream() {
   return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
+    const s = shared
+      ? net.connect({ port, host: '127.0.0.1', onread: { buffer: shared, callback: (nread, buf) => void onData(buf.subarray(0, nread)) } })
+      : net.connect(port, '127.0.0.1');
     s.setNoDelay(true);
     let sentAt = 0;
     let first = true;
@@ -48,7 +54,7 @@ function stream() {
       s.write(request);
     };
     s.on('connect', next);
-    s.on('data', (b) => {
+    const onData = (b) => {
       const k = countEvents(b);
       if (first && k > 0) {
         first = false;
@@ -59,7 +65,8 @@ function stream() {
         if (counting) requests++;
         next();
       }
-    });
+    };
+    if (!shared) s.on('data', onData);
     s.on('error', () => undefined);
     s.on('close', resolve);
   });

@@ -133,6 +133,24 @@ export class SseParser {
 
   private pushText(s: string): void {
     if (s.length === 0) return;
+    // The common chunk at one event per read: exactly `data: X` LF LF with nothing pending. Dispatched as the
+    // general path below would (one data line, an empty line; type `message`), with one slice instead of a line
+    // scan; any CR, a longer line or other state takes the general path.
+    if (!this.hasData && this.partial.length === 0 && !this.pendingCR && !this.atStart && this.eventType.length === 0) {
+      const n = s.length;
+      if (
+        n > 8 &&
+        n - 2 <= this.maxLine &&
+        s.charCodeAt(n - 1) === 10 &&
+        s.charCodeAt(n - 2) === 10 &&
+        s.startsWith('data: ') &&
+        s.indexOf(LF, 6) === n - 2 &&
+        s.indexOf(CR, 6) === -1
+      ) {
+        this.h.onMessage('message', s.slice(6, n - 2), this.lastId);
+        return;
+      }
+    }
     if (this.atStart) {
       this.atStart = false;
       if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);

@@ -416,27 +416,35 @@ export class H1Connection {
 
   /** Reads a complete head (`text`, its blank line included); `after`: where the body starts in the current read. */
   private parseHead(text: string, after: number): number {
-    const lines = text.split(/\r?\n/);
-    const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0] as string);
-    if (!m) {
-      this.broken(`not an HTTP/1.1 status line: ${JSON.stringify((lines[0] as string).slice(0, 80))}`);
+    // Lines end in LF (a CR before it is dropped); scanned in place, no split or regex on the common path.
+    let eol = text.indexOf('\n');
+    if (eol < 0) eol = text.length;
+    const first = text.slice(0, eol > 0 && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol);
+    const minor = statusLineMinor(first);
+    if (minor < 0) {
+      this.broken(`not an HTTP/1.1 status line: ${JSON.stringify(first.slice(0, 80))}`);
       return after;
     }
-    const status = Number(m[2]);
+    const status = (first.charCodeAt(9) - 48) * 100 + (first.charCodeAt(10) - 48) * 10 + (first.charCodeAt(11) - 48);
+    const statusText = first.length > 13 ? first.slice(13) : '';
     const raw: string[] = [];
     let length = -1;
     let chunked = false;
-    let close = m[1] === '0';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      if (line.length === 0) continue;
-      const colon = line.indexOf(':');
-      if (colon <= 0) {
-        this.broken(`a header line without a name: ${JSON.stringify(line.slice(0, 80))}`);
+    let close = minor === 0;
+    for (let at = eol + 1; at < text.length; ) {
+      let end = text.indexOf('\n', at);
+      if (end < 0) end = text.length;
+      const lineEnd = end > at && text.charCodeAt(end - 1) === CR ? end - 1 : end;
+      const from = at;
+      at = end + 1;
+      if (lineEnd === from) continue;
+      const colon = text.indexOf(':', from);
+      if (colon <= from || colon >= lineEnd) {
+        this.broken(`a header line without a name: ${JSON.stringify(text.slice(from, Math.min(lineEnd, from + 80)))}`);
         return after;
       }
-      const name = line.slice(0, colon).trim();
-      const value = line.slice(colon + 1).trim();
+      const name = text.slice(from, colon).trim();
+      const value = text.slice(colon + 1, lineEnd).trim();
       raw.push(name, value);
       const c = name.charCodeAt(0) | 0x20;
       if (c !== 99 /* c */ && c !== 116 /* t */) continue;
@@ -473,7 +481,7 @@ export class H1Connection {
     this.left = status === 204 || status === 304 ? 0 : Math.max(length, 0);
     this.keepAlive = !close;
     this.trailerBytes = 0;
-    h.onHeaders(status, raw, noop, m[3] ?? '');
+    h.onHeaders(status, raw, noop, statusText);
     if (this.handler === h && this.state === Body.Length && this.left === 0) this.complete(null);
     return after;
   }
@@ -571,6 +579,23 @@ export class H1Connection {
 }
 
 function noop(): void {}
+
+/**
+ * The minor version (0 or 1) of a status line `HTTP/1.x DDD[ reason]`, or -1 when it is not one (the old
+ * `^HTTP\/1\.([01]) (\d{3})(?: (.*))?$`, without a regex).
+ */
+function statusLineMinor(line: string): number {
+  if (line.length < 12 || !line.startsWith('HTTP/1.') || line.charCodeAt(8) !== 32) return -1;
+  const minor = line.charCodeAt(7) - 48;
+  if (minor !== 0 && minor !== 1) return -1;
+  for (let i = 9; i < 12; i++) {
+    const d = line.charCodeAt(i);
+    if (d < 48 || d > 57) return -1;
+  }
+  if (line.length > 12 && line.charCodeAt(12) !== 32) return -1;
+  // The reason phrase runs to the line's end: no CR or LF inside (the line was cut at LF, CR dropped).
+  return line.indexOf('\r') < 0 ? minor : -1;
+}
 
 /** Index just past the blank line that ends a header block (CRLFCRLF or LFLF), or -1. */
 function headEnd(b: Buffer, from: number, to: number): number {

@@ -199,6 +199,37 @@ describe('SSE parser: properties', () => {
     );
   });
 
+  test('chunks cut after every blank line (one whole event per read, the fast path) equal byte-at-a-time, limits included', () => {
+    const dataEvent = fieldText.map((t) => `data: ${t}\n\n`);
+    const events = fc.array(fc.oneof(dataEvent, dataEvent, stream), { maxLength: 30 });
+    const parse = (chunks: Uint8Array[], maxLine: number) => {
+      const items: unknown[] = [];
+      const p = new SseParser(
+        {
+          onComment: (text) => items.push(['comment', text]),
+          onMessage: (event, data, id) => items.push(['message', event, data, id]),
+          onRetry: (ms) => items.push(['retry', ms]),
+          onOtherLine: (l) => items.push(['other', l]),
+          onOverflow: (what) => items.push(['overflow', what]),
+        },
+        maxLine,
+      );
+      for (const c of chunks) p.push(c);
+      return [items, p.end()];
+    };
+    fc.assert(
+      fc.property(events, fc.integer({ min: 1, max: 12 }), (es, maxLine) => {
+        const text = es.join('');
+        const b = bytes(text);
+        const byByte = Array.from(b, (x) => Uint8Array.of(x));
+        const byEvent = text.split(/(?<=\n\n)/).filter((t) => t.length > 0).map(bytes);
+        expect(parse(byEvent, 1 << 20)).toEqual(parse(byByte, 1 << 20));
+        expect(parse(byEvent, maxLine)).toEqual(parse(byByte, maxLine));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   test('byte-at-a-time equals one chunk', () => {
     fc.assert(
       fc.property(stream, (s) => {

@@ -125,6 +125,14 @@ describe('H1Connection', () => {
     }
   });
 
+  test('status lines without a reason, and heads with bare LF line ends, are read', () => {
+    for (const text of ['HTTP/1.1 200\r\ncontent-length: 2\r\n\r\nok', 'HTTP/1.1 200 OK\ncontent-length: 2\nx-a:  spaced  \n\nok']) {
+      const { got } = exchange([text]);
+      expect([got.status, got.body, got.completes, got.error], text).toEqual([200, 'ok', 1, undefined]);
+    }
+    expect(exchange(['HTTP/1.1 200 OK\ncontent-length: 2\nx-a:  spaced  \n\nok']).got.headers).toEqual(['content-length', '2', 'x-a', 'spaced']);
+  });
+
   test('1xx answers are skipped; 204 has no body', () => {
     const { got } = exchange(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n']);
     expect([got.status, got.body, got.completes]).toEqual([204, '', 1]);
@@ -155,6 +163,12 @@ describe('H1Connection', () => {
       'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
       'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nabXY',
       'HTTP/1.1 101 Switching Protocols\r\n\r\n',
+      'HTTP/1.1 20 OK\r\n\r\n',
+      'HTTP/1.2 200 OK\r\n\r\n',
+      'HTTP/1.1 200OK\r\n\r\n',
+      'HTTP/1.1 2x0 OK\r\n\r\n',
+      'HTTP/1.1 200 O\rK\r\n\r\n',
+      'HTTP/1.1 200 OK\r\n: no name\r\n\r\n',
     ];
     for (const text of bad) {
       const { got, own, sock } = exchange([text]);
