@@ -7,6 +7,8 @@
 // TTFT is shown beside the upstream's own lateness: how late it wrote first events past its schedule over the
 // contender's held window (read from the upstream itself), since no client reads an event before it is written.
 //   BENCH_SECONDS=5 (held window per contender, after a 2 s warm-up); BENCH_CASES=1,4 runs only those cases
+//   BENCH_PIN=1: the upstream on CPU 0 and each one-thread contender on CPU 1 (`taskset`), so that neither waits for
+//   the other's core: a client's own TTFT tail shows apart from the machine's (cases with 2 workers run unpinned).
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
@@ -19,6 +21,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const warmup = 2;
+const pin = process.env.BENCH_PIN === '1';
+/** `cmd args` run on CPU `cpu` when pinning (and `taskset` exists), else as is. */
+function pinned(cpu, cmd, args) {
+  return pin && cpu !== null ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
+}
 
 /** The cases: streams, upstream tokens (events = tokens + 2), gap and first-event delay (ms), dsprobe's workers. */
 const CASES = [
@@ -36,7 +43,8 @@ function build() {
 }
 
 async function startUpstream(bin, c) {
-  const child = spawn(bin, ['0', String(c.tokens), String(c.gap), String(c.first)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [cmd, args] = pinned(c.workers > 1 ? null : 0, bin, ['0', String(c.tokens), String(c.gap), String(c.first)]);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const it = lines[Symbol.asyncIterator]();
   const port = Number((await it.next()).value.split(' ')[1]);
@@ -49,8 +57,9 @@ async function startUpstream(bin, c) {
   return { port, stats, close: () => child.stdin.end() };
 }
 
-async function runNode(args) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+async function runNode(args, cpu = null) {
+  const [cmd, all] = pinned(cpu, process.execPath, args);
+  const child = spawn(cmd, all, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await once(child, 'close');
@@ -67,7 +76,7 @@ function table(rows) {
 }
 
 export async function enginePart() {
-  console.log(`\n== dsprobe's engine vs the raw-socket floor, against a C upstream (${seconds} s held after a ${warmup} s warm-up) ==`);
+  console.log(`\n== dsprobe's engine vs the raw-socket floor, against a C upstream (${seconds} s held after a ${warmup} s warm-up${pin ? '; upstream pinned to CPU 0, one-thread contenders to CPU 1' : ''}) ==`);
   const bin = build();
   const header = ['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream late p50/p99 ms', 'upstream CPU µs/req', 'load avg 1 min'];
   const only = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
@@ -82,8 +91,8 @@ export async function enginePart() {
         const floorArgs = [path.join(here, 'floor.mjs'), String(up.port), String(c.n), String(seconds), String(warmup), String(events), String(c.first)];
         const running =
           kind !== 'dsprobe'
-            ? runNode(kind === 'floor' ? floorArgs : [...floorArgs, 'onread'])
-            : runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)]);
+            ? runNode(kind === 'floor' ? floorArgs : [...floorArgs, 'onread'], 1)
+            : runNode([path.join(here, 'engine-contender.js'), String(up.port), String(c.n), String(seconds), String(warmup), String(c.workers), String(events), String(c.first)], c.workers > 1 ? null : 1);
         // The upstream's lateness over (about) the held window: cleared when the warm-up ends (the contender's
         // start-up, some 0.5 s, is taken as part of it), read when the contender is done.
         let cleared = false;
