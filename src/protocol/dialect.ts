@@ -60,6 +60,12 @@ export function fault(f: ResponseFacts, detail: string, evidence: string): void 
 export interface StreamReader {
   /** One dispatched SSE event (`event` is `message` when unnamed), arriving at `atUs`. */
   message(event: string, data: string, atUs: number): void;
+  /**
+   * Optional: a read that is exactly one unnamed `data:` event, offered as bytes before any decoding (only while
+   * the SSE parser has nothing pending). True when read (with the same effect `message` would have had); false
+   * to let it take the text path.
+   */
+  frame?(chunk: Buffer, atUs: number): boolean;
 }
 
 /** One API surface: OpenAI chat completions or Anthropic messages. */

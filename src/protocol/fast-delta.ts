@@ -48,10 +48,47 @@ export function scanJsonString(s: string, start: number, end = s.length): number
   return -1;
 }
 
+/** `scanJsonString` over UTF-8 bytes (any byte from 0x80 up is part of a character, as the decoded text would be). */
+export function scanJsonBytes(b: Uint8Array, start: number, end: number): number {
+  let i = start;
+  while (i < end) {
+    const c = b[i] as number;
+    if (c === 34 /* " */) return i;
+    if (c < 0x20) return -1;
+    if (c === 92 /* \ */) {
+      const e = b[i + 1];
+      if (e === 117 /* u */) {
+        if (i + 6 > end) return -1;
+        for (let k = i + 2; k < i + 6; k++) {
+          const h = b[k] as number;
+          const hex = (h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102);
+          if (!hex) return -1;
+        }
+        i += 6;
+        continue;
+      }
+      if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
+        i += 2;
+        continue;
+      }
+      return -1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/** The SSE framing of an unnamed one-line event: `data: ` before the data, a blank line after. */
+const FRAME_HEAD = 'data: ';
+const FRAME_TAIL = '\n\n';
+
 /** Learned chunk templates for one stream. */
 export class DeltaTemplates {
   private readonly prefixes: string[] = [];
   private readonly suffixes: string[] = [];
+  /** The same templates as whole SSE frames in bytes (`data: ` + prefix, suffix + LF LF): see matchFrame. */
+  private readonly framePrefixes: Buffer[] = [];
+  private readonly frameSuffixes: Buffer[] = [];
 
   /**
    * Matches `data` against the learned templates.
@@ -67,6 +104,26 @@ export class DeltaTemplates {
       if (bodyEnd < p.length || data.slice(bodyEnd) !== s || data.slice(0, p.length) !== p) continue;
       // The body must be exactly one valid string body: its closing quote is the suffix's first character.
       if (scanJsonString(data, p.length, data.length) !== bodyEnd) continue;
+      return bodyEnd > p.length ? 1 : 0;
+    }
+    return -1;
+  }
+
+  /**
+   * Matches a whole read that is one unnamed SSE event, `data: ` + data + LF LF, in bytes, without decoding it:
+   * the same answer `match(data)` gives, for a frame built as the template's. -1 when no template fits (then the
+   * frame takes the text path: SSE parser, then `match`). Only for a parser with nothing pending (the caller's
+   * check), which would read this frame as exactly that one event.
+   */
+  matchFrame(frame: Buffer): number {
+    const n = this.framePrefixes.length;
+    const len = frame.length;
+    for (let t = 0; t < n; t++) {
+      const p = this.framePrefixes[t] as Buffer;
+      const s = this.frameSuffixes[t] as Buffer;
+      const bodyEnd = len - s.length;
+      if (bodyEnd < p.length || frame.compare(s, 0, s.length, bodyEnd, len) !== 0 || frame.compare(p, 0, p.length, 0, p.length) !== 0) continue;
+      if (scanJsonBytes(frame, p.length, len) !== bodyEnd) continue;
       return bodyEnd > p.length ? 1 : 0;
     }
     return -1;
@@ -96,6 +153,8 @@ export class DeltaTemplates {
     }
     this.prefixes.push(prefix);
     this.suffixes.push(suffix);
+    this.framePrefixes.push(Buffer.from(FRAME_HEAD + prefix));
+    this.frameSuffixes.push(Buffer.from(suffix + FRAME_TAIL));
   }
 
   /** Number of templates learned (for tests). */

@@ -23,6 +23,14 @@ class OpenAiStream implements StreamReader {
     this.f = f;
   }
 
+  frame(chunk: Buffer, atUs: number): boolean {
+    if (this.f.complete) return false;
+    const m = this.tpl.matchFrame(chunk);
+    if (m === -1) return false;
+    if (m === 1) tokenEvent(this.f, atUs);
+    return true;
+  }
+
   message(event: string, data: string, atUs: number): void {
     const f = this.f;
     if (f.complete) return; // anything after [DONE] is ignored

@@ -90,6 +90,17 @@ export class SseParser {
     this.maxLine = maxLine;
   }
 
+  /**
+   * True when nothing is pending (no partial line or event, no decoder state, past the start) and a line of
+   * `bytes` bytes would not pass the limit: a chunk that is exactly one `data: X` LF LF would then be read as that
+   * one event and leave the parser as it is, so a caller may read such a chunk itself (fast-delta.ts, matchFrame).
+   */
+  wholeEventFits(bytes: number): boolean {
+    return (
+      !this.ended && !this.hasData && this.partial.length === 0 && !this.pendingCR && !this.atStart && this.eventType.length === 0 && this.decoder === null && bytes - 2 <= this.maxLine
+    );
+  }
+
   /** Feeds one chunk of bytes. */
   push(chunk: Uint8Array): void {
     if (this.ended || chunk.length === 0) return;

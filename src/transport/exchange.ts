@@ -191,9 +191,14 @@ export class Exchange implements SseHandler, H1Handler {
     if (s.first_byte_us === undefined) s.first_byte_us = now;
     this.at = now;
     switch (this.mode) {
-      case Mode.Sse:
-        (this.sse as SseParser).push(chunk);
+      case Mode.Sse: {
+        const sse = this.sse as SseParser;
+        // A read that is one `data:` event shaped as this stream's earlier text deltas: read in bytes, without
+        // decoding (fast-delta.ts), to the same effect as the parser's path below.
+        if (s.first_data_us !== undefined && sse.wholeEventFits(chunk.length) && this.readFrame(chunk)) break;
+        sse.push(chunk);
         break;
+      }
       case Mode.Body:
         this.bodyData(chunk, now);
         break;
@@ -299,6 +304,17 @@ export class Exchange implements SseHandler, H1Handler {
   }
 
   // ---- internals ---------------------------------------------------------------------------------------
+
+  /** A whole-event read offered to the dialect's byte path (StreamReader.frame); true when it was read there. */
+  private readFrame(chunk: Buffer): boolean {
+    const r = this.reader as StreamReader;
+    if (r.frame === undefined) return false;
+    const f = this.facts as ResponseFacts;
+    const before = f.first_token_us;
+    if (!r.frame(chunk, this.at)) return false;
+    if (before === undefined && f.first_token_us !== undefined) this.hooks?.onFirstToken?.(this.req, f.first_token_us, this.sample.sent_us);
+    return true;
+  }
 
   private keepAlive(): void {
     const s = this.sample;

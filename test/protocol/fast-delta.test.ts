@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
+import { StringDecoder } from 'node:string_decoder';
 import { DeltaTemplates, scanJsonString } from '../../src/protocol/fast-delta.js';
 
 const chunk = (text: string) =>
@@ -78,6 +79,53 @@ describe('DeltaTemplates', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('DeltaTemplates.matchFrame: a whole `data:` event read in bytes', () => {
+  const seed = chunk('seed');
+  const pre = seed.slice(0, seed.indexOf(MARK) + MARK.length);
+  const suf = seed.slice(pre.length + 'seed'.length);
+  const learned = () => {
+    const t = new DeltaTemplates();
+    t.learn(seed, MARK, 'seed');
+    return t;
+  };
+
+  test('a frame of the learned shape matches as its text would; other frames go to the text path', () => {
+    const t = learned();
+    const frame = (text: string) => Buffer.from(`data: ${chunk(text)}\n\n`);
+    expect(t.matchFrame(frame('world "quoted" \\ é 🎉\n'))).toBe(1);
+    expect(t.matchFrame(frame(''))).toBe(0);
+    expect(t.matchFrame(Buffer.from(`data:${chunk('a')}\n\n`))).toBe(-1);
+    expect(t.matchFrame(Buffer.from(`data: ${chunk('a')}\r\n\r\n`))).toBe(-1);
+    expect(t.matchFrame(Buffer.from(`event: x\ndata: ${chunk('a')}\n\n`))).toBe(-1);
+    expect(t.matchFrame(Buffer.from(`data: ${chunk('a').replace('"usage":null', '"usage":{}')}\n\n`))).toBe(-1);
+    expect(new DeltaTemplates().matchFrame(frame('a'))).toBe(-1);
+  });
+
+  test('property: any body bytes (UTF-8 or not): a byte match is what the decoded text would give', () => {
+    const unit = fc.oneof(
+      fc.constantFrom(...['a', '"', '\\', 'u', '0', 'n', '\n', '\r', 'é', '}', '\\"', '\\u00e9', '\\x'].map((x) => [...Buffer.from(x)])),
+      fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 3 }),
+    );
+    const t = learned();
+    fc.assert(
+      fc.property(fc.array(unit, { maxLength: 12 }), (parts) => {
+        const body = Buffer.from(parts.flat());
+        const frame = Buffer.concat([Buffer.from(`data: ${pre}`), body, Buffer.from(`${suf}\n\n`)]);
+        const m = t.matchFrame(frame);
+        if (m === -1) return;
+        // The text path: the decoded frame is exactly one `data: ` line and a blank line, and its data matches alike.
+        const text = new StringDecoder('utf8').end(frame);
+        expect(text.startsWith('data: ') && text.endsWith('\n\n')).toBe(true);
+        const data = text.slice(6, -2);
+        expect(/[\r\n]/.test(data)).toBe(false);
+        expect(t.match(data)).toBe(m);
+        expect(m).toBe((JSON.parse(data) as { choices: { delta: { content: string } }[] }).choices[0]!.delta.content.length > 0 ? 1 : 0);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

@@ -1,0 +1,58 @@
+// The exchange's byte path for whole `data:` events (fast-delta.ts, matchFrame) must read a stream exactly as the
+// text path does: the same Sample whether each read is one whole event (the byte path takes most of them) or the
+// stream arrives byte by byte (the byte path never applies), and the first-token hook once, at the first text.
+import { describe, expect, test } from 'vitest';
+import { Exchange } from '../../src/transport/exchange.js';
+import { openAiDialect } from '../../src/protocol/openai.js';
+import type { ProbeRequest } from '../../src/transport/prober.js';
+import type { Sample } from '../../src/types.js';
+
+const chunk = (delta: object, finish: string | null = null, usage: object | null = null) =>
+  `data: ${JSON.stringify({ id: 'r1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage })}\n\n`;
+const FRAMES = [
+  ': keep-alive\n\n',
+  chunk({ role: 'assistant', content: '' }),
+  chunk({ content: '' }),
+  chunk({ content: 'The' }),
+  chunk({ content: ' "river"' }),
+  chunk({ content: '' }),
+  chunk({ content: ' naïve 中文 🎉' }),
+  chunk({ content: '\n' }),
+  chunk({ reasoning_content: 'not the learned shape' }),
+  chunk({ content: 'x' }).replace('data: ', 'data:'),
+  chunk({ content: 'y' }),
+  chunk({ content: '' }, 'stop', { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 }),
+  'data: [DONE]\n\n',
+  chunk({ content: 'after done' }),
+];
+const TEXT_EVENTS = 7; // The, "river", naïve..., \n, reasoning, x, y
+
+function run(reads: Buffer[]): { sample: Sample; firsts: number[] } {
+  let t = 0;
+  const clock = { nowUs: () => (t += 1000), sleepUntil: async () => undefined };
+  const req = { id: 1, model: 'm', step: 0, target_inflight: 1, inflight_at_send: 1, key_index: 0, apiKey: 'k', system: '', prompt: '', max_tokens: 9, stream: true, thinking: false, intended_us: 0, deadline_us: 1e15 } as ProbeRequest;
+  const firsts: number[] = [];
+  let sample: Sample | undefined;
+  const x = new Exchange(req, openAiDialect, clock, { onFirstToken: (_r, at) => firsts.push(at) }, (s) => (sample = s), () => undefined);
+  x.onConnect(() => undefined);
+  x.onHeaders(200, ['content-type', 'text/event-stream'], () => undefined, 'OK');
+  for (const r of reads) x.onData(r);
+  x.onComplete(null);
+  return { sample: sample as Sample, firsts };
+}
+
+describe('exchange: whole-event reads in bytes', () => {
+  test('the same Sample as byte-at-a-time reads; the first-token hook once, with the sample', () => {
+    const whole = run(FRAMES.map((f) => Buffer.from(f)));
+    const bytes = Buffer.from(FRAMES.join(''));
+    const byByte = run(Array.from(bytes, (b) => Buffer.of(b)));
+    for (const r of [whole, byByte]) {
+      expect(r.sample.outcome).toBe('ok');
+      expect(r.sample.token_events).toBe(TEXT_EVENTS);
+      expect(r.sample.usage?.completion_tokens).toBe(7);
+      expect(r.firsts).toEqual([r.sample.first_token_us]);
+    }
+    // One clock reading each for the send, the headers and every read: the first text ("The", the 4th read) is the 6th.
+    expect(whole.sample.first_token_us! - whole.sample.sent_us).toBe(5000);
+  });
+});
