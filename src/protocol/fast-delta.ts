@@ -14,22 +14,28 @@
 /** At most this many templates per stream (OpenAI: content + reasoning; Anthropic: one per content block). */
 const MAX_TEMPLATES = 4;
 
+/** The code at `k`: a UTF-16 unit of a string, a byte of bytes (from 0x80 up, part of a character either way). */
+function codeAt(s: string | Uint8Array, k: number): number {
+  return typeof s === 'string' ? s.charCodeAt(k) : (s[k] as number);
+}
+
 /**
  * Index of the closing quote of the JSON string whose body starts at `start`, or -1 if the body is not a valid
- * JSON string body (control character, bad escape, no closing quote before `end`).
+ * JSON string body (control character, bad escape, no closing quote before `end`). Reads text, or its UTF-8 bytes
+ * to the same answer (every byte of a multi-byte character is from 0x80 up, as the decoded character is).
  */
-export function scanJsonString(s: string, start: number, end = s.length): number {
+export function scanJsonString(s: string | Uint8Array, start: number, end = s.length): number {
   let i = start;
   while (i < end) {
-    const c = s.charCodeAt(i);
+    const c = codeAt(s, i);
     if (c === 34 /* " */) return i;
     if (c < 0x20) return -1;
     if (c === 92 /* \ */) {
-      const e = s.charCodeAt(i + 1);
+      const e = codeAt(s, i + 1);
       if (e === 117 /* u */) {
         if (i + 6 > end) return -1;
         for (let k = i + 2; k < i + 6; k++) {
-          const h = s.charCodeAt(k);
+          const h = codeAt(s, k);
           const hex = (h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102);
           if (!hex) return -1;
         }
@@ -37,36 +43,6 @@ export function scanJsonString(s: string, start: number, end = s.length): number
         continue;
       }
       // " \ / b f n r t
-      if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
-        i += 2;
-        continue;
-      }
-      return -1;
-    }
-    i++;
-  }
-  return -1;
-}
-
-/** `scanJsonString` over UTF-8 bytes (any byte from 0x80 up is part of a character, as the decoded text would be). */
-export function scanJsonBytes(b: Uint8Array, start: number, end: number): number {
-  let i = start;
-  while (i < end) {
-    const c = b[i] as number;
-    if (c === 34 /* " */) return i;
-    if (c < 0x20) return -1;
-    if (c === 92 /* \ */) {
-      const e = b[i + 1];
-      if (e === 117 /* u */) {
-        if (i + 6 > end) return -1;
-        for (let k = i + 2; k < i + 6; k++) {
-          const h = b[k] as number;
-          const hex = (h >= 48 && h <= 57) || (h >= 65 && h <= 70) || (h >= 97 && h <= 102);
-          if (!hex) return -1;
-        }
-        i += 6;
-        continue;
-      }
       if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
         i += 2;
         continue;
@@ -123,7 +99,7 @@ export class DeltaTemplates {
       const s = this.frameSuffixes[t] as Buffer;
       const bodyEnd = len - s.length;
       if (bodyEnd < p.length || frame.compare(s, 0, s.length, bodyEnd, len) !== 0 || frame.compare(p, 0, p.length, 0, p.length) !== 0) continue;
-      if (scanJsonBytes(frame, p.length, len) !== bodyEnd) continue;
+      if (scanJsonString(frame, p.length, len) !== bodyEnd) continue;
       return bodyEnd > p.length ? 1 : 0;
     }
     return -1;
