@@ -123,11 +123,12 @@ function plainConnect(origin: URL): Connect {
   const tlsOn = origin.protocol === 'https:';
   const port = Number(origin.port || (tlsOn ? 443 : 80));
   return (cb) => {
-    const s = tlsOn ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port, onread: sharedRead() });
+    const onread = sharedRead();
+    const s = tlsOn ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, onread } as tls.ConnectionOptions) : net.connect({ host, port, onread });
     const ok = (): void => {
       s.off('error', bad);
       s.setNoDelay(true);
-      if (!tlsOn) markSharedRead(s);
+      markSharedRead(s);
       cb(null, s);
     };
     const bad = (err: Error): void => {

@@ -29,13 +29,11 @@ export class WarmConnector {
   /** The origin's connect options, learnt from the pool's first connect or given up front. */
   private readonly origin: Options;
   private closed = false;
-  private readonly plain: boolean;
 
   constructor(origin: URL, clock: Clock) {
-    // Plain TCP reads into one buffer per thread (shared-read.ts); undici's connector hands its options to
-    // `net.connect`. TLS sockets cannot, and keep their `data` events.
-    this.plain = origin.protocol === 'http:';
-    this.inner = buildConnector(this.plain ? ({ onread: sharedRead() } as buildConnector.BuildOptions) : {});
+    // Reads land in one buffer per thread (shared-read.ts): undici's connector hands its options on to
+    // `net.connect` and `tls.connect`, which both take `onread`.
+    this.inner = buildConnector({ onread: sharedRead() } as buildConnector.BuildOptions);
     this.clock = clock;
     this.origin = {
       hostname: origin.hostname.replace(/^\[|\]$/g, ''),
@@ -135,7 +133,7 @@ export class WarmConnector {
     this.inner(opts, (err, sock) => {
       if (err) return cb(err, null);
       this.times.push(this.clock.nowUs() - t0);
-      if (this.plain) markSharedRead(sock as Socket);
+      markSharedRead(sock as Socket);
       cb(null, sock as Socket);
     });
   }

@@ -1,7 +1,7 @@
 /**
  * dsprobe's own HTTP/1.1 connection for load requests: one socket, one request at a time, the response read
- * straight off the socket's reads (into the thread's shared buffer on plain TCP, shared-read.ts; `data` events on
- * TLS).
+ * straight off the socket's reads (into the thread's shared buffer, shared-read.ts; `data` events on a socket made
+ * without it).
  *
  * Why not undici's Client on this path: at one SSE event per token the per-chunk cost decides how many streams a
  * core can hold. undici copies every chunk into its WebAssembly parser's memory and returns to JS once per

@@ -1,6 +1,6 @@
 /**
- * Plain TCP sockets that read into one buffer per thread (Node's `onread` option) instead of a new Buffer per
- * read pushed through a Readable stream.
+ * Load sockets that read into one buffer per thread (Node's `onread` option, taken by `net.connect` and, for the
+ * decrypted bytes, by `tls.connect`) instead of a new Buffer per read pushed through a Readable stream.
  *
  * Why: at one SSE event per token nearly every read holds one small event, so the stream machinery's cost per
  * read (a fresh buffer, `push`, the `data` emit) is paid per event. Measured on the engine bench's case 4
@@ -9,7 +9,8 @@
  *
  * The price: a read's bytes are valid only during the call. Everything downstream already treats a chunk as a
  * view to copy before keeping (h1.ts's handler contract); the SSE parser decodes at once, and the exchange copies
- * the few bodies it keeps. TLS sockets do not take `onread`, so they keep their `data` events (h1.ts reads both).
+ * the few bodies it keeps. A socket made without it (a caller's own connect) keeps its `data` events: h1.ts reads
+ * both.
  *
  * A socket is made with `sharedRead()` as its `onread`; `setReader` points its reads at a connection. Bytes that
  * arrive with no reader set (a warm socket nobody holds yet) mean the server is out of step: the socket is closed.
