@@ -96,9 +96,12 @@ export class SseParser {
    * one event and leave the parser as it is, so a caller may read such a chunk itself (fast-delta.ts, matchFrame).
    */
   wholeEventFits(bytes: number): boolean {
-    return (
-      !this.ended && !this.hasData && this.partial.length === 0 && !this.pendingCR && !this.atStart && this.eventType.length === 0 && this.decoder === null && bytes - 2 <= this.maxLine
-    );
+    return !this.ended && this.decoder === null && this.betweenEvents && bytes - 2 <= this.maxLine;
+  }
+
+  /** Between events: no partial line, event field or CR pending, and past the start (a BOM is settled). */
+  private get betweenEvents(): boolean {
+    return !this.hasData && this.partial.length === 0 && !this.pendingCR && !this.atStart && this.eventType.length === 0;
   }
 
   /** Feeds one chunk of bytes. */
@@ -147,7 +150,7 @@ export class SseParser {
     // The common chunk at one event per read: exactly `data: X` LF LF with nothing pending. Dispatched as the
     // general path below would (one data line, an empty line; type `message`), with one slice instead of a line
     // scan; any CR, a longer line or other state takes the general path.
-    if (!this.hasData && this.partial.length === 0 && !this.pendingCR && !this.atStart && this.eventType.length === 0) {
+    if (this.betweenEvents) {
       const n = s.length;
       if (
         n > 8 &&

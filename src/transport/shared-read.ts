@@ -35,7 +35,7 @@ function onRead(this: ReadingSocket, nread: number, buf: Buffer): boolean {
   return true;
 }
 
-/** The `onread` option for `net.connect` (one buffer for every socket of this thread). */
+/** The `onread` option for `net.connect` and `tls.connect` (one buffer for every socket of this thread). */
 export function sharedRead(): OnReadOpts {
   buffer ??= Buffer.allocUnsafe(READ_BYTES);
   return { buffer, callback: onRead as (nread: number, buf: Uint8Array) => boolean };
