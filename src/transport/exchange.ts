@@ -167,7 +167,6 @@ export class Exchange implements SseHandler, H1Handler {
     s.headers_us = now;
     s.status = statusCode;
     const h = readHeaders(rawHeaders);
-    this.contentType = h.contentType;
     if (h.retryAfter !== undefined) s.retry_after = h.retryAfter;
     if (h.ratelimit !== undefined) s.ratelimit = h.ratelimit;
     if (h.traceId !== undefined) s.trace_id = h.traceId;
@@ -178,7 +177,11 @@ export class Exchange implements SseHandler, H1Handler {
         this.mode = Mode.Sse;
         this.reader = this.dialect.streamReader(this.facts);
         this.sse = new SseParser(this, Math.min(this.maxBody, SSE_MAX_LINE));
-      } else this.mode = Mode.Body;
+      } else {
+        this.mode = Mode.Body;
+        // Kept for the body's verdict only: a stream's request does not hold its header text for its whole life.
+        this.contentType = h.contentType;
+      }
     }
     this.hooks?.onHeaders?.(this.req, statusCode, now);
     return true;

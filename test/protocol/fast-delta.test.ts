@@ -105,6 +105,32 @@ describe('DeltaTemplates.matchFrame: a whole `data:` event read in bytes', () =>
     expect(new DeltaTemplates().matchFrame(frame('a'))).toBe(-1);
   });
 
+  test('property: one byte changed anywhere outside the text (framing, prefix, suffix) and the frame is not matched', () => {
+    const t = learned();
+    const good = Buffer.from(`data: ${chunk('some text')}\n\n`);
+    expect(t.matchFrame(good)).toBe(1);
+    const head = 'data: '.length + pre.length;
+    const tail = good.length - suf.length - 2;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: head + (good.length - tail) - 1 }), fc.integer({ min: 1, max: 255 }), (k, delta) => {
+        const at = k < head ? k : tail + (k - head);
+        const bad = Buffer.from(good);
+        bad[at] = ((bad[at] as number) + delta) % 256;
+        expect(t.matchFrame(bad)).toBe(-1);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('a template with a character past ASCII is left to the text path, which still matches it', () => {
+    const t = new DeltaTemplates();
+    const odd = (text: string) => chunk(text).replace('"model":"m"', '"model":"mé"');
+    t.learn(odd('seed'), MARK, 'seed');
+    expect(t.size).toBe(1);
+    expect(t.match(odd('x'))).toBe(1);
+    expect(t.matchFrame(Buffer.from(`data: ${odd('x')}\n\n`))).toBe(-1);
+  });
+
   test('property: any body bytes (UTF-8 or not): a byte match is what the decoded text would give', () => {
     const unit = fc.oneof(
       fc.constantFrom(...['a', '"', '\\', 'u', '0', 'n', '\n', '\r', 'é', '}', '\\"', '\\u00e9', '\\x'].map((x) => [...Buffer.from(x)])),
