@@ -269,6 +269,15 @@ export interface ClientReport {
   /** Why the step is client-bound, when it is. */
   why?: string;
   /**
+   * Share of the step each thread's event loop was busy, 0-1: `[main thread, worker 1, ...]`. Near 1, every read
+   * waits behind others and that wait is in the step's latency figures.
+   */
+  busy?: number[];
+  /** dsprobe's CPU time over the step's time, in cores (every thread; garbage collection and the kernel's socket work included). */
+  cpu_cores?: number;
+  /** Longest garbage-collection pause of any dsprobe thread in the step, ms: every read due in it waited that long. */
+  gc_max_ms?: number;
+  /**
    * A thread's loop delay p99 was over the limit (for a search level: at its decision). Such a step is no evidence
    * for the cap. Send lag alone does not set it: it is also read from samples (rebuilt reports), where the lag of the
    * level's drain cannot be told from the lag before its decision.

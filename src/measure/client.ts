@@ -39,6 +39,13 @@ export class ClientRecorder {
   private readonly intervals: number[][] = [];
   private readonly connect: Histogram = newHistogram();
   private connects = 0;
+  /** Per thread: the sum and count of its intervals' busy shares. */
+  private readonly busySum: number[] = [];
+  private readonly busyN: number[] = [];
+  private gcMaxMs = 0;
+  /** dsprobe's CPU time and the wall time it was taken over (µs). */
+  private cpuUs = 0;
+  private wallUs = 0;
   /** The verdict the level was decided on (freeze()): later samples (drain, next level's warm-up) do not change it. */
   private frozen: { loop: number[]; why: string | null; loopBound: boolean } | null = null;
 
@@ -62,6 +69,25 @@ export class ClientRecorder {
 
   private loopBound(): boolean {
     return this.sustainedLoopMs > this.limitMs * EVIDENCE_LAG_FACTOR;
+  }
+
+  /**
+   * One sampling interval of `thread`: the share of it its event loop was busy (0-1) and its longest GC pause (ms).
+   * Informative: a thread near 1 queues every read behind others, a pause holds every read due in it; the verdict
+   * stays the loop delay's, which shows both as they happen.
+   */
+  busy(thread: number, share: number, gcMaxMs: number): void {
+    if (this.frozen || !Number.isFinite(share)) return;
+    this.busySum[thread] = (this.busySum[thread] ?? 0) + share;
+    this.busyN[thread] = (this.busyN[thread] ?? 0) + 1;
+    if (Number.isFinite(gcMaxMs) && gcMaxMs > this.gcMaxMs) this.gcMaxMs = gcMaxMs;
+  }
+
+  /** dsprobe's process CPU time (µs, every thread) over `wallUs` of this step. */
+  cpu(us: number, wallUs: number): void {
+    if (this.frozen || wallUs <= 0) return;
+    this.cpuUs += Math.max(0, us);
+    this.wallUs += wallUs;
   }
 
   /** TCP/TLS connect durations (µs) opened for or during this step. */
@@ -89,6 +115,9 @@ export class ClientRecorder {
     const loop = this.frozen?.loop ?? Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
     const why = this.frozen ? this.frozen.why : clientBoundWhy(this.sustainedLoopMs, sendLag.p99, this.limitMs);
     const client: ClientReport = { loop_p99_ms: loop, connects: this.connects, connect_ms: percentilesMs(this.connect) };
+    if (this.busyN.length) client.busy = Array.from(this.busyN, (n, t) => (n ? Math.round(((this.busySum[t] ?? 0) / n) * 100) / 100 : 0));
+    if (this.wallUs > 0) client.cpu_cores = Math.round((this.cpuUs / this.wallUs) * 100) / 100;
+    if (this.busyN.length) client.gc_max_ms = Math.round(this.gcMaxMs * 10) / 10;
     if (why) client.why = why;
     if (this.frozen ? this.frozen.loopBound : this.loopBound()) client.loop_bound = true;
     return { client, client_bound: why !== null };

@@ -146,6 +146,15 @@ export function headlineSection(r: Report): string {
 <p class="muted">Run cost: <strong>${fmtUsd(cost.usd)}</strong>${cost.estimated ? ' (estimated)' : ''} for ${fmtInt(cost.requests)} requests (${fmtInt(cost.admitted)} admitted); ${tokensText(cost.tokens)} tokens.</p>`;
 }
 
+/** dsprobe's own load at a level: its busiest thread's share, with every figure behind it on hover ("–": not recorded). */
+function dsprobeCell(s: Level['step']): string {
+  const c = s.client;
+  if (!c?.busy?.length) return '<td>–</td>';
+  const threads = c.busy.map((b, i) => `${i === 0 ? 'main' : `worker ${i}`} ${fmtPct(b)}`).join(', ');
+  const more = [c.cpu_cores !== undefined ? `CPU ${c.cpu_cores.toFixed(2)} cores` : '', c.gc_max_ms !== undefined ? `longest GC pause ${fmtMs(c.gc_max_ms)}` : '', `loop delay p99 ${c.loop_p99_ms.map((v) => fmtMs(v)).join(' / ')}`].filter(Boolean);
+  return `<td title="${e(`event loop busy: ${threads}; ${more.join('; ')}`)}">${fmtPct(Math.max(...c.busy))}</td>`;
+}
+
 function levelRow(l: Level, c: CapEstimate, need: number | null): string {
   const s = l.step;
   const cls: string[] = [];
@@ -163,7 +172,7 @@ function levelRow(l: Level, c: CapEstimate, need: number | null): string {
   const at = l.from === l.to ? fmtInt(l.inflight) : `${fmtInt(l.from)}–${fmtInt(l.to)}`;
   // A level where dsprobe itself may have set the pace says so (it never proves a level held).
   const bound = s.client_bound ? ` <span class="warn" title="${e(s.client?.why ?? 'client-bound')}">client-bound</span>` : '';
-  return `<tr${mark}><td>${at}${tags}${bound}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td></tr>`;
+  return `<tr${mark}><td>${at}${tags}${bound}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td>${dsprobeCell(s)}</tr>`;
 }
 
 /** One table per model of its in-flight levels (bracket rows highlighted), sampled when long. */
@@ -179,7 +188,7 @@ export function levelsSection(r: Report): string {
       note = `<p class="muted">${rows.length} of ${fmtInt(all.length)} levels shown; report.json holds every step.</p>`;
     }
     return `<h3 class="model-name" style="border-color:${MODEL_COLORS[i % MODEL_COLORS.length]}">${e(m.model)}</h3>${note}<div class="table-wrap"><table>
-<thead><tr><th>in flight</th><th>achieved</th><th>requests</th><th>429s</th><th>429 rate</th><th>queued</th><th>TTFT p50</th><th>TTFT p99</th><th>E2E p50</th><th>E2E p99</th><th>keep-alive p99</th><th>errors</th></tr></thead>
+<thead><tr><th>in flight</th><th>achieved</th><th>requests</th><th>429s</th><th>429 rate</th><th>queued</th><th>TTFT p50</th><th>TTFT p99</th><th>E2E p50</th><th>E2E p99</th><th>keep-alive p99</th><th>errors</th><th title="How busy dsprobe's busiest thread was (hover a cell for every thread, CPU and GC pauses): near 100%, reads wait behind each other and that wait is in the latency figures">dsprobe busy</th></tr></thead>
 <tbody>${rows.map((l) => levelRow(l, m.cap, m.headroom?.need ?? null)).join('\n')}</tbody></table></div>`;
   });
   return `<h2>Levels</h2>\n${tables.join('\n')}`;

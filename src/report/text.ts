@@ -93,6 +93,8 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
       `${r.cost.estimated ? ' (estimated)' : ''}${r.target.mock ? ' at DeepSeek prices (the mock bills nothing)' : ''}; ` +
       `dsprobe loop delay p99 ${r.loop.delay_p99_ms == null ? 'unknown (not in the samples)' : `${r.loop.delay_p99_ms.toFixed(1)} ms`}`,
   );
+  const own = ownLoad(r);
+  if (own) out.push(own);
   const sp = r.cost.split;
   if (sp) out.push(`cost: cap search $${sp.search_usd.toFixed(4)}; measurement at the workload $${sp.measure_usd.toFixed(4)}`);
   if (r.budget) {
@@ -102,4 +104,28 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
   }
   for (const w of r.warnings) out.push(`warning: ${w}`);
   return out.join('\n') + '\n';
+}
+
+/**
+ * dsprobe's own load at its busiest level (its busiest thread's busy share, the process's CPU in cores) and its
+ * longest GC pause in any level, or null when no step recorded them (a report rebuilt from samples).
+ */
+function ownLoad(r: Report): string | null {
+  let top: { model: string; level: number; busy: number; thread: number; cpu?: number } | null = null;
+  let gc = 0;
+  for (const m of r.models) {
+    for (const s of m.steps) {
+      const c = s.client;
+      if (!c?.busy?.length) continue;
+      const busy = Math.max(...c.busy);
+      if (!top || busy > top.busy) top = { model: m.model, level: s.target_inflight, busy, thread: c.busy.indexOf(busy), ...(c.cpu_cores !== undefined ? { cpu: c.cpu_cores } : {}) };
+      if ((c.gc_max_ms ?? 0) > gc) gc = c.gc_max_ms ?? 0;
+    }
+  }
+  if (!top) return null;
+  const who = top.thread === 0 ? 'main thread' : `worker ${top.thread}`;
+  return (
+    `dsprobe's own load: busiest at ${top.model}@${top.level} (${who} ${Math.round(top.busy * 100)}% busy` +
+    `${top.cpu !== undefined ? `, CPU ${top.cpu.toFixed(2)} cores` : ''}); longest GC pause ${gc.toFixed(1)} ms`
+  );
 }

@@ -98,6 +98,10 @@ export interface ThreadLoop {
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
+  /** Share of the interval its event loop was busy, 0-1 (thread-meter.ts). */
+  busy: number;
+  /** Longest garbage-collection pause in the interval, ms. */
+  gc_max_ms: number;
 }
 
 /** A prober's own health since the last `health()` call. */

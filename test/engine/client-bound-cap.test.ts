@@ -112,7 +112,7 @@ describe('a run where dsprobe is the bottleneck', () => {
     const server = fakeServer({ caps: { flash: 37 }, durationMs: 400, clock });
     // The prober's worker reports a saturated loop on every sample: dsprobe is the bottleneck throughout. A high
     // limit keeps the verdict (and its figure) the worker's alone, whatever this machine's own loop does.
-    server.health = async () => ({ connect_us: [], threads: [{ thread: 1, p50_ms: 4000, p99_ms: 5000, max_ms: 6000 }] });
+    server.health = async () => ({ connect_us: [], threads: [{ thread: 1, p50_ms: 4000, p99_ms: 5000, max_ms: 6000, busy: 1, gc_max_ms: 0 }] });
     const s: Scenario = {
       name: 'client-bound',
       target: { url: 'mock', protocol: 'openai', api_key_env: ['K1'], headers: {} },

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { ClientRecorder, clientBoundWhy, CLIENT_LAG_LIMIT_MS } from '../../src/measure/client.js';
 import { clientBoundWarning } from '../../src/report/build.js';
 import { StepRecorder } from '../../src/measure/recorder.js';
+import { threadMeter } from '../../src/transport/thread-meter.js';
 import type { ModelReport } from '../../src/types.js';
 
 const quiet = { count: 10, p50: 1, p90: 1, p95: 1, p99: 1, max: 1, mean: 1 };
@@ -27,6 +28,48 @@ describe('client-bound steps', () => {
     expect(r.client.connects).toBe(2);
     expect(r.client.connect_ms.count).toBe(2);
     expect(r.client.why).toMatch(/40\.0 ms/);
+  });
+
+  test("each thread's busy share, the longest GC pause and the CPU in cores are kept per step, and do not judge it", () => {
+    const c = new ClientRecorder();
+    c.busy(0, 0.5, 2);
+    c.busy(0, 0.7, 12.34);
+    c.busy(1, 0.98, 0);
+    c.busy(1, Number.NaN, Number.NaN); // a worker that sent no figure is not read as idle or as paused
+    c.cpu(900_000, 1_000_000);
+    c.cpu(300_000, 500_000);
+    const r = c.report(quiet);
+    expect(r.client.busy).toEqual([0.6, 0.98]);
+    expect(r.client.gc_max_ms).toBe(12.3);
+    expect(r.client.cpu_cores).toBe(0.8);
+    // A busy thread is told, not judged: the loop delay stays the verdict.
+    expect(r.client_bound).toBe(false);
+    // Frozen at the decision, as the loop figures are.
+    c.freeze(quiet);
+    c.busy(0, 1, 99);
+    c.cpu(5_000_000, 1_000_000);
+    expect(c.report(quiet).client).toMatchObject({ busy: [0.6, 0.98], gc_max_ms: 12.3, cpu_cores: 0.8 });
+    expect(new ClientRecorder().report(quiet).client.busy).toBeUndefined();
+  });
+
+  test('the thread meter reads this thread: busy while it spins, idle while it waits', async () => {
+    const m = threadMeter();
+    try {
+      m.read(true);
+      const until = performance.now() + 60;
+      while (performance.now() < until);
+      const spun = m.read(true);
+      expect(spun.busy).toBeGreaterThan(0.8);
+      await new Promise((r) => setTimeout(r, 60));
+      expect(m.read(true).busy).toBeLessThan(0.5);
+      // Garbage enough for young-generation collections: their pauses are seen (delivered a turn later).
+      let keep: unknown[] = [];
+      for (let i = 0; i < 2_000_000; i++) keep = [i, i % 1024 ? keep : []];
+      await new Promise((r) => setTimeout(r, 20));
+      expect(m.read(true).gc_max_ms).toBeGreaterThan(0);
+    } finally {
+      m.stop();
+    }
   });
 
   test('the step report carries the verdict', () => {

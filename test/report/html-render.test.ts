@@ -47,6 +47,18 @@ describe('renderHtml', () => {
     expect(escapeHtml(`"><img src=x onerror=alert(1)>'`)).toBe('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&#39;');
   });
 
+  it("shows dsprobe's own load per level: the busiest thread's share, every figure on hover; '–' where none was recorded", () => {
+    const { report } = generate();
+    const step = report.models[0]!.steps[0]!;
+    step.client = { loop_p99_ms: [3.5, 12], connects: 0, connect_ms: step.ttft_ms, busy: [0.42, 0.917], cpu_cores: 1.31, gc_max_ms: 7.5 };
+    const html = renderHtml(report);
+    const row = html.slice(html.indexOf('<tbody>'), html.indexOf('</tr>', html.indexOf('<tbody>')));
+    expect(row).toContain('>91.7%</td>');
+    expect(row).toContain('title="event loop busy: main 42.0%, worker 1 91.7%; CPU 1.31 cores; longest GC pause 7.5ms; loop delay p99 3.5ms / 12.0ms"');
+    // Every other level of the fixture has no such figures.
+    expect(html.split('<td>–</td></tr>').length - 1).toBeGreaterThan(5);
+  });
+
   it('shows both caps, the bracket, headroom and queueing onset in the headline', () => {
     const html = renderHtml(generate().report);
     expect(html).toContain('2,500 <small>requests in flight</small>');

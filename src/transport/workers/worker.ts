@@ -11,6 +11,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { monotonicClock } from '../../time/clock.js';
+import { threadMeter } from '../thread-meter.js';
 import { makeScrubber } from '../../secrets.js';
 import { createProber, type ProbeHooks, type ProbeRequest } from '../prober.js';
 import { withoutStacks } from '../quiet-abort.js';
@@ -59,6 +60,8 @@ function loopWindow() {
 const loop = loopWindow();
 /** A span the caller chooses (Prober.loopSpan), apart from those intervals. */
 const span = loopWindow();
+/** How busy this thread was over the client sampler's intervals. */
+const meter = threadMeter();
 
 let out: FromWorkerEvent[] = [];
 let flushPending = false;
@@ -162,7 +165,7 @@ port.on('message', (m: ToWorker) => {
       post({ t: 'span', seq: m.seq, p99_ms: span.read(m.reset).p99_ms });
       break;
     case 'stats': {
-      const stats = { thread: init.index, ...loop.read(true) };
+      const stats = { thread: init.index, ...loop.read(true), ...meter.read(true) };
       void (prober.health?.() ?? Promise.resolve({ connect_us: [], threads: [] })).then((h) => {
         post({ t: 'stats', seq: m.seq, connect_us: h.connect_us, stats });
       });
@@ -173,6 +176,7 @@ port.on('message', (m: ToWorker) => {
         flush();
         loop.disable();
         span.disable();
+        meter.stop();
         post({ t: 'closed' });
         port.close();
       });
