@@ -11,6 +11,7 @@ import { seededRandom } from '../dist/time/random.js';
 import { runScenario } from '../dist/run/runner.js';
 import { newHistogram, recordUs } from '../dist/measure/hist.js';
 import { steadyHeap } from '../dist/cli/heap-guard.js';
+import { threadMeter } from '../dist/transport/thread-meter.js';
 
 // As `dsprobe run` sets it.
 steadyHeap();
@@ -27,6 +28,10 @@ const scenario = {
   stop: {}, expect: [], budget: {}, pricing: {}, seed: 1,
 };
 const loop = monitorEventLoopDelay({ resolution: 10 });
+// The main thread's busy share and longest GC pause over the window; each worker's from the run's own health calls.
+const meter = threadMeter();
+const workerBusy = [];
+const workerGc = [];
 const ttft = newHistogram();
 let requests = 0;
 let failed = 0;
@@ -61,7 +66,13 @@ const health = prober.health?.bind(prober);
 if (health) {
   prober.health = async () => {
     const h = await health();
-    if (inWindow) for (const t of h.threads) workerP99[t.thread - 1] = Math.max(workerP99[t.thread - 1] ?? 0, t.p99_ms);
+    if (inWindow) {
+      for (const t of h.threads) {
+        workerP99[t.thread - 1] = Math.max(workerP99[t.thread - 1] ?? 0, t.p99_ms);
+        (workerBusy[t.thread - 1] ??= []).push(t.busy);
+        workerGc[t.thread - 1] = Math.max(workerGc[t.thread - 1] ?? 0, t.gc_max_ms);
+      }
+    }
     return h;
   };
 }
@@ -72,6 +83,7 @@ const startWindow = async () => {
   area0 = areaAt(rec, windowStartUs);
   cpu0 = process.cpuUsage();
   loop.enable();
+  meter.read(true);
   await prober.loopSpan?.(true);
 };
 const endWindow = async () => {
@@ -81,11 +93,13 @@ const endWindow = async () => {
   windowEndUs = t;
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
+  const main = meter.read(true);
   // Read the in-flight integral now: the recorder moves on while the workers answer.
   const achieved = (areaAt(rec, t) - area0) / (t - windowStartUs);
   const spans = (await prober.loopSpan?.(false)) ?? [];
   inWindow = false;
-  held = { cpu: cpu.user + cpu.system, achieved, threads: spans.map((v) => +v.toFixed(1)), worst: workerP99.map((v) => +(v ?? 0).toFixed(1)) };
+  const mean = (xs) => (xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+  held = { busy: [main.busy, ...workerBusy.map(mean)].map((v) => +v.toFixed(2)), gc: Math.max(main.gc_max_ms, ...workerGc.map((v) => v ?? 0)), cpu: cpu.user + cpu.system, achieved, threads: spans.map((v) => +v.toFixed(1)), worst: workerP99.map((v) => +(v ?? 0).toFixed(1)) };
 };
 
 await runScenario(scenario, {
@@ -115,6 +129,8 @@ console.log(JSON.stringify({
   cpu_us_per_request: Math.round(held.cpu / Math.max(1, eventsInWindow / eventsPerRequest)),
   cpu_us_per_event: +(held.cpu / Math.max(1, eventsInWindow)).toFixed(2),
   loop_p99_ms: [ms(loop.percentile(99)), ...held.threads],
+  busy: held.busy,
+  gc_max_ms: +held.gc.toFixed(1),
   worker_worst_interval_p99_ms: held.worst,
   achieved_inflight: Math.round(held.achieved),
   ttft_over_schedule_p50_ms: +(ttft.getValueAtPercentile(50) / 1000).toFixed(1),

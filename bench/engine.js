@@ -3,7 +3,8 @@
 // plus the quickstart's loop-delay warning (case 5). Each contender runs in a process of its own; the upstream's
 // own CPU is printed so it is visibly not the bottleneck, and the machine's load average beside every row.
 // Prints figures; asserts nothing. Loopback only. dsprobe's loop p99: every thread's over the held window (the
-// workers' through Prober.loopSpan).
+// workers' through Prober.loopSpan); beside it, every contender's busy share per thread (event-loop utilisation) and
+// its longest GC pause over the window: what a first token that arrived meanwhile waited behind.
 // TTFT is shown beside the upstream's own lateness: how late it wrote first events past its schedule over the
 // contender's held window (read from the upstream itself), since no client reads an event before it is written.
 //   BENCH_SECONDS=5 (held window per contender, after a 2 s warm-up); BENCH_CASES=1,4 runs only those cases
@@ -78,7 +79,7 @@ function table(rows) {
 export async function enginePart() {
   console.log(`\n== dsprobe's engine vs the raw-socket floor, against a C upstream (${seconds} s held after a ${warmup} s warm-up${pin ? '; upstream pinned to CPU 0, one-thread contenders to CPU 1' : ''}) ==`);
   const bin = build();
-  const header = ['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream late p50/p99 ms', 'upstream CPU µs/req', 'load avg 1 min'];
+  const header = ['case', 'client', 'requests', 'CPU µs/req', 'µs/event', 'loop p99 ms (per thread)', 'busy (per thread)', 'GC max ms', 'achieved', 'TTFT - schedule p50/p99 ms', 'upstream late p50/p99 ms', 'upstream CPU µs/req', 'load avg 1 min'];
   const only = (process.env.BENCH_CASES ?? '').split(',').filter(Boolean);
   try {
     for (const c of CASES.filter((x) => !only.length || only.includes(x.name.split(':')[0]))) {
@@ -103,7 +104,7 @@ export async function enginePart() {
         const upCpu = end.cpu - cpu0;
         const lateText = cleared ? `${(end.late50 / 1000).toFixed(1)} / ${(end.late99 / 1000).toFixed(1)}` : '-';
         if (!r) {
-          rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', lateText, '-', os.loadavg()[0].toFixed(1)]);
+          rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', '-', '-', lateText, '-', os.loadavg()[0].toFixed(1)]);
           continue;
         }
         got[kind] = r;
@@ -114,6 +115,9 @@ export async function enginePart() {
           r.cpu_us_per_request,
           r.cpu_us_per_event,
           kind === 'dsprobe' ? r.loop_p99_ms.join(' / ') : r.loop_p99_ms,
+          // How busy each thread's loop was over the window, and the longest GC pause of any thread in it.
+          (r.busy ?? []).map((b) => `${Math.round(b * 100)}%`).join(' / ') || '-',
+          r.gc_max_ms ?? '-',
           kind === 'dsprobe' ? `${r.achieved_inflight} of ${c.n}` : '-',
           `${r.ttft_over_schedule_p50_ms} / ${r.ttft_over_schedule_p99_ms}`,
           lateText,

@@ -12,7 +12,7 @@
 // streams run in waves (all start together), so a count of requests completed in the window jumps by N at a time,
 // while events arrive all along.
 import net from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 const [port, n, seconds, warmup, eventsPerRequest, firstMs] = process.argv.slice(2, 8).map(Number);
 const shared = process.argv[8] === 'onread' ? Buffer.allocUnsafe(64 * 1024) : null;
@@ -23,6 +23,12 @@ const request = Buffer.from(
 );
 const LAST = Buffer.from('0\r\n\r\n');
 const loop = monitorEventLoopDelay({ resolution: 10 });
+// How busy the loop was and the longest GC pause, over the window (as dsprobe's bench contender reads its own).
+let elu0 = null;
+let gcMax = 0;
+new PerformanceObserver((l) => {
+  for (const e of l.getEntries()) if (elu0 && e.duration > gcMax) gcMax = e.duration;
+}).observe({ entryTypes: ['gc'] });
 let counting = false;
 let requests = 0;
 let events = 0;
@@ -83,11 +89,13 @@ setTimeout(() => {
   cpu0 = process.cpuUsage();
   t0 = performance.now();
   loop.enable();
+  elu0 = performance.eventLoopUtilization();
 }, warmup * 1000);
 await Promise.all(Array.from({ length: n }, stream));
 const c = process.cpuUsage(cpu0);
 const us = c.user + c.system;
 loop.disable();
+const busy = performance.eventLoopUtilization(elu0).utilization;
 console.log(
   JSON.stringify({
     requests,
@@ -96,6 +104,8 @@ console.log(
     cpu_us_per_request: Math.round(us / Math.max(1, eventsPerRequest > 0 ? events / eventsPerRequest : requests)),
     cpu_us_per_event: +(us / Math.max(1, events)).toFixed(2),
     loop_p99_ms: +Math.max(0, (loop.percentile(99) - 10e6) / 1e6).toFixed(1),
+    busy: [+busy.toFixed(2)],
+    gc_max_ms: +gcMax.toFixed(1),
     ...(firstMs > 0 ? ttftOverSchedule() : {}),
   }),
 );
