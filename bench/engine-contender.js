@@ -1,4 +1,5 @@
-// dsprobe as it runs for users (the real runner, model driver and engine) holding N streams against
+// dsprobe as it runs for users (the real runner, model driver and engine, every sample written to a samples.ndjson
+// with a key scrubbed from it, as `dsprobe run` writes it) holding N streams against
 // bench/upstream.c, in a process of its own so its CPU time is its own (worker threads included):
 //   node bench/engine-contender.js PORT N SECONDS WARMUP_SECONDS WORKERS EVENTS_PER_REQUEST FIRST_MS
 // Prints one JSON line over the held window after the warm-up: requests, CPU µs per request and per event,
@@ -12,13 +13,23 @@ import { runScenario } from '../dist/run/runner.js';
 import { newHistogram, recordUs } from '../dist/measure/hist.js';
 import { steadyHeap } from '../dist/cli/heap-guard.js';
 import { threadMeter } from '../dist/transport/thread-meter.js';
+import { openSamplesFile } from '../dist/cli/samples-file.js';
+import { makeScrubber } from '../dist/secrets.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 // As `dsprobe run` sets it.
 steadyHeap();
 
 const [port, n, seconds, warmup, workers, eventsPerRequest, firstMs] = process.argv.slice(2).map(Number);
 const clock = monotonicClock();
-const prober = createEngineProber({ baseUrl: `http://127.0.0.1:${port}`, protocol: 'openai', clock, workers, maxConnections: n + 100 });
+// As `dsprobe run`: the key is sent, and scrubbed from every line written.
+const KEY = 'sk-bench-0123456789abcdef';
+const scrubber = makeScrubber([KEY]);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dsprobe-bench-samples-'));
+const samples = openSamplesFile(path.join(dir, 'samples.ndjson'), { kind: 'dsprobe.samples/v1', name: 'bench', started_at: new Date().toISOString(), seed: 1, mode: 'ramp', target: { url: 'bench', protocol: 'openai', mock: false }, scenario: {}, models: [{ name: 'deepseek-v4-flash', weight: 1 }], pricing: {} }, { scrub: scrubber.scrub });
+const prober = createEngineProber({ baseUrl: `http://127.0.0.1:${port}`, protocol: 'openai', clock, workers, maxConnections: n + 100, scrubber });
 const holdMs = (warmup + seconds) * 1000;
 const scenario = {
   name: 'bench', target: { url: 'bench', protocol: 'openai', api_key_env: ['BENCH'], headers: {} },
@@ -103,13 +114,14 @@ const endWindow = async () => {
 };
 
 await runScenario(scenario, {
-  clock, random: seededRandom(1), prober, keys: ['bench'], mock: false,
+  clock, random: seededRandom(1), prober, keys: [KEY], mock: false,
   // The window is timed from the level's start (its connections are opened before it).
   onStep: () => {
     setTimeout(startWindow, warmup * 1000);
     setTimeout(endWindow, holdMs - 50);
   },
   onSample: (s) => {
+    samples.write(s);
     eventsInWindow += eventsWithin(s);
     // TTFT as the floor takes it: every first token read inside the window, whenever its request ended (a request
     // that ends in the window may have had its first token in the warm-up, and one read at the window's end may
@@ -122,6 +134,8 @@ await runScenario(scenario, {
   },
 }, (v) => (view = v));
 await prober.close();
+samples.close();
+fs.rmSync(dir, { recursive: true, force: true });
 const ms = (ns) => +Math.max(0, (ns - 10e6) / 1e6).toFixed(1);
 console.log(JSON.stringify({
   workers, inflight: n, requests, failed,
