@@ -280,7 +280,7 @@ export class Exchange implements SseHandler, H1Handler {
     const f = this.facts as ResponseFacts;
     const before = f.first_token_us;
     (this.reader as StreamReader).message(event, data, this.at);
-    if (before === undefined && f.first_token_us !== undefined) this.hooks?.onFirstToken?.(this.req, f.first_token_us, s.sent_us);
+    if (before === undefined) this.firstTokenHook();
   }
 
   /** An SSE line or event past the limit: a precise outcome, and the connection is cut. */
@@ -315,8 +315,14 @@ export class Exchange implements SseHandler, H1Handler {
     const f = this.facts as ResponseFacts;
     const before = f.first_token_us;
     if (!r.frame(chunk, this.at)) return false;
-    if (before === undefined && f.first_token_us !== undefined) this.hooks?.onFirstToken?.(this.req, f.first_token_us, this.sample.sent_us);
+    if (before === undefined) this.firstTokenHook();
     return true;
+  }
+
+  /** After an event read with no first token before it: tells the hook once the event brought one. */
+  private firstTokenHook(): void {
+    const t = (this.facts as ResponseFacts).first_token_us;
+    if (t !== undefined) this.hooks?.onFirstToken?.(this.req, t, this.sample.sent_us);
   }
 
   private keepAlive(): void {
