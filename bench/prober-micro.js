@@ -30,7 +30,7 @@ function dsprobeOnce() {
   const x = new Exchange(req, openAiDialect, clock, undefined, (s) => (out = s), () => undefined);
   x.onConnect(() => undefined);
   x.onHeaders(200, rawHeaders, () => undefined, 'OK');
-  for (const b of buffers) x.onData(b);
+  for (const b of buffers) x.onData(b, 0, b.length);
   x.onComplete(null);
   if (out.outcome !== 'ok' || out.token_events !== tokens) throw new Error(`bad sample ${JSON.stringify(out)}`);
 }

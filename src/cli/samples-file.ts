@@ -59,7 +59,9 @@ export function openSamplesFile(path: string, header: SamplesHeader, opts: Sampl
       buf = [];
       return;
     }
-    const raw = buf.join('\n') + '\n';
+    // The last line's newline joined in, not appended: `+` would make a string the scrub then copies whole.
+    buf.push('');
+    const raw = buf.join('\n');
     buf = [];
     const text = opts.scrub ? opts.scrub(raw) : raw;
     try {

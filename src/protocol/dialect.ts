@@ -61,11 +61,12 @@ export interface StreamReader {
   /** One dispatched SSE event (`event` is `message` when unnamed), arriving at `atUs`. */
   message(event: string, data: string, atUs: number): void;
   /**
-   * Optional: a read that is exactly one unnamed `data:` event, offered as bytes before any decoding (only while
+   * Optional: a read that is exactly one unnamed `data:` event, offered as its bytes `buf[start, end)` (valid
+   * during the call only) before any decoding (only while
    * the SSE parser has nothing pending). True when read (with the same effect `message` would have had); false
    * to let it take the text path.
    */
-  frame?(chunk: Buffer, atUs: number): boolean;
+  frame?(buf: Buffer, start: number, end: number, atUs: number): boolean;
 }
 
 /** One API surface: OpenAI chat completions or Anthropic messages. */

@@ -89,6 +89,16 @@ function bytesAre(b: Uint8Array, at: number, s: string): boolean {
 }
 
 /**
+ * A flat copy of an ASCII string. `data.slice(...)` makes a view into the chunk's text (V8 keeps a slice of 13 or
+ * more characters as a pointer into its parent), and reading a view unit by unit (`bytesAre`, once per event) costs
+ * about twice as much as reading a flat string: 290 against 136 ns for a 130-character prefix, measured on this
+ * machine. The copy is made once per template and lets the chunk's text go.
+ */
+function ownCopy(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/**
  * Learned chunk templates for one stream. Kept in fields, not arrays, and as the chunk's own text, not copies in
  * bytes: a stream lives as long as its request, and whatever it holds is copied by every young-generation
  * collection that finds it alive (a stream of the usual kind learns one or two).
@@ -126,20 +136,21 @@ export class DeltaTemplates {
    * the same answer `match(data)` gives, for a frame built as the template's. -1 when no template fits (then the
    * frame takes the text path: SSE parser, then `match`). Only for a parser with nothing pending (the caller's
    * check), which would read this frame as exactly that one event. Templates with a character past ASCII in them
-   * (never seen from a real server) are left to the text path.
+   * (never seen from a real server) are left to the text path. The frame is `b[start, end)`: nothing outside it
+   * is read.
    */
-  matchFrame(frame: Uint8Array): number {
-    const len = frame.length;
-    if (len < FRAME_HEAD_LEN + 2 || frame[len - 1] !== LF || frame[len - 2] !== LF) return -1;
-    for (let k = 0; k < FRAME_HEAD_LEN; k++) if (frame[k] !== FRAME_HEAD[k]) return -1;
+  matchFrame(b: Uint8Array, start = 0, end = b.length): number {
+    const head = start + FRAME_HEAD_LEN;
+    if (end - start < FRAME_HEAD_LEN + 2 || b[end - 1] !== LF || b[end - 2] !== LF) return -1;
+    for (let k = 0; k < FRAME_HEAD_LEN; k++) if (b[start + k] !== FRAME_HEAD[k]) return -1;
     for (let i = 0, t = this.t0; t !== null; t = this.at(++i)) {
       if (!t.ascii) continue;
       const p = t.prefix;
       const s = t.suffix;
-      const bodyStart = FRAME_HEAD_LEN + p.length;
-      const bodyEnd = len - 2 - s.length;
-      if (bodyEnd < bodyStart || !bytesAre(frame, bodyEnd, s) || !bytesAre(frame, FRAME_HEAD_LEN, p)) continue;
-      if (scanJsonString(frame, bodyStart, len - 2) !== bodyEnd) continue;
+      const bodyStart = head + p.length;
+      const bodyEnd = end - 2 - s.length;
+      if (bodyEnd < bodyStart || !bytesAre(b, bodyEnd, s) || !bytesAre(b, head, p)) continue;
+      if (scanJsonString(b, bodyStart, end - 2) !== bodyEnd) continue;
       return bodyEnd > bodyStart ? 1 : 0;
     }
     return -1;
@@ -166,7 +177,8 @@ export class DeltaTemplates {
     for (let k = 0, t = this.t0; t !== null; t = this.at(++k)) {
       if (t.prefix === prefix && t.suffix === suffix) return;
     }
-    const t: Template = { prefix, suffix, ascii: isAscii(prefix) && isAscii(suffix) };
+    const ascii = isAscii(prefix) && isAscii(suffix);
+    const t: Template = ascii ? { prefix: ownCopy(prefix), suffix: ownCopy(suffix), ascii } : { prefix, suffix, ascii };
     if (n === 0) this.t0 = t;
     else if (n === 1) this.t1 = t;
     else (this.more ??= []).push(t);

@@ -23,9 +23,9 @@ class OpenAiStream implements StreamReader {
     this.f = f;
   }
 
-  frame(chunk: Buffer, atUs: number): boolean {
+  frame(buf: Buffer, start: number, end: number, atUs: number): boolean {
     if (this.f.complete) return false;
-    const m = this.tpl.matchFrame(chunk);
+    const m = this.tpl.matchFrame(buf, start, end);
     if (m === -1) return false;
     if (m === 1) tokenEvent(this.f, atUs);
     return true;

@@ -187,7 +187,7 @@ export class Exchange implements SseHandler, H1Handler {
     return true;
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(buf: Buffer, start: number, end: number): boolean {
     if (this.settled) return true; // draining after a decision: let the connection finish
     const now = this.clock.nowUs();
     const s = this.sample;
@@ -198,17 +198,17 @@ export class Exchange implements SseHandler, H1Handler {
         const sse = this.sse as SseParser;
         // A read that is one `data:` event shaped as this stream's earlier text deltas: read in bytes, without
         // decoding (fast-delta.ts), to the same effect as the parser's path below.
-        if (s.first_data_us !== undefined && sse.wholeEventFits(chunk.length) && this.readFrame(chunk)) break;
-        sse.push(chunk);
+        if (s.first_data_us !== undefined && sse.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
+        sse.push(buf.subarray(start, end));
         break;
       }
       case Mode.Body:
-        this.bodyData(chunk, now);
+        this.bodyData(buf.subarray(start, end), now);
         break;
       default:
-        // A chunk is a view of the thread's read buffer (h1.ts): copied to keep.
-        this.chunks.push(Buffer.from(chunk));
-        this.bytes += chunk.length;
+        // The bytes are the thread's read buffer (h1.ts): copied to keep.
+        this.chunks.push(Buffer.from(buf.subarray(start, end)));
+        this.bytes += end - start;
         // The status decided already: a long error body (or an endless one) is cut, not drained.
         if (this.bytes >= MAX_ERROR_BODY) {
           this.settle(verdictForStatus(this.sample.status ?? 0, this.bodyText()));
@@ -308,13 +308,13 @@ export class Exchange implements SseHandler, H1Handler {
 
   // ---- internals ---------------------------------------------------------------------------------------
 
-  /** A whole-event read offered to the dialect's byte path (StreamReader.frame); true when it was read there. */
-  private readFrame(chunk: Buffer): boolean {
+  /** A whole-event read, `buf[start, end)`, offered to the dialect's byte path (StreamReader.frame); true when it was read there. */
+  private readFrame(buf: Buffer, start: number, end: number): boolean {
     const r = this.reader as StreamReader;
     if (r.frame === undefined) return false;
     const f = this.facts as ResponseFacts;
     const before = f.first_token_us;
-    if (!r.frame(chunk, this.at)) return false;
+    if (!r.frame(buf, start, end, this.at)) return false;
     if (before === undefined) this.firstTokenHook();
     return true;
   }

@@ -22,15 +22,17 @@ const READ_BYTES = 64 * 1024;
 
 const kReader = Symbol('dsprobe.sharedReader');
 
-type Reader = (b: Buffer) => void;
+/** Gets the read's bytes as `b[0, n)`: no view is made per read (past `n`, `b` holds older bytes). */
+type Reader = (b: Buffer, n: number) => void;
 type ReadingSocket = Socket & { [kReader]?: Reader | null };
 
 let buffer: Buffer | null = null;
 
 /** Node calls it as a method of the socket; `true`: keep reading. */
 function onRead(this: ReadingSocket, nread: number, buf: Buffer): boolean {
+  // `buf` is the shared buffer itself (Node hands back the one given as `onread.buffer`).
   const r = this[kReader];
-  if (r) r(buf.subarray(0, nread));
+  if (r) r(buf, nread);
   else this.destroy();
   return true;
 }

@@ -122,6 +122,27 @@ describe('DeltaTemplates.matchFrame: a whole `data:` event read in bytes', () =>
     );
   });
 
+  test('property: a frame read in place inside a larger buffer answers as the frame alone; nothing around it is read', () => {
+    const t = learned();
+    const piece = fc.oneof(
+      fc.constantFrom('data: ', pre, suf, 'some text', '\n', '\n\n', '"', '\\', 'x'),
+      fc.string({ maxLength: 4 }),
+    );
+    const bytes = fc.array(piece, { maxLength: 6 }).map((ps) => Buffer.from(ps.join('')));
+    fc.assert(
+      fc.property(bytes, bytes, bytes, (before, frame, after) => {
+        const around = Buffer.concat([before, frame, after]);
+        expect(t.matchFrame(around, before.length, before.length + frame.length)).toBe(t.matchFrame(Buffer.from(frame)));
+      }),
+      { numRuns: 3000 },
+    );
+    // The cases the property is for: a frame that is whole only with bytes beyond either end is not matched.
+    const good = Buffer.from(`data: ${chunk('some text')}\n\n`);
+    expect(t.matchFrame(good, 0, good.length - 1)).toBe(-1);
+    expect(t.matchFrame(good, 1, good.length)).toBe(-1);
+    expect(t.matchFrame(Buffer.concat([Buffer.from('xx'), good, Buffer.from('yy')]), 2, 2 + good.length)).toBe(1);
+  });
+
   test('a template with a character past ASCII is left to the text path, which still matches it', () => {
     const t = new DeltaTemplates();
     const odd = (text: string) => chunk(text).replace('"model":"m"', '"model":"mé"');

@@ -24,8 +24,8 @@ function collect(): { handler: Parameters<ClientPool['dispatch']>[1]; done: Prom
       r.status = status;
       return true;
     },
-    onData(chunk: Buffer) {
-      r.body += chunk.toString();
+    onData(buf: Buffer, start: number, end: number) {
+      r.body += buf.toString('utf8', start, end);
       return true;
     },
     onComplete() {

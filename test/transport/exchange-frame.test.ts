@@ -27,6 +27,9 @@ const FRAMES = [
 ];
 const TEXT_EVENTS = 7; // The, "river", naïve..., \n, reasoning, x, y
 
+/** What lies around a read in the thread's buffer: an earlier read's bytes, here a whole event and its end. */
+const AROUND = Buffer.from('data: {"choices":[{"delta":{"content":"junk"}}]}\n\n');
+
 function run(reads: Buffer[]): { sample: Sample; firsts: number[] } {
   let t = 0;
   const clock = { nowUs: () => (t += 1000), sleepUntil: async () => undefined };
@@ -36,7 +39,12 @@ function run(reads: Buffer[]): { sample: Sample; firsts: number[] } {
   const x = new Exchange(req, openAiDialect, clock, { onFirstToken: (_r, at) => firsts.push(at) }, (s) => (sample = s), () => undefined);
   x.onConnect(() => undefined);
   x.onHeaders(200, ['content-type', 'text/event-stream'], () => undefined, 'OK');
-  for (const r of reads) x.onData(r);
+  // Each read in place inside a larger buffer, as h1.ts hands it on: bytes before and after it read as events would.
+  for (const r of reads) {
+    const at = AROUND.length;
+    const buf = Buffer.concat([AROUND, r, AROUND]);
+    x.onData(buf, at, at + r.length);
+  }
   x.onComplete(null);
   return { sample: sample as Sample, firsts };
 }

@@ -8,6 +8,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { H1Connection, H1_CODES, type H1Handler, type H1Owner } from '../../src/transport/h1.js';
 import { ClientPool } from '../../src/transport/client-pool.js';
+import { markSharedRead, sharedRead } from '../../src/transport/shared-read.js';
 
 /** A socket that records what is written and delivers what the test says, synchronously. */
 class FakeSocket extends EventEmitter {
@@ -43,8 +44,8 @@ function handler(): { h: H1Handler; got: Got } {
       got.headers = raw;
       return true;
     },
-    onData(chunk) {
-      got.body += chunk.toString('latin1');
+    onData(buf, start, end) {
+      got.body += buf.toString('latin1', start, end);
       return true;
     },
     onComplete(trailers) {
@@ -72,14 +73,32 @@ function owner(): H1Owner & { idles: number; gones: number } {
   };
 }
 
-/** Sends one request over a fresh connection on a FakeSocket, then feeds `pieces`. */
-function exchange(pieces: string[]): { got: Got; sock: FakeSocket; own: ReturnType<typeof owner> } {
+/** Bytes that would read as framing if a parser looked past the end of a read. */
+const JUNK = Buffer.from('\r\n0\r\n\r\nHTTP/1.1 500 X\r\n\r\n5\r\njunk!\r\n\n'.repeat(8), 'latin1');
+
+/**
+ * Sends one request over a fresh connection on a FakeSocket, then feeds `pieces`: as `data` events (a Buffer per
+ * read), or `shared` as a load socket reads them (Node's `onread`: each piece at the start of the thread's one read
+ * buffer, an earlier read's bytes, here framing-like junk, after it).
+ */
+function exchange(pieces: string[], via: 'data' | 'shared' = 'data'): { got: Got; sock: FakeSocket; own: ReturnType<typeof owner> } {
   const sock = new FakeSocket();
   const own = owner();
+  if (via === 'shared') markSharedRead(sock as unknown as Socket);
   const c = new H1Connection(own, (cb) => cb(null, sock as unknown as Socket), '127.0.0.1:1', 1024);
   const { h, got } = handler();
   c.dispatch({ path: '/v1/chat', method: 'POST', headers: { authorization: 'Bearer k' }, body: '{"a":"é"}' }, h);
-  for (const p of pieces) sock.emit('data', Buffer.from(p, 'latin1'));
+  const { buffer, callback } = sharedRead();
+  for (const p of pieces) {
+    const b = Buffer.from(p, 'latin1');
+    if (via === 'data') {
+      sock.emit('data', b);
+      continue;
+    }
+    b.copy(buffer as Buffer, 0);
+    JUNK.copy(buffer as Buffer, b.length);
+    callback.call(sock, b.length, buffer as Buffer);
+  }
   return { got, sock, own };
 }
 
@@ -104,9 +123,9 @@ describe('H1Connection', () => {
     );
   });
 
-  test('a chunked stream, split at every byte, reads to the same body, headers and trailers, once', () => {
+  test.each(['data', 'shared'] as const)('a chunked stream, split at every byte, reads to the same body, headers and trailers, once (reads: %s)', (via) => {
     for (const pieces of splits(CHUNKED)) {
-      const { got, own } = exchange(pieces);
+      const { got, own } = exchange(pieces, via);
       expect(got.error).toBeUndefined();
       expect(got.status).toBe(200);
       expect(got.headers).toEqual(['content-type', 'text/event-stream', 'transfer-encoding', 'chunked', 'x-ds-trace-id', 't1']);
@@ -117,10 +136,10 @@ describe('H1Connection', () => {
     }
   });
 
-  test('content-length framing, split at every byte; the connection is reused', () => {
+  test.each(['data', 'shared'] as const)('content-length framing, split at every byte; the connection is reused (reads: %s)', (via) => {
     const text = 'HTTP/1.1 429 Too Many Requests\r\ncontent-length: 12\r\nretry-after: 3\r\n\r\n{"error":{}}';
     for (const pieces of splits(text)) {
-      const { got, own } = exchange(pieces);
+      const { got, own } = exchange(pieces, via);
       expect([got.status, got.body, got.completes, own.idles, got.error]).toEqual([429, '{"error":{}}', 1, 1, undefined]);
     }
   });
@@ -138,8 +157,8 @@ describe('H1Connection', () => {
     expect([got.status, got.body, got.completes]).toEqual([204, '', 1]);
   });
 
-  test('a body framed by the close: complete at the close, and the connection is not reused', () => {
-    const { got, sock, own } = exchange(['HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"x"', ':1}']);
+  test.each(['data', 'shared'] as const)('a body framed by the close: complete at the close, and the connection is not reused (reads: %s)', (via) => {
+    const { got, sock, own } = exchange(['HTTP/1.0 200 OK\r\ncontent-type: application/json\r\n\r\n{"x"', ':1}'], via);
     expect(got.completes).toBe(0);
     sock.emit('end');
     expect([got.body, got.completes, own.idles, own.gones, sock.destroyed]).toEqual(['{"x":1}', 1, 0, 1, true]);
