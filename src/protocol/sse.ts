@@ -72,7 +72,8 @@ export class SseParser {
   /** Nothing decoded yet: a leading BOM is still to be dropped. */
   private atStart = true;
   /** Pieces of the current unfinished line (joined when its terminator arrives). */
-  private partial: string[] = [];
+  /** Made on the first line split over chunks (most streams never split one). */
+  private partial: string[] | null = null;
   /** The previous chunk ended in CR: an LF at the start of the next one belongs to it. */
   private pendingCR = false;
   private eventType = '';
@@ -101,7 +102,7 @@ export class SseParser {
 
   /** Between events: no partial line, event field or CR pending, and past the start (a BOM is settled). */
   private get betweenEvents(): boolean {
-    return !this.hasData && this.partial.length === 0 && !this.pendingCR && !this.atStart && this.eventType.length === 0;
+    return !this.hasData && this.partial === null && !this.pendingCR && !this.atStart && this.eventType.length === 0;
   }
 
   /** Feeds one chunk of bytes. */
@@ -132,9 +133,9 @@ export class SseParser {
     if (tail.length > 0) this.pushText(tail);
     this.ended = true;
     let unfinished = this.hasData;
-    if (this.partial.length > 0) {
+    if (this.partial !== null) {
       const line = this.partial.join('');
-      this.partial = [];
+      this.partial = null;
       this.partialLen = 0;
       // A final line without terminator is not processed (spec), but it means the stream was cut mid-frame.
       if (line.length > 0) unfinished = true;
@@ -189,15 +190,15 @@ export class SseParser {
       if (eol === -1) {
         this.partialLen += n - pos;
         if (this.partialLen > this.maxLine) return this.overflow('line');
-        this.partial.push(pos === 0 ? s : s.slice(pos));
+        (this.partial ??= []).push(pos === 0 ? s : s.slice(pos));
         return;
       }
       if (this.partialLen + eol - pos > this.maxLine) return this.overflow('line');
       let line = s.slice(pos, eol);
-      if (this.partial.length > 0) {
+      if (this.partial !== null) {
         this.partial.push(line);
         line = this.partial.join('');
-        this.partial = [];
+        this.partial = null;
         this.partialLen = 0;
       }
       if (s.charCodeAt(eol) === 13) {
@@ -214,7 +215,7 @@ export class SseParser {
   /** Past the limit: drop what is held and stop parsing (the caller cuts the connection). */
   private overflow(what: 'line' | 'event'): void {
     this.ended = true;
-    this.partial = [];
+    this.partial = null;
     this.partialLen = 0;
     this.data = '';
     this.hasData = false;

@@ -73,7 +73,8 @@ export class Exchange implements SseHandler, H1Handler {
   private facts: ResponseFacts | null = null;
   private reader: StreamReader | null = null;
   private sse: SseParser | null = null;
-  private chunks: Buffer[] = [];
+  /** Body bytes kept (a non-stream body, an error body); made on the first piece: a stream never needs it. */
+  private chunks: Buffer[] | null = null;
   private bytes = 0;
   private sawData = false;
   /** Arrival time of the chunk being parsed (µs). */
@@ -207,7 +208,7 @@ export class Exchange implements SseHandler, H1Handler {
         break;
       default:
         // The bytes are the thread's read buffer (h1.ts): copied to keep.
-        this.chunks.push(Buffer.from(buf.subarray(start, end)));
+        (this.chunks ??= []).push(Buffer.from(buf.subarray(start, end)));
         this.bytes += end - start;
         // The status decided already: a long error body (or an endless one) is cut, not drained.
         if (this.bytes >= MAX_ERROR_BODY) {
@@ -350,18 +351,18 @@ export class Exchange implements SseHandler, H1Handler {
     }
     this.bytes += chunk.length;
     if (this.bytes > this.maxBody) {
-      this.chunks = [];
+      this.chunks = null;
       this.settle({ outcome: 'protocol', detail: 'body_too_large', error: `a response body longer than ${this.maxBody} bytes (request.max_body)` });
       this.cut('body_too_large');
       return;
     }
-    this.chunks.push(Buffer.from(chunk));
+    (this.chunks ??= []).push(Buffer.from(chunk));
   }
 
   private bodyText(): string {
     const c = this.chunks;
-    this.chunks = [];
-    if (c.length === 0) return '';
+    this.chunks = null;
+    if (c === null || c.length === 0) return '';
     return (c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c)).toString('utf8');
   }
 

@@ -154,8 +154,8 @@ export class H1Connection {
   private keepAlive = true;
   private trailerBytes = 0;
   private sawCr = false;
-  /** Trailer fields read so far (name, value, ...). */
-  private trailers: string[] = [];
+  /** Trailer fields read so far (name, value, ...): made on the first one (most responses have none). */
+  private trailers: string[] | null = null;
   /** The response just completed inside `read` (its handler is told once the chunk is consumed). */
   private done: H1Handler | null = null;
   private doneTrailers: string[] | null = null;
@@ -533,7 +533,7 @@ export class H1Connection {
     }
     if (size === 0) {
       this.state = Body.Trailers;
-      this.trailers = [];
+      this.trailers = null;
     } else {
       this.left = size;
       this.state = Body.ChunkData;
@@ -560,7 +560,6 @@ export class H1Connection {
   private readTrailers(b: Buffer, pos: number, n: number): number {
     const buf = this.joined(b, pos, n);
     let at = 0;
-    const trailers = this.trailers;
     for (;;) {
       const nl = buf.indexOf(LF, at);
       if (nl < 0) {
@@ -572,7 +571,7 @@ export class H1Connection {
       const line = buf.toString('latin1', at, nl > at && buf[nl - 1] === CR ? nl - 1 : nl);
       at = nl + 1;
       if (line.length === 0) {
-        this.complete(trailers.length > 0 ? trailers : null);
+        this.complete(this.trailers);
         return n - (buf.length - at);
       }
       this.trailerBytes += line.length;
@@ -581,7 +580,7 @@ export class H1Connection {
         return n;
       }
       const colon = line.indexOf(':');
-      if (colon > 0) trailers.push(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      if (colon > 0) (this.trailers ??= []).push(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
     }
   }
 }
