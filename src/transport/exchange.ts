@@ -197,10 +197,20 @@ export class Exchange implements SseHandler, H1Handler {
     switch (this.mode) {
       case Mode.Sse: {
         const sse = this.sse as SseParser;
-        // A read that is one `data:` event shaped as this stream's earlier text deltas: read in bytes, without
-        // decoding (fast-delta.ts), to the same effect as the parser's path below.
-        if (s.first_data_us !== undefined && sse.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
-        sse.push(buf.subarray(start, end));
+        // The read's leading `data:` events shaped as this stream's earlier text deltas (one, or several when the
+        // server or a busy loop joined them): read in bytes, without decoding (fast-delta.ts), to the same effect
+        // as the parser's path below, which takes whatever is left from the first event that is not one.
+        let at = start;
+        if (s.first_data_us !== undefined) {
+          // The common read, one whole event, tried as it is; then event by event.
+          if (sse.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
+          while (at < end) {
+            const next = eventEnd(buf, at, end);
+            if (next === -1 || !sse.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
+            at = next;
+          }
+        }
+        if (at < end) sse.push(buf.subarray(at, end));
         break;
       }
       case Mode.Body:
@@ -434,6 +444,15 @@ export class Exchange implements SseHandler, H1Handler {
   handleEvent(): void {
     this.abortByCaller();
   }
+}
+
+/**
+ * Where the event starting at `from` ends, if it is one line: the index after its first LF when an LF follows it
+ * (`data: X` LF LF), else -1. A frame of the learned shape holds no LF before its end (its text is a JSON string).
+ */
+function eventEnd(b: Buffer, from: number, to: number): number {
+  for (let i = from; i < to - 1; i++) if (b[i] === 10) return b[i + 1] === 10 ? i + 2 : -1;
+  return -1;
 }
 
 /** Replaces every occurrence of `secret` in `text` (a key must never reach a Sample). */

@@ -63,4 +63,27 @@ describe('exchange: whole-event reads in bytes', () => {
     // One clock reading each for the send, the headers and every read: the first text ("The", the 4th read) is the 6th.
     expect(whole.sample.first_token_us! - whole.sample.sent_us).toBe(5000);
   });
+
+  test('several whole events in one read (joined by the server or a busy loop): the same Sample, however they are grouped', () => {
+    const one = run(FRAMES.map((f) => Buffer.from(f))).sample;
+    // Every way of cutting the stream between events into consecutive reads: 2^(n-1) groupings.
+    for (let cuts = 0; cuts < 1 << (FRAMES.length - 1); cuts++) {
+      const reads: Buffer[] = [];
+      let group = '';
+      let firstRead = -1;
+      FRAMES.forEach((f, i) => {
+        group += f;
+        if (i === 3 && firstRead === -1) firstRead = reads.length;
+        if (i === FRAMES.length - 1 || (cuts >> i) & 1) {
+          reads.push(Buffer.from(group));
+          group = '';
+        }
+      });
+      const { sample, firsts } = run(reads);
+      expect([sample.outcome, sample.token_events, sample.usage, sample.finish_reason], `cuts ${cuts}`).toEqual([one.outcome, one.token_events, one.usage, one.finish_reason]);
+      expect(firsts).toEqual([sample.first_token_us]);
+      // The first text arrives with the read that holds the 4th event: its clock reading (send, headers, then one per read).
+      expect(sample.first_token_us! - sample.sent_us, `cuts ${cuts}`).toBe((2 + firstRead) * 1000);
+    }
+  });
 });
