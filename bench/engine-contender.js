@@ -55,12 +55,14 @@ const areaAt = (rec, t) => rec.achievedAt(t) * (t - rec.startUs);
 // Events read inside the window. The streams run in waves (all start together), so the count of requests ended
 // in the window jumps by N at a time; events arrive all along. A sample's events are taken as evenly spread from
 // its first byte to its end, and counted by the part of that span inside the window (as the floor counts its own
-// events live). CPU per request is then per `events / EVENTS_PER_REQUEST` requests' worth.
+// events live). CPU per request is then per `events / EVENTS_PER_REQUEST` requests' worth (the mean, when the
+// upstream spreads stream lengths).
 let eventsInWindow = 0;
 let windowEndUs = Infinity;
 function eventsWithin(s) {
   if (s.first_byte_us === undefined) return 0;
-  const total = s.outcome === 'ok' ? eventsPerRequest : (s.token_events ?? 0);
+  // A whole answer: its text events and the upstream's two closing ones (the final chunk, [DONE]).
+  const total = s.outcome === 'ok' ? (s.token_events ?? 0) + 2 : (s.token_events ?? 0);
   const a = s.first_byte_us;
   const b = Math.max(s.end_us, a + 1);
   const overlap = Math.min(b, windowEndUs) - Math.max(a, windowStartUs);

@@ -1,6 +1,7 @@
 // `npm run bench -- --part=engine`: dsprobe's engine beside the raw-socket floor (bench/floor.mjs), both against
 // the cheap C upstream (bench/upstream.c, built here with cc), in one run, case by case (issue 11's cases 1-4),
-// plus the quickstart's loop-delay warning (case 5). Each contender runs in a process of its own; the upstream's
+// plus the quickstart's loop-delay warning (case 5), and case 4 with stream lengths spread (4v: no target of its
+// own; it shows what the lockstep of streams of one length costs the TTFT tail). Each contender runs in a process of its own; the upstream's
 // own CPU is printed so it is visibly not the bottleneck, and the machine's load average beside every row.
 // Prints figures; asserts nothing. Loopback only. dsprobe's loop p99: every thread's over the held window (the
 // workers' through Prober.loopSpan); beside it, every contender's busy share per thread (event-loop utilisation) and
@@ -28,13 +29,19 @@ function pinned(cpu, cmd, args) {
   return pin && cpu !== null ? ['taskset', ['-c', String(cpu), cmd, ...args]] : [cmd, args];
 }
 
-/** The cases: streams, upstream tokens (events = tokens + 2), gap and first-event delay (ms), dsprobe's workers. */
+/**
+ * The cases: streams, upstream tokens (events = tokens + 2), gap and first-event delay (ms), dsprobe's workers, and
+ * the spread of stream lengths (± percent of tokens, seeded; 0: every stream the same length).
+ */
 const CASES = [
   { name: '1: 2,000 x 21 events (0.9 s)', n: 2000, tokens: 19, gap: 40, first: 100, workers: 1 },
   { name: '2: 2,000 x 5 events', n: 2000, tokens: 3, gap: 200, first: 100, workers: 1 },
   { name: '3: 5,000 x 5 events (1 s), --workers 2', n: 5000, tokens: 3, gap: 300, first: 100, workers: 2 },
   { name: '4: 1,000 x 100 events at 10 ms', n: 1000, tokens: 98, gap: 10, first: 100, workers: 1 },
   { name: '4w: 1,000 x 100 events at 10 ms, --workers 2', n: 1000, tokens: 98, gap: 10, first: 100, workers: 2 },
+  // Case 4 with stream lengths spread ±50 % (the same mean): streams of one length, started together, end together
+  // once a second, and the waves of ends and refills that makes are this bench's, not a real server's.
+  { name: '4v: case 4, stream lengths 49-147 tokens', n: 1000, tokens: 98, gap: 10, first: 100, workers: 1, spread: 50 },
 ];
 
 function build() {
@@ -44,7 +51,7 @@ function build() {
 }
 
 async function startUpstream(bin, c) {
-  const [cmd, args] = pinned(c.workers > 1 ? null : 0, bin, ['0', String(c.tokens), String(c.gap), String(c.first)]);
+  const [cmd, args] = pinned(c.workers > 1 ? null : 0, bin, ['0', String(c.tokens), String(c.gap), String(c.first), String(c.spread ?? 0)]);
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = readline.createInterface({ input: child.stdout });
   const it = lines[Symbol.asyncIterator]();

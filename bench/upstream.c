@@ -1,12 +1,14 @@
 /*
  * bench/upstream.c: a cheap streaming upstream for `npm run bench` (built by the bench with cc -O2).
  *
- *   upstream PORT TOKENS GAP_MS FIRST_MS
+ *   upstream PORT TOKENS GAP_MS FIRST_MS [SPREAD_PERCENT]
  *
  * One thread, epoll, HTTP/1.1 keep-alive, no pipelining. Every POST is answered at once with status 200 and an
  * OpenAI-style SSE stream in chunked encoding: TOKENS content events, the first FIRST_MS after the request
  * arrived and then one every GAP_MS, then a final event with finish_reason and usage, then `data: [DONE]`
- * (TOKENS + 2 `data:` events a request). Any other method gets 404. A Node server costs about as much CPU as the
+ * (TOKENS + 2 `data:` events a request). With SPREAD_PERCENT, each answer's TOKENS is drawn instead, seeded and
+ * uniformly, from TOKENS ± that share (the mean stays TOKENS): streams of one length end together once they have
+ * started together, as no real server's do. Any other method gets 404. A Node server costs about as much CPU as the
  * client it serves; this one costs a fraction, so the client's own limits show. Each time it reads a line on stdin
  * it prints, on one line of stdout, its own CPU time (user+system, µs) and how late it wrote first events since the
  * last such line: p50 and p99, µs past the request's arrival + FIRST_MS (a busy upstream is late itself, and no
@@ -33,6 +35,7 @@ typedef struct conn {
   int fd;
   int streaming;
   int sent;         /* content events sent in the current response */
+  int tokens;       /* content events of the current response */
   long long due_ms; /* next event time */
   long long id;     /* the completion id of the current response: one per stream, as a real API sends */
   long long arrived_us; /* when the current request was read */
@@ -44,7 +47,20 @@ typedef struct conn {
   int in_wheel;
 } conn;
 
-static int tokens, gap_ms, first_ms;
+static int tokens, gap_ms, first_ms, spread_pct;
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+
+/* This answer's content events: TOKENS, or drawn from TOKENS ± SPREAD_PERCENT (xorshift64*, fixed seed). */
+static int draw_tokens(void) {
+  if (spread_pct <= 0) return tokens;
+  rng ^= rng >> 12;
+  rng ^= rng << 25;
+  rng ^= rng >> 27;
+  double u = (double)((rng * 0x2545f4914f6cdd1dULL) >> 11) / 9007199254740992.0; /* [0, 1) */
+  int span = tokens * spread_pct / 100;
+  int t = tokens - span + (int)(u * (2 * span + 1));
+  return t < 1 ? 1 : t;
+}
 static conn *wheel[WHEEL];
 static long long seq_id;
 /* First-event lateness since the last stats line: 100 µs buckets up to 1 s (the last bucket holds the rest). */
@@ -143,7 +159,7 @@ static void chunk(conn *c, const char *payload) {
 static void emit(conn *c, long long now) {
   char buf[512];
   if (c->sent == 0) record_late(now_us() - c->arrived_us - (long long)first_ms * 1000);
-  if (c->sent < tokens) {
+  if (c->sent < c->tokens) {
     snprintf(buf, sizeof buf,
              "data: {\"id\":\"b%lld\",\"object\":\"chat.completion.chunk\",\"model\":\"deepseek-v4-flash\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"tok \"},\"finish_reason\":null}]}\n\n",
              c->id);
@@ -154,7 +170,7 @@ static void emit(conn *c, long long now) {
   }
   snprintf(buf, sizeof buf,
            "data: {\"id\":\"b%lld\",\"object\":\"chat.completion.chunk\",\"model\":\"deepseek-v4-flash\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":%d,\"total_tokens\":%d}}\n\ndata: [DONE]\n\n",
-           c->id, tokens, tokens + 8);
+           c->id, c->tokens, c->tokens + 8);
   chunk(c, buf);
   out_add(c, "0\r\n\r\n", 5);
   c->streaming = 0;
@@ -185,6 +201,7 @@ static void on_input(conn *c, long long now) {
     c->arrived_us = now_us();
     c->streaming = 1;
     c->sent = 0;
+    c->tokens = draw_tokens();
     schedule(c, now + first_ms);
   }
 }
@@ -201,13 +218,14 @@ static void report_cpu(void) {
 
 int main(int argc, char **argv) {
   if (argc < 5) {
-    fprintf(stderr, "usage: upstream PORT TOKENS GAP_MS FIRST_MS\n");
+    fprintf(stderr, "usage: upstream PORT TOKENS GAP_MS FIRST_MS [SPREAD_PERCENT]\n");
     return 2;
   }
   int port = atoi(argv[1]);
   tokens = atoi(argv[2]);
   gap_ms = atoi(argv[3]);
   first_ms = atoi(argv[4]);
+  spread_pct = argc > 5 ? atoi(argv[5]) : 0;
   int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   int one = 1;
   setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
