@@ -214,6 +214,11 @@ export interface StepReport {
   tpot_ms: Percentiles;
   /** Lag between intended and actual send (client-side), ms. */
   send_lag_ms: Percentiles;
+  /**
+   * The same, over the launches due once the level was first held (its refills), without the ramp-up's: what the
+   * client-bound verdict reads. Absent when the level was never held (then the verdict reads `send_lag_ms`).
+   */
+  held_send_lag_ms?: Percentiles;
   histograms: HistogramSet;
   /** Highest concurrency figure quoted by the server in 429 messages during this step, if any. */
   server_reported: number | null;

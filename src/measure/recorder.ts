@@ -2,7 +2,7 @@
  * Folds Samples into one step's statistics (HDR histograms in µs, counts), and integrates in-flight over time
  * so the report can show achieved in-flight beside the target.
  */
-import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Sample, type StepReport, type TokenTotals } from '../types.js';
+import { OUTCOMES, type Breakdown, type ErrorGroup, type Outcome, type Percentiles, type Sample, type StepReport, type TokenTotals } from '../types.js';
 import { encodeHistogram, newHistogram, percentilesMs, recordUs, type Histogram } from './hist.js';
 import { ClientRecorder } from './client.js';
 import { QueuedSpans } from './queued-spans.js';
@@ -101,6 +101,12 @@ export class StepRecorder {
   private readonly latency: Histogram = newHistogram();
   private readonly tpot: Histogram = newHistogram();
   private readonly sendLag: Histogram = newHistogram();
+  /**
+   * Send lag of the launches due once the level was first held (refills), apart from the ramp-up's: a level of
+   * thousands takes dsprobe a few tens of ms to send, and that is the ramp-up's time (`ramp_up_ms`), not a sign that
+   * dsprobe fell behind the level. The client-bound verdict reads this one when the level was held.
+   */
+  private readonly heldSendLag: Histogram = newHistogram();
   private readonly outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   private readonly statuses: Record<string, number> = {};
   private readonly errors = new Map<string, ErrorGroup>();
@@ -262,7 +268,9 @@ export class StepRecorder {
     this.outcomes[s.outcome]++;
     const st = s.status === undefined ? 'none' : String(s.status);
     this.statuses[st] = (this.statuses[st] ?? 0) + 1;
-    recordUs(this.sendLag, Math.max(1, s.sent_us - s.intended_us));
+    const lag = Math.max(1, s.sent_us - s.intended_us);
+    recordUs(this.sendLag, lag);
+    if (this.heldFromUs !== null && s.intended_us >= this.heldFromUs) recordUs(this.heldSendLag, lag);
     if (s.server_concurrency !== undefined) {
       this.serverReported = Math.max(this.serverReported ?? 0, s.server_concurrency);
     }
@@ -399,7 +407,7 @@ export class StepRecorder {
    * on, and what the step's report says.
    */
   decideClient(): { clientBound: boolean; loopP99Ms: number; sendLagP99Ms: number } {
-    const sendLag = percentilesMs(this.sendLag);
+    const sendLag = this.verdictLag();
     this.client.freeze(sendLag);
     // The search sets aside loop-bound levels only (ClientReport.loop_bound says why).
     return { clientBound: this.client.report(sendLag).client.loop_bound === true, loopP99Ms: this.client.sustainedLoopMs, sendLagP99Ms: sendLag.p99 };
@@ -451,6 +459,7 @@ export class StepRecorder {
       keepalive_wait_ms: percentilesMs(kaWait),
       tpot_ms: percentilesMs(this.tpot),
       send_lag_ms: percentilesMs(this.sendLag),
+      ...(this.heldFromUs !== null ? { held_send_lag_ms: percentilesMs(this.heldSendLag) } : {}),
       histograms: {
         ttft: encodeHistogram(this.ttft),
         latency: encodeHistogram(this.latency),
@@ -472,8 +481,16 @@ export class StepRecorder {
       by_key: [...this.byKey.values()].sort((a, b) => Number(a.id) - Number(b.id)),
       by_user: [...this.byUser.values()].sort((a, b) => b.requests - a.requests).slice(0, MAX_USER_ROWS),
       errors: [...this.errors.values()].sort((a, b) => b.count - a.count),
-      ...this.client.report(percentilesMs(this.sendLag)),
+      ...this.client.report(this.verdictLag()),
     };
+  }
+
+  /**
+   * The send lag the client-bound verdict reads: the refills' once the level was held, every launch's when it never
+   * was (a level dsprobe could not even fill is its own).
+   */
+  private verdictLag(): Percentiles {
+    return percentilesMs(this.heldFromUs === null ? this.sendLag : this.heldSendLag);
   }
 }
 

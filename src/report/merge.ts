@@ -137,6 +137,7 @@ export function combineSteps(steps: readonly StepReport[], mode: CombineMode, hi
     keepalive_wait_ms: ka.p,
     tpot_ms: tpot.p,
     send_lag_ms: boundPercentiles(steps.map((s) => s.send_lag_ms)),
+    ...(steps.some((s) => s.held_send_lag_ms) ? { held_send_lag_ms: boundPercentiles(steps.flatMap((s) => (s.held_send_lag_ms ? [s.held_send_lag_ms] : []))) } : {}),
     histograms: { ttft: ttft.enc, latency: latency.enc, keepalive_wait: ka.enc, tpot: tpot.enc },
     server_reported: reported.length ? Math.max(...reported) : null,
     errors: mergeErrors(steps.map((s) => s.errors)),

@@ -7,7 +7,7 @@ import { ClientRecorder, clientBoundWhy, CLIENT_LAG_LIMIT_MS } from '../../src/m
 import { clientBoundWarning } from '../../src/report/build.js';
 import { StepRecorder } from '../../src/measure/recorder.js';
 import { threadMeter } from '../../src/transport/thread-meter.js';
-import type { ModelReport } from '../../src/types.js';
+import type { ModelReport, Sample } from '../../src/types.js';
 
 const quiet = { count: 10, p50: 1, p90: 1, p95: 1, p99: 1, max: 1, mean: 1 };
 
@@ -87,6 +87,34 @@ describe('client-bound steps', () => {
     expect(w).toMatch(/1 level\(s\) were client-bound \(flash@200/);
     expect(w).toMatch(/--workers/);
     expect(clientBoundWarning([{ model: 'flash', steps: [step(100, false)] }] as unknown as ModelReport[])).toBeNull();
+  });
+
+  test("the verdict reads the send lag of the launches due once the level was held, not the ramp-up's", () => {
+    const lagged = (intended: number, lagUs: number, id: number): Sample => ({ id, model: 'm', step: 0, target_inflight: 10, key_index: 0, intended_us: intended, sent_us: intended + lagUs, keepalives: 0, end_us: intended + lagUs + 1_000_000, outcome: 'ok', status: 200, inflight_at_send: 10 });
+    /** A level of 10 filled from t = 0, the last of its launches sent 60 ms late, then 20 refills `refillLagUs` late. */
+    const level = (refillLagUs: number) => {
+      const rec = new StepRecorder('m', 0, 10, 0, 0);
+      for (let i = 1; i <= 10; i++) rec.inflight(i * 6_000, i);
+      for (let i = 0; i < 10; i++) rec.add(lagged(0, (i + 1) * 6_000, i));
+      for (let i = 0; i < 20; i++) rec.add(lagged(1_000_000 + i * 10_000, refillLagUs, 10 + i));
+      return rec;
+    };
+    const ramped = level(2_000).report(2_000_000);
+    expect(ramped.send_lag_ms.p99).toBeGreaterThan(50);
+    expect(ramped.held_send_lag_ms?.p99).toBeLessThan(3);
+    expect(ramped.client_bound).toBe(false);
+    const behind = level(40_000);
+    expect(behind.decideClient().sendLagP99Ms).toBeGreaterThan(35);
+    const rep = behind.report(2_000_000);
+    expect(rep.client_bound).toBe(true);
+    expect(rep.client?.why).toMatch(/send lag p99 4\d\.\d ms/);
+    // A level dsprobe never filled: every launch's lag is its own.
+    const unfilled = new StepRecorder('m', 1, 10, 0, 0);
+    unfilled.inflight(6_000, 5);
+    for (let i = 0; i < 5; i++) unfilled.add(lagged(0, 60_000, i));
+    const u = unfilled.report(1_000_000);
+    expect(u.held_send_lag_ms).toBeUndefined();
+    expect(u.client_bound).toBe(true);
   });
 
   test('held in-flight is measured over the held part only; the ramp-up is reported on its own', () => {
