@@ -204,13 +204,14 @@ export class Exchange implements SseHandler, H1Handler {
         if (s.first_data_us !== undefined) {
           // The common read, one whole event, tried as it is; then event by event.
           if (sse.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
-          while (at < end) {
+          // A hook that ended the request (none does so synchronously today) stops the reading here.
+          while (at < end && !this.settled) {
             const next = eventEnd(buf, at, end);
             if (next === -1 || !sse.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
             at = next;
           }
         }
-        if (at < end) sse.push(buf.subarray(at, end));
+        if (at < end && !this.settled) sse.push(buf.subarray(at, end));
         break;
       }
       case Mode.Body:
