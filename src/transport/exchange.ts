@@ -14,7 +14,7 @@ import { errorOf } from '../protocol/server-error.js';
 import { SSE_MAX_LINE, SseParser, type SseHandler } from '../protocol/sse.js';
 import type { DeadlineHandle } from './deadlines.js';
 import type { CancelSignal } from './abort.js';
-import { H1_CODES, type H1Handler } from './h1.js';
+import { H1_CODES, lfIn, type H1Handler } from './h1.js';
 import { readHeaders } from './headers.js';
 import {
   networkDetail,
@@ -373,7 +373,7 @@ export class Exchange implements SseHandler, H1Handler {
   private bodyText(): string {
     const c = this.chunks;
     this.chunks = null;
-    if (c === null || c.length === 0) return '';
+    if (c === null) return '';
     return (c.length === 1 ? (c[0] as Buffer) : Buffer.concat(c)).toString('utf8');
   }
 
@@ -452,8 +452,8 @@ export class Exchange implements SseHandler, H1Handler {
  * (`data: X` LF LF), else -1. A frame of the learned shape holds no LF before its end (its text is a JSON string).
  */
 function eventEnd(b: Buffer, from: number, to: number): number {
-  for (let i = from; i < to - 1; i++) if (b[i] === 10) return b[i + 1] === 10 ? i + 2 : -1;
-  return -1;
+  const lf = lfIn(b, from, to - 1);
+  return lf !== -1 && b[lf + 1] === 10 ? lf + 2 : -1;
 }
 
 /** Replaces every occurrence of `secret` in `text` (a key must never reach a Sample). */

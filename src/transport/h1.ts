@@ -592,7 +592,7 @@ function noop(): void {}
  * where the native call costs more than the scan, and the search must stop at `to` (past it lie an earlier
  * read's bytes).
  */
-function lfIn(b: Buffer, from: number, to: number): number {
+export function lfIn(b: Uint8Array, from: number, to: number): number {
   for (let i = from; i < to; i++) if (b[i] === LF) return i;
   return -1;
 }
