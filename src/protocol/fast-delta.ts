@@ -10,6 +10,7 @@
  * text is empty. That check costs two string compares and a short scan of the text, instead of a JSON.parse.
  * Anything else (usage, finish_reason, errors, other servers' spacing) falls back to JSON.parse.
  */
+import type { TemplatePrior } from './template-prior.js';
 
 /** At most this many templates per stream (OpenAI: content + reasoning; Anthropic: one per content block). */
 const MAX_TEMPLATES = 4;
@@ -68,6 +69,13 @@ const FRAME_HEAD = [100, 97, 116, 97, 58, 32];
 const FRAME_HEAD_LEN = FRAME_HEAD.length;
 const LF = 10;
 
+/** Whether `b[start, end)` is framed as one unnamed one-line event: `data: ` first, LF LF last. */
+function isDataFrame(b: Uint8Array, start: number, end: number): boolean {
+  if (end - start < FRAME_HEAD_LEN + 2 || b[end - 1] !== LF || b[end - 2] !== LF) return false;
+  for (let k = 0; k < FRAME_HEAD_LEN; k++) if (b[start + k] !== FRAME_HEAD[k]) return false;
+  return true;
+}
+
 /** One learned template: the chunk's text before the delta's text and after it. */
 interface Template {
   prefix: string;
@@ -107,6 +115,12 @@ export class DeltaTemplates {
   private t0: Template | null = null;
   private t1: Template | null = null;
   private more: Template[] | null = null;
+  private readonly prior: TemplatePrior | null;
+
+  /** `prior`: the dialect's memory of the last template learned by any stream (template-prior.ts), if it keeps one. */
+  constructor(prior: TemplatePrior | null = null) {
+    this.prior = prior;
+  }
 
   /** The template at index `i` (0 first), or null past the last. */
   private at(i: number): Template | null {
@@ -140,9 +154,8 @@ export class DeltaTemplates {
    * is read.
    */
   matchFrame(b: Uint8Array, start = 0, end = b.length): number {
+    if (!isDataFrame(b, start, end)) return -1;
     const head = start + FRAME_HEAD_LEN;
-    if (end - start < FRAME_HEAD_LEN + 2 || b[end - 1] !== LF || b[end - 2] !== LF) return -1;
-    for (let k = 0; k < FRAME_HEAD_LEN; k++) if (b[start + k] !== FRAME_HEAD[k]) return -1;
     for (let i = 0, t = this.t0; t !== null; t = this.at(++i)) {
       if (!t.ascii) continue;
       const p = t.prefix;
@@ -154,6 +167,24 @@ export class DeltaTemplates {
       return bodyEnd > bodyStart ? 1 : 0;
     }
     return -1;
+  }
+
+  /**
+   * For a stream that has learned nothing yet: matches a whole `data:` frame against the prior (another stream's
+   * last learned template, template-prior.ts) and, when it fits, learns this frame's own template from its bytes,
+   * as parsing it would have. The same answers as `matchFrame`; -1 sends the frame to the text path.
+   */
+  adoptFrame(b: Buffer, start = 0, end = b.length): number {
+    const t = this.prior?.template;
+    if (t == null || this.t0 !== null || !isDataFrame(b, start, end)) return -1;
+    const head = start + FRAME_HEAD_LEN;
+    const bodyStart = head + t.prefix.length;
+    const bodyEnd = end - 2 - t.suffix.length;
+    if (bodyEnd < bodyStart || !bytesAre(b, bodyEnd, t.suffix) || !(this.prior as TemplatePrior).adopts(b, head)) return -1;
+    if (scanJsonString(b, bodyStart, end - 2) !== bodyEnd) return -1;
+    // The prefix as a flat string of its own (latin1 of ASCII bytes); the suffix is the prior's, equal and shared.
+    this.t0 = { prefix: b.toString('latin1', head, bodyStart), suffix: t.suffix, ascii: true };
+    return bodyEnd > bodyStart ? 1 : 0;
   }
 
   /**
@@ -179,6 +210,7 @@ export class DeltaTemplates {
     }
     const ascii = isAscii(prefix) && isAscii(suffix);
     const t: Template = ascii ? { prefix: ownCopy(prefix), suffix: ownCopy(suffix), ascii } : { prefix, suffix, ascii };
+    if (ascii) this.prior?.offer(t);
     if (n === 0) this.t0 = t;
     else if (n === 1) this.t1 = t;
     else (this.more ??= []).push(t);

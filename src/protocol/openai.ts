@@ -3,6 +3,7 @@
  */
 import { asObj, fault, tokenEvent, type ChatParams, type Dialect, type ResponseFacts, type StreamReader } from './dialect.js';
 import { DeltaTemplates } from './fast-delta.js';
+import { TemplatePrior } from './template-prior.js';
 import { errorOf } from './server-error.js';
 import { openAiUsage } from './usage.js';
 import { templatedBody } from './body-template.js';
@@ -14,10 +15,26 @@ function hasText(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
 }
 
+/**
+ * This thread's last learned OpenAI text-delta template, offered to new streams (template-prior.ts). Only a
+ * candidate, checked in full at every use: which run or server taught it never changes an answer.
+ */
+const PRIOR = new TemplatePrior();
+
+/** `data: [DONE]` and the blank line, as bytes. */
+const DONE_FRAME = Buffer.from('data: [DONE]\n\n');
+
+/** Whether `b[start, end)` is exactly DONE_FRAME. */
+function isDoneFrame(b: Buffer, start: number, end: number): boolean {
+  if (end - start !== DONE_FRAME.length) return false;
+  for (let k = 0; k < DONE_FRAME.length; k++) if (b[start + k] !== DONE_FRAME[k]) return false;
+  return true;
+}
+
 /** Reads one OpenAI-style stream: `data: {chunk}` frames, then `data: [DONE]`. */
 class OpenAiStream implements StreamReader {
   private readonly f: ResponseFacts;
-  private readonly tpl = new DeltaTemplates();
+  private readonly tpl = new DeltaTemplates(PRIOR);
 
   constructor(f: ResponseFacts) {
     this.f = f;
@@ -25,8 +42,14 @@ class OpenAiStream implements StreamReader {
 
   frame(buf: Buffer, start: number, end: number, atUs: number): boolean {
     if (this.f.complete) return false;
-    const m = this.tpl.matchFrame(buf, start, end);
-    if (m === -1) return false;
+    let m = this.tpl.matchFrame(buf, start, end);
+    if (m === -1) m = this.tpl.adoptFrame(buf, start, end);
+    if (m === -1) {
+      // The end marker, as `message` reads it.
+      if (!isDoneFrame(buf, start, end)) return false;
+      this.f.complete = true;
+      return true;
+    }
     if (m === 1) tokenEvent(this.f, atUs);
     return true;
   }

@@ -92,12 +92,20 @@ export class SseParser {
   }
 
   /**
-   * True when nothing is pending (no partial line or event, no decoder state, past the start) and a line of
+   * True when nothing is pending (no partial line or event, no decoder state; at the start, or past it) and a line of
    * `bytes` bytes would not pass the limit: a chunk that is exactly one `data: X` LF LF would then be read as that
    * one event and leave the parser as it is, so a caller may read such a chunk itself (fast-delta.ts, matchFrame).
    */
   wholeEventFits(bytes: number): boolean {
-    return !this.ended && this.decoder === null && this.betweenEvents && bytes - 2 <= this.maxLine;
+    return !this.ended && this.decoder === null && (this.atStart || this.betweenEvents) && bytes - 2 <= this.maxLine;
+  }
+
+  /**
+   * The caller read a whole event itself (wholeEventFits). Were it the stream's first bytes, they began `data:`, so
+   * no BOM is left to drop: the start is past, as if the parser had read them.
+   */
+  eventReadByCaller(): void {
+    this.atStart = false;
   }
 
   /** Between events: no partial line, event field or CR pending, and past the start (a BOM is settled). */

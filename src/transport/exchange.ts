@@ -201,15 +201,13 @@ export class Exchange implements SseHandler, H1Handler {
         // server or a busy loop joined them): read in bytes, without decoding (fast-delta.ts), to the same effect
         // as the parser's path below, which takes whatever is left from the first event that is not one.
         let at = start;
-        if (s.first_data_us !== undefined) {
-          // The common read, one whole event, tried as it is; then event by event.
-          if (sse.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
-          // A hook that ended the request (none does so synchronously today) stops the reading here.
-          while (at < end && !this.settled) {
-            const next = eventEnd(buf, at, end);
-            if (next === -1 || !sse.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
-            at = next;
-          }
+        // The common read, one whole event, tried as it is; then event by event.
+        if (sse.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
+        // A hook that ended the request (none does so synchronously today) stops the reading here.
+        while (at < end && !this.settled) {
+          const next = eventEnd(buf, at, end);
+          if (next === -1 || !sse.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
+          at = next;
         }
         if (at < end && !this.settled) sse.push(buf.subarray(at, end));
         break;
@@ -327,6 +325,12 @@ export class Exchange implements SseHandler, H1Handler {
     const f = this.facts as ResponseFacts;
     const before = f.first_token_us;
     if (!r.frame(buf, start, end, this.at)) return false;
+    // The stream's first data event, read here (a new stream adopting another's template, template-prior.ts): as
+    // onMessage would mark it.
+    if (this.sample.first_data_us === undefined) {
+      this.sample.first_data_us = this.at;
+      (this.sse as SseParser).eventReadByCaller();
+    }
     if (before === undefined) this.firstTokenHook();
     return true;
   }

@@ -1,0 +1,142 @@
+/**
+ * A new stream's first text delta, read without JSON.parse, from the last template another stream learned.
+ *
+ * Every stream of one server sends its text deltas in one shape, and two streams' chunks differ outside their text
+ * only in the values of a few top-level fields that name the response, e.g. (OpenAI / DeepSeek)
+ *
+ *   {"id":"<per response>","object":"chat.completion.chunk","created":<per second>,"model":"m","choices":[...
+ *
+ * A learned prefix (fast-delta.ts) came from a chunk fully parsed and known to be a pure text delta. A new chunk whose
+ * prefix has the same length and differs from it only inside the *values* of those fields (string characters for
+ * string characters, with no quote, backslash or control character on either side; digits for digits, with no new
+ * leading zero) tokenises exactly as the learned one does: the same keys, nesting and values, but for those fields
+ * that no reader looks at. It is therefore valid JSON and a pure text delta too, and its own prefix is its template.
+ * Anything else (another length, any other byte, an escape in a varying value) takes the parsing path, as before.
+ */
+
+/** Top-level fields whose values may differ between two responses' chunks of one shape. */
+const VARYING = new Set(['id', 'created', 'system_fingerprint']);
+
+/** In the mask: the byte must be equal; may be another plain string character; may be another digit. */
+const SAME = 0;
+const STRING = 1;
+const DIGIT = 2;
+
+/** Closing quote of the string whose body starts at `i`, or -1; also -1 when the body holds an escape. */
+function plainStringEnd(p: string, i: number): { end: number; escaped: boolean } {
+  for (let k = i; k < p.length; k++) {
+    const c = p.charCodeAt(k);
+    if (c === 34) return { end: k, escaped: false };
+    if (c === 92) {
+      // An escape: find the real end, and say the body is not plain.
+      for (let j = k; j < p.length; j++) {
+        const d = p.charCodeAt(j);
+        if (d === 92) j++;
+        else if (d === 34) return { end: j, escaped: true };
+      }
+      return { end: -1, escaped: true };
+    }
+  }
+  return { end: -1, escaped: false };
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * Which bytes of `prefix` (a JSON object's text up to its delta text) may differ in another response's chunk of the
+ * same shape: the bodies of the VARYING top-level fields' string values (those without escapes) and the digits of
+ * their number values. All others must be equal. A prefix that is not an object's start varies nowhere.
+ */
+export function varyingMask(prefix: string): Uint8Array {
+  const m = new Uint8Array(prefix.length);
+  if (prefix.charCodeAt(0) !== 123) return m;
+  let depth = 0;
+  let expectKey = false;
+  let key = '';
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix.charCodeAt(i);
+    if (c === 34) {
+      const { end, escaped } = plainStringEnd(prefix, i + 1);
+      if (end === -1) break; // the delta text's opening quote: the prefix ends inside it
+      if (depth === 1 && expectKey) key = prefix.slice(i + 1, end);
+      else {
+        if (depth === 1 && !escaped && VARYING.has(key)) m.fill(STRING, i + 1, end);
+        key = '';
+      }
+      expectKey = false;
+      i = end;
+    } else if (c === 123 || c === 91) {
+      depth++;
+      expectKey = c === 123 && depth === 1;
+      key = '';
+    } else if (c === 125 || c === 93) {
+      depth--;
+    } else if (c === 44) {
+      expectKey = depth === 1;
+      key = '';
+    } else if (depth === 1 && key !== '' && (isDigit(c) || c === 45)) {
+      // A number value: its digits may vary (its sign, point and exponent letters may not).
+      let k = i;
+      for (; k < prefix.length; k++) {
+        const d = prefix.charCodeAt(k);
+        if (isDigit(d)) {
+          if (VARYING.has(key)) m[k] = DIGIT;
+        } else if (d !== 45 && d !== 43 && d !== 46 && d !== 101 && d !== 69) break;
+      }
+      key = '';
+      i = k - 1;
+    }
+  }
+  return m;
+}
+
+/** The last template learned by parsing, offered to the next streams that have learned none. */
+export interface PriorTemplate {
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+/**
+ * One per dialect and thread: the last learned template and, once asked for, its mask. Only a candidate: every
+ * adoption is checked in full against it (`adopts`), so which stream taught it does not matter.
+ */
+export class TemplatePrior {
+  private t: PriorTemplate | null = null;
+  private m: Uint8Array | null = null;
+
+  /** A template just learned by parsing (ASCII: it is compared with bytes). */
+  offer(t: PriorTemplate): void {
+    if (this.t !== null && this.t.prefix === t.prefix && this.t.suffix === t.suffix) return;
+    this.t = t;
+    this.m = null;
+  }
+
+  get template(): PriorTemplate | null {
+    return this.t;
+  }
+
+  /**
+   * Whether `b[at, at + prefix.length)` is the prior's prefix but for values that may vary (see the file's head).
+   * The caller has checked the suffix and the text between.
+   */
+  adopts(b: Uint8Array, at: number): boolean {
+    const t = this.t;
+    if (t === null) return false;
+    const p = t.prefix;
+    let m: Uint8Array | null = null;
+    for (let k = 0; k < p.length; k++) {
+      const c = b[at + k] as number;
+      if (c === p.charCodeAt(k)) continue;
+      m ??= this.m ??= varyingMask(p);
+      const kind = m[k];
+      if (kind === STRING) {
+        if (c < 0x20 || c >= 0x80 || c === 34 || c === 92) return false;
+      } else if (kind === DIGIT) {
+        if (!isDigit(c)) return false;
+        // No new leading zero: a 0 that starts a number of more than one digit.
+        if (c === 48 && !isDigit(b[at + k - 1] as number) && isDigit(b[at + k + 1] as number)) return false;
+      } else return false;
+    }
+    return true;
+  }
+}
