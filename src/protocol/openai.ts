@@ -2,7 +2,7 @@
  * The OpenAI chat-completions dialect, as DeepSeek speaks it (DEEPSEEK-API.md, "OpenAI surface").
  */
 import { asObj, fault, tokenEvent, type ChatParams, type Dialect, type ResponseFacts, type StreamReader } from './dialect.js';
-import { DeltaTemplates } from './fast-delta.js';
+import { DeltaTemplates, isAscii, isDataFrame, ownCopy } from './fast-delta.js';
 import { TemplatePrior } from './template-prior.js';
 import { errorOf } from './server-error.js';
 import { openAiUsage } from './usage.js';
@@ -20,6 +20,12 @@ function hasText(v: unknown): v is string {
  * candidate, checked in full at every use: which run or server taught it never changes an answer.
  */
 const PRIOR = new TemplatePrior();
+
+/**
+ * Its last chunks read to no effect (DeepSeek's first, `{"role":"assistant","content":""}`), whole: a new stream's
+ * chunk equal to one but for the values that may vary has no effect either, and is read in bytes.
+ */
+const QUIET = new TemplatePrior();
 
 /** `data: [DONE]` and the blank line, as bytes. */
 const DONE_FRAME = Buffer.from('data: [DONE]\n\n');
@@ -45,9 +51,9 @@ class OpenAiStream implements StreamReader {
     let m = this.tpl.matchFrame(buf, start, end);
     if (m === -1) m = this.tpl.adoptFrame(buf, start, end);
     if (m === -1) {
-      // The end marker, as `message` reads it.
-      if (!isDoneFrame(buf, start, end)) return false;
-      this.f.complete = true;
+      // The end marker, as `message` reads it; a chunk of no effect, as it would find it.
+      if (isDoneFrame(buf, start, end)) this.f.complete = true;
+      else if (QUIET.size === 0 || !isDataFrame(buf, start, end) || !QUIET.adoptsWhole(buf, start + 6, end - 2)) return false;
       return true;
     }
     if (m === 1) tokenEvent(this.f, atUs);
@@ -98,6 +104,7 @@ class OpenAiStream implements StreamReader {
     const usage = o.usage != null ? openAiUsage(o.usage) : undefined;
     if (usage) f.usage = usage;
     if (text) tokenEvent(f, atUs);
+    else if (!finish && !usage && isAscii(data)) QUIET.offer({ prefix: ownCopy(data), suffix: '' });
     // Learn a template from a pure text delta (one choice, one text key, nothing else of interest).
     if (!finish && !usage && Array.isArray(choices) && choices.length === 1) {
       const d = asObj(asObj(choices[0])?.delta);

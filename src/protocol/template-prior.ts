@@ -90,44 +90,56 @@ export function varyingMask(prefix: string): Uint8Array {
   return m;
 }
 
-/** The last template learned by parsing, offered to the next streams that have learned none. */
+/** A template learned by parsing: the chunk's text before its delta text and after it (all of it: `suffix` ''). */
 export interface PriorTemplate {
   readonly prefix: string;
   readonly suffix: string;
 }
 
+/** How many recent templates a prior keeps: a thinking stream learns two (reasoning, then answer). */
+const KEPT = 2;
+
 /**
- * One per dialect and thread: the last learned template and, once asked for, its mask. Only a candidate: every
- * adoption is checked in full against it (`adopts`), so which stream taught it does not matter.
+ * One per dialect, use and thread: the last templates learned by parsing and, once asked for, their masks. Only
+ * candidates: every adoption is checked in full (`adopts`), so which stream taught them does not matter.
  */
 export class TemplatePrior {
-  private t: PriorTemplate | null = null;
-  private m: Uint8Array | null = null;
+  private readonly ts: PriorTemplate[] = [];
+  private readonly ms: (Uint8Array | null)[] = [];
 
-  /** A template just learned by parsing (ASCII: it is compared with bytes). */
+  /** A template just learned by parsing (ASCII: it is compared with bytes). The newest is tried first. */
   offer(t: PriorTemplate): void {
-    if (this.t !== null && this.t.prefix === t.prefix && this.t.suffix === t.suffix) return;
-    this.t = t;
-    this.m = null;
+    for (const h of this.ts) if (h.prefix === t.prefix && h.suffix === t.suffix) return;
+    this.ts.unshift(t);
+    this.ms.unshift(null);
+    if (this.ts.length > KEPT) {
+      this.ts.pop();
+      this.ms.pop();
+    }
   }
 
-  get template(): PriorTemplate | null {
-    return this.t;
+  /** How many templates are kept (0 to KEPT). */
+  get size(): number {
+    return this.ts.length;
+  }
+
+  /** The template at `i` (0 the newest). */
+  at(i: number): PriorTemplate {
+    return this.ts[i] as PriorTemplate;
   }
 
   /**
-   * Whether `b[at, at + prefix.length)` is the prior's prefix but for values that may vary (see the file's head).
+   * Whether `b[at, at + prefix.length)` is template `i`'s prefix but for values that may vary (see the file's head).
    * The caller has checked the suffix and the text between.
    */
-  adopts(b: Uint8Array, at: number): boolean {
-    const t = this.t;
-    if (t === null) return false;
-    const p = t.prefix;
+  adopts(i: number, b: Uint8Array, at: number): boolean {
+    const p = (this.ts[i] as PriorTemplate).prefix;
     let m: Uint8Array | null = null;
-    for (let k = 0; k < p.length; k++) {
+    // From the end: another kind of chunk (a role chunk, say) differs near the text, and fails in a few bytes.
+    for (let k = p.length - 1; k >= 0; k--) {
       const c = b[at + k] as number;
       if (c === p.charCodeAt(k)) continue;
-      m ??= this.m ??= varyingMask(p);
+      m ??= this.ms[i] ??= varyingMask(p);
       const kind = m[k];
       if (kind === STRING) {
         if (c < 0x20 || c >= 0x80 || c === 34 || c === 92) return false;
@@ -138,5 +150,13 @@ export class TemplatePrior {
       } else return false;
     }
     return true;
+  }
+
+  /** Whether `b[start, end)` is, whole, one of the kept chunks but for values that may vary (`suffix` ''). */
+  adoptsWhole(b: Uint8Array, start: number, end: number): boolean {
+    for (let i = 0; i < this.ts.length; i++) {
+      if ((this.ts[i] as PriorTemplate).prefix.length === end - start && this.adopts(i, b, start)) return true;
+    }
+    return false;
   }
 }

@@ -206,7 +206,8 @@ export class Exchange implements SseHandler, H1Handler {
         // A hook that ended the request (none does so synchronously today) stops the reading here.
         while (at < end && !this.settled) {
           const next = eventEnd(buf, at, end);
-          if (next === -1 || !sse.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
+          // A read that is one event was tried whole, just above: not twice.
+          if (next === -1 || (at === start && next === end) || !sse.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
           at = next;
         }
         if (at < end && !this.settled) sse.push(buf.subarray(at, end));

@@ -88,6 +88,21 @@ describe('SSE parser: framing', () => {
     expect(parse('data: \uFEFFa\n\n').items[0]).toMatchObject({ data: '\uFEFFa' });
   });
 
+  test('a first event its caller read (wholeEventFits at the start, then eventReadByCaller): a later BOM is kept', () => {
+    const items: SseItem[] = [];
+    const p = new SseParser({
+      onComment: (text) => items.push({ kind: 'comment', text }),
+      onMessage: (event, data, id) => items.push({ kind: 'message', event, data, id }),
+      onRetry: (ms) => items.push({ kind: 'retry', ms }),
+      onOtherLine: (line) => items.push({ kind: 'other', line }),
+    });
+    expect(p.wholeEventFits(10)).toBe(true);
+    p.eventReadByCaller();
+    p.push(bytes('\uFEFFdata: b\n\n'));
+    // Not the stream's start: the BOM is part of the field name, which is then no `data` field.
+    expect(items.filter((i) => i.kind === 'message')).toEqual([]);
+  });
+
   test('several frames in one chunk and a frame split over many chunks', () => {
     const s = 'data: 1\n\ndata: 2\n\n: c\ndata: 3\n\n';
     const whole = parse(s).items;

@@ -51,12 +51,40 @@ describe('DeltaTemplates.adoptFrame', () => {
     expect(new DeltaTemplates(prior).adoptFrame(frame(chunk('', 'chatcmpl-0000')))).toBe(0);
   });
 
-  test('only a stream with nothing learned, and only from a prior', () => {
+  test('only from a prior, and only while the stream has learned fewer than two templates', () => {
     expect(new DeltaTemplates(null).adoptFrame(frame(chunk('a')))).toBe(-1);
     expect(new DeltaTemplates(new TemplatePrior()).adoptFrame(frame(chunk('a')))).toBe(-1);
     const t = new DeltaTemplates(taught());
     t.learn(chunk('a', 'other-id-xyz'), MARK, 'a');
+    t.learn(chunk('a', 'other-id-xy2'), MARK, 'a');
+    expect(t.size).toBe(2);
     expect(t.adoptFrame(frame(chunk('a')))).toBe(-1);
+  });
+
+  test('a thinking stream (reasoning, then answer) adopts both of its shapes from the two kept', () => {
+    const prior = new TemplatePrior();
+    const reasoning = (text: string, id = 'chatcmpl-7f3a') => chunk(text, id).replace('"delta":{"content":', '"delta":{"reasoning_content":');
+    const first = new DeltaTemplates(prior);
+    first.learn(reasoning('r'), '"delta":{"reasoning_content":"', 'r');
+    first.learn(chunk('a'), MARK, 'a');
+    expect(prior.size).toBe(2);
+    const next = new DeltaTemplates(prior);
+    expect(next.adoptFrame(frame(reasoning('think', 'chatcmpl-9b21')))).toBe(1);
+    expect(next.adoptFrame(frame(chunk('say', 'chatcmpl-9b21')))).toBe(1);
+    expect(next.size).toBe(2);
+    expect(next.matchFrame(frame(reasoning('more', 'chatcmpl-9b21')))).toBe(1);
+    expect(next.matchFrame(frame(chunk('more', 'chatcmpl-9b21')))).toBe(1);
+  });
+
+  test('adoptsWhole: a whole chunk of no effect (the role chunk), but for the varying values', () => {
+    const q = new TemplatePrior();
+    const role = (id: string) => chunk('', id).replace('"delta":{"content":""}', '"delta":{"role":"assistant","content":""}');
+    q.offer({ prefix: role('chatcmpl-7f3a'), suffix: '' });
+    const whole = (data: string) => q.adoptsWhole(Buffer.from(data), 0, Buffer.byteLength(data));
+    expect(whole(role('chatcmpl-9b21'))).toBe(true);
+    expect(whole(role('chatcmpl-9b21').replace('"role":"assistant"', '"role":"assistanx"'))).toBe(false);
+    expect(whole(role('chatcmpl-9b21') + ' ')).toBe(false);
+    expect(whole(role('chatcmpl-9b2'))).toBe(false);
   });
 
   test('anything but those values differing, or a value made invalid, goes to the text path', () => {

@@ -1,7 +1,7 @@
 // The exchange's byte path for whole `data:` events (fast-delta.ts, matchFrame) must read a stream exactly as the
 // text path does: the same Sample whether each read is one whole event (the byte path takes most of them) or the
 // stream arrives byte by byte (the byte path never applies), and the first-token hook once, at the first text.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { Exchange } from '../../src/transport/exchange.js';
 import { openAiDialect } from '../../src/protocol/openai.js';
 import type { ProbeRequest } from '../../src/transport/prober.js';
@@ -85,5 +85,31 @@ describe('exchange: whole-event reads in bytes', () => {
       // The first text arrives with the read that holds the 4th event: its clock reading (send, headers, then one per read).
       expect(sample.first_token_us! - sample.sent_us, `cuts ${cuts}`).toBe((2 + firstRead) * 1000);
     }
+  });
+});
+
+describe('exchange: a new response read in bytes from what another taught', () => {
+  const stream = (id: string, created: number) => {
+    const c = (delta: object, finish: string | null = null, usage: object | null = null) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'm', system_fingerprint: 'fp_1', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], usage })}\n\n`;
+    return [c({ role: 'assistant', content: '' }), c({ content: 'Hello' }), c({ content: ' world' }), c({ content: '' }, 'stop', { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 }), 'data: [DONE]\n\n'];
+  };
+
+  test('its role chunk, first delta and [DONE] are read in bytes (one JSON.parse: the usage), to the same Sample', () => {
+    run(stream('chatcmpl-aaaa', 1745225423).map((f) => Buffer.from(f)));
+    const frames = stream('chatcmpl-bbbb', 1745225999);
+    const parse = vi.spyOn(JSON, 'parse');
+    const whole = run(frames.map((f) => Buffer.from(f)));
+    const parsed = parse.mock.calls.length;
+    parse.mockRestore();
+    const byByte = run(Array.from(Buffer.from(frames.join('')), (b) => Buffer.of(b)));
+    expect(parsed).toBe(1);
+    for (const r of [whole, byByte]) {
+      expect([r.sample.outcome, r.sample.token_events, r.sample.finish_reason, r.sample.usage?.completion_tokens]).toEqual(['ok', 2, 'stop', 2]);
+      expect(r.firsts).toEqual([r.sample.first_token_us]);
+    }
+    // Send, headers, then one clock reading per read: the role chunk is the first data, "Hello" the first token.
+    expect(whole.sample.first_data_us! - whole.sample.sent_us).toBe(2000);
+    expect(whole.sample.first_token_us! - whole.sample.sent_us).toBe(3000);
   });
 });
