@@ -192,12 +192,13 @@ async function runPolicy(
     const id = deps.nextId();
     wire++;
     st.wire++;
-    const base = st.make(id, index, target, st.wire);
     const now = clock.nowUs();
     st.attempts.inflight(now, st.wire);
     st.app.attempt(now, n > 1);
     gauge(st, now);
-    const req: ProbeRequest = { ...base, intended_us: intendedUs, deadline_us: now + deps.timeoutUs };
+    const req: ProbeRequest = { ...st.make(id, index, target, st.wire), intended_us: intendedUs, deadline_us: now + deps.timeoutUs };
+    // Its length only: the text is let go once the body is built (releasePrompt).
+    const promptChars = req.system.length + req.prompt.length;
     let admitted = false;
     const smp = await prober.send(req, cut.signal, {
       onHeaders: (_r, status) => {
@@ -211,7 +212,7 @@ async function runPolicy(
     wire--;
     st.wire--;
     if (admitted) st.admitted--;
-    if (!smp.usage && admitted) estimateUsage(smp, base.system.length + base.prompt.length);
+    if (!smp.usage && admitted) estimateUsage(smp, promptChars);
     if (cut.signal.aborted && smp.outcome === 'aborted') smp.detail = 'run_ended';
     smp.policy = policy.name;
     smp.arrival_us = arrivalUs;

@@ -70,9 +70,23 @@ export interface ProbeHooks {
   onFirstToken?(req: ProbeRequest, atUs: number, sentUs: number): void;
 }
 
+/**
+ * Lets go of a request's prompt text once its body is built (or it will never be sent): the request itself is held
+ * until its answer ends, and a prompt of thousands of tokens per open stream would otherwise stay in the heap that
+ * long, copied by young-generation collections whose pauses delay every read due meanwhile (callers keep its length
+ * where they need it). Every prober does this in `send`: read the text before.
+ */
+export function releasePrompt(req: ProbeRequest): void {
+  req.prompt = '';
+  req.system = '';
+}
+
 /** Sends requests; `send` never rejects. */
 export interface Prober {
-  /** `signal`: an AbortSignal, or the lighter AbortHandle (abort.ts) the driver makes per request. */
+  /**
+   * `signal`: an AbortSignal, or the lighter AbortHandle (abort.ts) the driver makes per request. The request's
+   * `prompt` and `system` are emptied once its body is built (releasePrompt): read them before.
+   */
   send(req: ProbeRequest, signal?: CancelSignal, hooks?: ProbeHooks): Promise<Sample>;
   /** Aborts what is still in flight (settled as `aborted`) and closes all connections. */
   close(): Promise<void>;
@@ -170,11 +184,14 @@ export function createProber(opts: ProberOptions): LocalProber {
       open.add(x);
       x.deadline = sweep.add(req.deadline_us, x);
       try {
-        pool.dispatch({ path, method: 'POST', headers: headersFor(req.apiKey), body: dialect.body(req) }, x);
+        const body = dialect.body(req);
+        releasePrompt(req);
+        pool.dispatch({ path, method: 'POST', headers: headersFor(req.apiKey), body }, x);
       } catch (err) {
         x.failDispatch(err);
       }
     }
+    releasePrompt(req);
     return x;
   };
 

@@ -70,6 +70,17 @@ describe.each([1, 2])('prober against the mock (%i worker thread(s))', (n) => {
     }
   });
 
+  test('the prompt reaches the server whole; the request the caller holds lets go of its text', async () => {
+    const { prober } = await setup({});
+    const short = await prober.send(req({ id: 1, prompt: 'Say hi.' }));
+    const r = req({ id: 2, prompt: 'word '.repeat(2000) });
+    const s = await prober.send(r);
+    expect(s.outcome).toBe('ok');
+    // The mock counts the prompt it received: 10,000 characters more is about 2,500 tokens more.
+    expect((s.usage?.prompt_tokens ?? 0) - (short.usage?.prompt_tokens ?? 0)).toBeGreaterThan(2000);
+    expect([r.prompt, r.system]).toEqual(['', '']);
+  });
+
   test('cap 3: three held streams are admitted, the fourth gets 429 quoting the concurrency', async () => {
     const { prober } = await setup({ caps: { 'deepseek-v4-flash': 3 }, latency: { ...FAST, inter_token: '200ms' } });
     // Send the fourth once the three are admitted (their headers arrived).

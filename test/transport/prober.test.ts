@@ -183,6 +183,17 @@ describe('prober (OpenAI): successes', () => {
     expect(seen?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, thinking: { type: 'enabled' }, reasoning_effort: 'high', user_id: 'u9', max_tokens: 8 });
   });
 
+  test('the prompt goes on the wire, and the request lets go of its text once the body is built', async () => {
+    const r = req('echo_ok', { system: 'S'.repeat(3000), prompt: 'P'.repeat(5000) });
+    const sent = prober.send(r);
+    // Held until the answer ends, the request no longer holds the text (only the body on the wire did).
+    expect([r.prompt, r.system]).toEqual(['', '']);
+    expect((await sent).outcome).toBe('ok');
+    const seen = server.seen.filter((x) => x.body.model === 'echo_ok').pop();
+    const messages = seen?.body.messages as { role: string; content: string }[];
+    expect(messages.map((m) => [m.role, m.content.length])).toEqual([['system', 3000], ['user', 5000]]);
+  });
+
   test('non-stream with blank lines before the JSON body', async () => {
     const s = await prober.send(req('ok_nonstream', { stream: false }));
     expect(s).toMatchObject({ outcome: 'ok', keepalives: 2, finish_reason: 'stop', token_events: 1, retry_after: '250ms' });

@@ -15,7 +15,7 @@ import type { Sample } from '../../types.js';
 import type { Clock } from '../../time/clock.js';
 import { Exchange } from '../exchange.js';
 import type { CancelSignal } from '../abort.js';
-import { dialectFor, type ProbeHooks, type ProbeRequest, type Prober, type ProberHealth, type ProberOptions, type ThreadLoop } from '../prober.js';
+import { dialectFor, releasePrompt, type ProbeHooks, type ProbeRequest, type Prober, type ProberHealth, type ProberOptions, type ThreadLoop } from '../prober.js';
 import type { FromWorker, SendMsg, ToWorker, WorkerInit } from './protocol.js';
 
 /** Options of the multi-core prober. */
@@ -125,6 +125,8 @@ export function createWorkerProber(opts: WorkerProberOptions): Prober {
         const batch = s.outbox;
         s.outbox = [];
         s.w.postMessage({ t: 'send', batch } satisfies ToWorker);
+        // Copied to the worker: this thread holds each request until its answer, but not its prompt.
+        for (const m of batch) releasePrompt(m.req);
       }
       if (s.aborts.length) {
         const ids = s.aborts;
@@ -157,6 +159,7 @@ export function createWorkerProber(opts: WorkerProberOptions): Prober {
     send(req, signal, hooks) {
       return new Promise<Sample>((resolve) => {
         if (closed || signal?.aborted) {
+          releasePrompt(req);
           const x = new Exchange(req, dialect, clock, hooks, resolve, () => undefined);
           return closed ? x.failDispatch(new Error('prober closed')) : x.abortByCaller();
         }
