@@ -3,7 +3,8 @@
 // plus the quickstart's loop-delay warning (case 5), and case 4 with stream lengths spread (4v: no target of its
 // own; it shows what the lockstep of streams of one length costs the TTFT tail). Each contender runs in a process of its own; the upstream's
 // own CPU is printed so it is visibly not the bottleneck, and the machine's load average beside every row.
-// Prints figures; asserts nothing. Loopback only. dsprobe's loop p99: every thread's over the held window (the
+// Prints figures and, per case, each of issue 11's targets met or not (a target the floor itself misses in the same
+// run is reported as not judged: the machine is the bound then); asserts nothing. Loopback only. dsprobe's loop p99: every thread's over the held window (the
 // workers' through Prober.loopSpan); beside it, every contender's busy share per thread (event-loop utilisation) and
 // its longest GC pause over the window: what a first token that arrived meanwhile waited behind.
 // TTFT is shown beside the upstream's own lateness: how late it wrote first events past its schedule over the
@@ -78,6 +79,47 @@ async function runNode(args, cpu = null) {
   }
 }
 
+/**
+ * Issue 11's targets for case `c`, judged on this run's figures. A target the floor itself misses in the same run
+ * (its loop delay, its TTFT beside the upstream's lateness) is one this machine cannot judge now: it says so.
+ */
+function judge(c, floor, ds) {
+  const key = c.name.split(':')[0];
+  const out = [];
+  const mark = (ok, text) => out.push(`${text} ${ok ? 'met' : 'NOT met'}`);
+  const loopMax = Math.max(...ds.loop_p99_ms);
+  const floorLoop = Array.isArray(floor.loop_p99_ms) ? Math.max(...floor.loop_p99_ms) : floor.loop_p99_ms;
+  const loop = () => {
+    const text = `loop p99 ${loopMax} ms < 20`;
+    if (loopMax < 20 || floorLoop < 20) mark(loopMax < 20, text);
+    else out.push(`${text}: not judged (the floor's own loop p99 was ${floorLoop} ms)`);
+  };
+  const achieved = () => mark(ds.achieved_inflight >= 0.99 * c.n, `achieved ${((100 * ds.achieved_inflight) / c.n).toFixed(1)} % >= 99`);
+  const ratio = (a, b) => a / b;
+  if (key === '1') {
+    const r = ratio(ds.cpu_us_per_request, floor.cpu_us_per_request);
+    mark(r <= 1.5, `CPU/request ${r.toFixed(2)}x <= 1.5x`);
+    loop();
+    achieved();
+  } else if (key === '2') {
+    const r = ratio(ds.cpu_us_per_request, floor.cpu_us_per_request);
+    mark(r <= 2, `CPU/request ${r.toFixed(2)}x <= 2x`);
+  } else if (key === '3') {
+    achieved();
+    loop();
+  } else if (key === '4') {
+    const r = ratio(ds.cpu_us_per_event, floor.cpu_us_per_event);
+    mark(r <= 1.2, `CPU/event ${r.toFixed(2)}x <= 1.2x`);
+    if (ds.upstream_late99_ms === null || floor.upstream_late99_ms === null) return [...out, 'TTFT: not judged (no upstream lateness read)'];
+    const over = ds.ttft_over_schedule_p99_ms - ds.upstream_late99_ms;
+    const floorOver = floor.ttft_over_schedule_p99_ms - floor.upstream_late99_ms;
+    const text = `TTFT p99 ${over.toFixed(1)} ms past the upstream's own lateness <= 5 (the floor: ${floorOver.toFixed(1)})`;
+    if (over <= 5 || floorOver <= 5) mark(over <= 5, text);
+    else out.push(`${text}: not judged (the floor misses it too: this machine, now, is the bound)`);
+  }
+  return out;
+}
+
 function table(rows) {
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   return rows.map((r) => r.map((v, c) => (c === 0 ? String(v).padEnd(w[c]) : String(v).padStart(w[c]))).join('  ')).join('\n');
@@ -114,7 +156,7 @@ export async function enginePart() {
           rows.push([c.name, kind, 'failed', '-', '-', '-', '-', '-', '-', '-', lateText, '-', os.loadavg()[0].toFixed(1)]);
           continue;
         }
-        got[kind] = r;
+        got[kind] = { ...r, upstream_late99_ms: cleared ? end.late99 / 1000 : null };
         rows.push([
           c.name,
           kind === 'dsprobe' ? `dsprobe (${c.workers} worker${c.workers > 1 ? 's' : ''})` : kind === 'floor' ? 'floor' : 'floor, onread',
@@ -142,6 +184,8 @@ export async function enginePart() {
         const x = (a, b) => `${(a / b).toFixed(2)}x`;
         const also = onread ? ` (onread floor: ${x(dsprobe.cpu_us_per_request, onread.cpu_us_per_request)}, ${x(dsprobe.cpu_us_per_event, onread.cpu_us_per_event)})` : '';
         console.log(`dsprobe / floor: CPU per request ${x(dsprobe.cpu_us_per_request, floor.cpu_us_per_request)}, per event ${x(dsprobe.cpu_us_per_event, floor.cpu_us_per_event)}${also}`);
+        const verdicts = judge(c, floor, dsprobe);
+        if (verdicts.length) console.log(`targets: ${verdicts.join('; ')}`);
       }
       console.log('');
     }
@@ -156,7 +200,9 @@ export async function enginePart() {
   child.stderr.on('data', (d) => (text += d));
   await once(child, 'close');
   const loop = /loop delay p99 ([\d.]+) ms/.exec(text)?.[1] ?? '?';
-  console.log(`case 5: quickstart: dsprobe loop delay p99 ${loop} ms; loop-delay warning printed: ${/skewed|event-loop delay p99 was/.test(text) ? 'yes' : 'no'} (load avg 1 min ${os.loadavg()[0].toFixed(1)})`);
+  const warned = /skewed|event-loop delay p99 was/.test(text);
+  console.log(`case 5: quickstart: dsprobe loop delay p99 ${loop} ms; loop-delay warning printed: ${warned ? 'yes' : 'no'} (load avg 1 min ${os.loadavg()[0].toFixed(1)})`);
+  console.log(`targets: no loop-delay warning ${warned ? 'NOT met' : 'met'}`);
   console.log('Targets: (1) CPU/req <= 1.5x floor, loop p99 < 20 ms, achieved >= 99 %; (2) CPU/req <= 2x floor; (3) achieved >= 99 %, loop p99 < 20 ms;');
   console.log('(4) CPU/event <= 1.2x floor, TTFT p99 within 5 ms of the upstream\'s (its schedule plus its own lateness); (5) no loop-delay warning.');
 }
