@@ -13,32 +13,14 @@
  * that no reader looks at. It is therefore valid JSON and a pure text delta too, and its own prefix is its template.
  * Anything else (another length, any other byte, an escape in a varying value) takes the parsing path, as before.
  */
+import { scanJsonString } from './fast-delta.js';
 
 /** Top-level fields whose values may differ between two responses' chunks of one shape. */
 const VARYING = new Set(['id', 'created', 'system_fingerprint']);
 
-/** In the mask: the byte must be equal; may be another plain string character; may be another digit. */
-const SAME = 0;
+/** In the mask, beside 0 (the byte must be equal): may be another plain string character; may be another digit. */
 const STRING = 1;
 const DIGIT = 2;
-
-/** Closing quote of the string whose body starts at `i`, or -1; also -1 when the body holds an escape. */
-function plainStringEnd(p: string, i: number): { end: number; escaped: boolean } {
-  for (let k = i; k < p.length; k++) {
-    const c = p.charCodeAt(k);
-    if (c === 34) return { end: k, escaped: false };
-    if (c === 92) {
-      // An escape: find the real end, and say the body is not plain.
-      for (let j = k; j < p.length; j++) {
-        const d = p.charCodeAt(j);
-        if (d === 92) j++;
-        else if (d === 34) return { end: j, escaped: true };
-      }
-      return { end: -1, escaped: true };
-    }
-  }
-  return { end: -1, escaped: false };
-}
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
@@ -56,8 +38,9 @@ export function varyingMask(prefix: string): Uint8Array {
   for (let i = 0; i < prefix.length; i++) {
     const c = prefix.charCodeAt(i);
     if (c === 34) {
-      const { end, escaped } = plainStringEnd(prefix, i + 1);
+      const end = scanJsonString(prefix, i + 1);
       if (end === -1) break; // the delta text's opening quote: the prefix ends inside it
+      const escaped = prefix.lastIndexOf('\\', end) > i;
       if (depth === 1 && expectKey) key = prefix.slice(i + 1, end);
       else {
         if (depth === 1 && !escaped && VARYING.has(key)) m.fill(STRING, i + 1, end);
