@@ -122,7 +122,8 @@ export function assembleReport(
   if (ctx.loop.warning) warnings.push(ctx.loop.warning);
   let measureUsd = 0;
   for (const m of models) measureUsd += spendOf(m.steps.filter((st) => st.ended_by === 'measure'), ctx.pricing, m.model).usd;
-  const bound = clientBoundWarning(models);
+  const env = environment();
+  const bound = clientBoundWarning(models, env.cpus);
   if (bound) warnings.push(bound);
   return {
     schema: 'dsprobe.report/v1',
@@ -147,7 +148,7 @@ export function assembleReport(
       ...(ctx.mode === 'search' ? { split: { search_usd: round6(usd - measureUsd), measure_usd: round6(measureUsd) } } : {}),
     },
     loop: ctx.loop,
-    environment: environment(),
+    environment: env,
     warnings,
     ...(ctx.series ? { series: ctx.series } : {}),
   };
@@ -364,15 +365,25 @@ const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /**
  * The summary's word on client-bound levels: which, why, and what to do. Null when dsprobe never set the pace.
+ * `cpus`: the cores of the machine that ran it, when known. More worker threads are advised only while the run
+ * used fewer than that machine allows (cores minus one; a step's `client.loop_p99_ms` has one entry per thread:
+ * the main thread alone when it did the I/O itself, else the main thread and each worker).
  */
-export function clientBoundWarning(models: readonly ModelReport[]): string | null {
+export function clientBoundWarning(models: readonly ModelReport[], cpus?: number): string | null {
   const bound = models.flatMap((m) => m.steps.filter((s) => s.client_bound).map((s) => ({ m: m.model, s })));
   if (!bound.length) return null;
   const first = bound[0] as { m: string; s: StepReport };
   const levels = bound.slice(0, 6).map((b) => `${b.m}@${b.s.target_inflight}`).join(', ');
+  const threads = first.s.client?.loop_p99_ms.length ?? 0;
+  const workers = threads > 1 ? threads - 1 : 1;
+  const most = cpus !== undefined ? Math.max(1, cpus - 1) : undefined;
+  const todo =
+    most !== undefined && threads > 0 && workers >= most
+      ? `This run already used ${workers} worker thread(s), as many as this ${cpus}-core machine allows: lower the in-flight target, or shard the load over machines (docs/sharding.md).`
+      : `Give dsprobe more threads (\`--workers N\`, up to ${most ?? 'the cores minus one'}${most !== undefined ? ' on this machine' : ''}), lower the in-flight target, or shard the load over machines (docs/sharding.md).`;
   return (
     `${bound.length} level(s) were client-bound (${levels}${bound.length > 6 ? ', ...' : ''}; e.g. ${first.s.client?.why ?? 'dsprobe lagged'}): ` +
     'their latency figures include dsprobe\'s own lag, and a level held only by dsprobe\'s own count is weak evidence. ' +
-    'Give dsprobe more threads (`--workers N`, up to the cores minus one), lower the in-flight target, or shard the load over machines (docs/sharding.md).'
+    todo
   );
 }

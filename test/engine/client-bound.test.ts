@@ -85,8 +85,21 @@ describe('client-bound steps', () => {
     const models = [{ model: 'flash', steps: [step(100, false), step(200, true)] }] as unknown as ModelReport[];
     const w = clientBoundWarning(models) as string;
     expect(w).toMatch(/1 level\(s\) were client-bound \(flash@200/);
-    expect(w).toMatch(/--workers/);
+    expect(w).toMatch(/--workers N`, up to the cores minus one\)/);
     expect(clientBoundWarning([{ model: 'flash', steps: [step(100, false)] }] as unknown as ModelReport[])).toBeNull();
+  });
+
+  test('more worker threads are advised only while the machine has cores for them', () => {
+    const step = (threads: number) => ({ target_inflight: 3200, client_bound: true, client: { loop_p99_ms: Array(threads).fill(70), connects: 0, connect_ms: quiet, why: 'x (> 20 ms)' } });
+    const run = (threads: number) => [{ model: 'flash', steps: [step(threads)] }] as unknown as ModelReport[];
+    // Two cores, the I/O on the main thread (one worker's worth): no core left for another.
+    const full = clientBoundWarning(run(1), 2) as string;
+    expect(full).toMatch(/already used 1 worker thread\(s\), as many as this 2-core machine allows: lower the in-flight target, or shard/);
+    expect(full).not.toMatch(/--workers N/);
+    // Eight cores and two workers (main thread + 2): up to seven.
+    expect(clientBoundWarning(run(3), 8)).toMatch(/--workers N`, up to 7 on this machine\)/);
+    // Four cores, three workers: full again.
+    expect(clientBoundWarning(run(4), 4)).toMatch(/already used 3 worker thread\(s\), as many as this 4-core machine allows/);
   });
 
   test("the verdict reads the send lag of the launches due once the level was held, not the ramp-up's", () => {
