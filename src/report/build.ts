@@ -2,7 +2,7 @@
  * Report builders (pure): from a finished run, or from raw samples.ndjson alone. Both go through the same
  * per-step statistics and the same cap estimator, so a rebuilt report says what the live one said.
  */
-import os from 'node:os';
+import os, { availableParallelism } from 'node:os';
 import type { LoopHealth, TimeSeries, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
 import type { Scenario, ThresholdSpec } from '../scenario/types.js';
 import { buildRehearsal, rateCap } from './rehearsal.js';
@@ -122,8 +122,8 @@ export function assembleReport(
   if (ctx.loop.warning) warnings.push(ctx.loop.warning);
   let measureUsd = 0;
   for (const m of models) measureUsd += spendOf(m.steps.filter((st) => st.ended_by === 'measure'), ctx.pricing, m.model).usd;
-  const env = environment();
-  const bound = clientBoundWarning(models, env.cpus);
+  // The cores `--workers auto` counts (availableParallelism), not every CPU the machine lists.
+  const bound = clientBoundWarning(models, availableParallelism());
   if (bound) warnings.push(bound);
   return {
     schema: 'dsprobe.report/v1',
@@ -148,7 +148,7 @@ export function assembleReport(
       ...(ctx.mode === 'search' ? { split: { search_usd: round6(usd - measureUsd), measure_usd: round6(measureUsd) } } : {}),
     },
     loop: ctx.loop,
-    environment: env,
+    environment: environment(),
     warnings,
     ...(ctx.series ? { series: ctx.series } : {}),
   };
@@ -365,7 +365,7 @@ const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /**
  * The summary's word on client-bound levels: which, why, and what to do. Null when dsprobe never set the pace.
- * `cpus`: the cores of the machine that ran it, when known. More worker threads are advised only while the run
+ * `cpus`: the cores `--workers auto` counts on the machine that ran it, when known. More worker threads are advised only while the run
  * used fewer than that machine allows (cores minus one; a step's `client.loop_p99_ms` has one entry per thread:
  * the main thread alone when it did the I/O itself, else the main thread and each worker).
  */

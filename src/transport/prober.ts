@@ -184,13 +184,12 @@ export function createProber(opts: ProberOptions): LocalProber {
       open.add(x);
       x.deadline = sweep.add(req.deadline_us, x);
       try {
-        const body = dialect.body(req);
-        releasePrompt(req);
-        pool.dispatch({ path, method: 'POST', headers: headersFor(req.apiKey), body }, x);
+        pool.dispatch({ path, method: 'POST', headers: headersFor(req.apiKey), body: dialect.body(req) }, x);
       } catch (err) {
         x.failDispatch(err);
       }
     }
+    // Sent (its body built and written or queued) or never to be: either way its text is not needed again.
     releasePrompt(req);
     return x;
   };
