@@ -2,10 +2,13 @@
 // flight for D seconds against bench/upstream.c; the end of a response is its terminating chunk and events are
 // counted by scanning for `data:` (no HTTP parser, no JSON; one timestamp at the send and one at the first event,
 // for the TTFT a minimal client sees). Whatever a real client does on top of this is its own overhead.
-//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS [EVENTS_PER_REQUEST] [FIRST_MS] [onread]
+//   node bench/floor.mjs PORT N SECONDS WARMUP_SECONDS [EVENTS_PER_REQUEST] [FIRST_MS] [onread|data] [SPIN_US]
 // With `onread` the sockets read into one shared buffer (Node's `onread` option, as dsprobe's load sockets do on
 // plain TCP) instead of emitting a fresh Buffer per read through the stream machinery: the floor for that way of
 // reading. Without it, the floor is the one issue 11 measured against (`data` events).
+// With SPIN_US the floor spins that many µs at every response's end, inline, before it sends the next request: a
+// stand-in for a real client's work per request (parse the end, build and record the sample, launch the next), to
+// measure how much of it a case affords before its TTFT tail moves (the README's engine section has the figures).
 // Prints one JSON line: requests, events, CPU µs per request and per event, loop delay p99 (after the warm-up), and
 // with FIRST_MS the time to the first event minus the upstream's schedule (p50 / p99 ms).
 // With EVENTS_PER_REQUEST, CPU per request is per `events / EVENTS_PER_REQUEST` requests' worth of events: the
@@ -16,6 +19,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 const [port, n, seconds, warmup, eventsPerRequest, firstMs] = process.argv.slice(2, 8).map(Number);
 const shared = process.argv[8] === 'onread' ? Buffer.allocUnsafe(64 * 1024) : null;
+const spinMs = Number(process.argv[9] ?? 0) / 1000;
 const ttfts = [];
 const payload = JSON.stringify({ model: 'deepseek-v4-flash', stream: true, max_tokens: 128, messages: [{ role: 'user', content: 'x' }] });
 const request = Buffer.from(
@@ -69,6 +73,7 @@ function stream() {
       if (counting) events += k;
       if (b.length >= 5 && b.compare(LAST, 0, 5, b.length - 5) === 0) {
         if (counting) requests++;
+        if (spinMs > 0) for (const until = performance.now() + spinMs; performance.now() < until; );
         next();
       }
     };

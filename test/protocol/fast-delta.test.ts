@@ -122,6 +122,26 @@ describe('DeltaTemplates.matchFrame: a whole `data:` event read in bytes', () =>
     );
   });
 
+  test('one buffer read again and again (as a thread reads every socket into one): each read is judged on its own bytes', () => {
+    const t = learned();
+    const good = Buffer.from(`data: ${chunk('some text')}\n\n`);
+    const shared = Buffer.alloc(4096);
+    const head = 'data: '.length;
+    // Every offset modulo 4 (words read unaligned), and a change in each of the prefix's words and in its last
+    // characters (those past the last whole word).
+    for (let at = 100; at < 104; at++) {
+      good.copy(shared, at);
+      expect(t.matchFrame(shared, at, at + good.length)).toBe(1);
+      for (const k of [0, 5, pre.length - 1 - (pre.length % 4), pre.length - 1]) {
+        shared[at + head + k] = (shared[at + head + k] as number) ^ 1;
+        expect(t.matchFrame(shared, at, at + good.length)).toBe(-1);
+        shared[at + head + k] = (shared[at + head + k] as number) ^ 1;
+        expect(t.matchFrame(shared, at, at + good.length)).toBe(1);
+      }
+      shared.fill(0);
+    }
+  });
+
   test('property: a frame read in place inside a larger buffer answers as the frame alone; nothing around it is read', () => {
     const t = learned();
     const piece = fc.oneof(
