@@ -105,7 +105,7 @@ export function isAscii(s: string): boolean {
  * The bytes of `s` (ASCII) as little-endian 32-bit words, its last `s.length % 4` characters left out (compared one
  * by one). Kept beside the template's text: about 0.2 KB a stream, most of it outside the JS heap.
  */
-export function prefixWords(s: string): Int32Array {
+function prefixWords(s: string): Int32Array {
   const w = new Int32Array(s.length >>> 2);
   for (let k = 0, i = 0; k < w.length; k++, i += 4) {
     w[k] = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24);
