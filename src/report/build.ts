@@ -6,6 +6,7 @@ import os, { availableParallelism } from 'node:os';
 import type { LoopHealth, TimeSeries, ModelReport, Report, RunStatus, Sample, Spend, StepReport, ThresholdResult, TimelinePoint } from '../types.js';
 import type { Scenario, ThresholdSpec } from '../scenario/types.js';
 import { buildRehearsal, rateCap } from './rehearsal.js';
+import { autoWorkers } from '../transport/workers/auto.js';
 import type { RunResult } from '../run/runner.js';
 import { estimateCap } from '../measure/cap.js';
 import { StepRecorder, addTotals, attributeLate429, emptyTokens } from '../measure/recorder.js';
@@ -365,9 +366,9 @@ const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /**
  * The summary's word on client-bound levels: which, why, and what to do. Null when dsprobe never set the pace.
- * `cpus`: the cores `--workers auto` counts on the machine that ran it, when known. More worker threads are advised only while the run
- * used fewer than that machine allows (cores minus one; a step's `client.loop_p99_ms` has one entry per thread:
- * the main thread alone when it did the I/O itself, else the main thread and each worker).
+ * `cpus`: the cores `--workers auto` counts on the machine that ran it, when known. More worker threads are advised
+ * only while the run used fewer than `--workers auto` gives that machine (a step's `client.loop_p99_ms` has one
+ * entry per thread: the main thread alone when it did the I/O itself, else the main thread and each worker).
  */
 export function clientBoundWarning(models: readonly ModelReport[], cpus?: number): string | null {
   const bound = models.flatMap((m) => m.steps.filter((s) => s.client_bound).map((s) => ({ m: m.model, s })));
@@ -376,7 +377,7 @@ export function clientBoundWarning(models: readonly ModelReport[], cpus?: number
   const levels = bound.slice(0, 6).map((b) => `${b.m}@${b.s.target_inflight}`).join(', ');
   const threads = first.s.client?.loop_p99_ms.length ?? 0;
   const workers = threads > 1 ? threads - 1 : 1;
-  const most = cpus !== undefined ? Math.max(1, cpus - 1) : undefined;
+  const most = cpus !== undefined ? autoWorkers(cpus) : undefined;
   const todo =
     most !== undefined && threads > 0 && workers >= most
       ? `This run already used ${workers} worker thread(s), as many as this ${cpus}-core machine allows: lower the in-flight target, or shard the load over machines (docs/sharding.md).`

@@ -21,6 +21,7 @@ import { runPreflight } from '../preflight.js';
 import { appendFileChecked, writeFileAtomic } from '../files.js';
 import type { Scrubber } from '../../secrets.js';
 import { shownPath } from '../paths.js';
+import { autoWorkers } from '../../transport/workers/auto.js';
 
 /** Options of `dsprobe run`. */
 export interface RunOptions {
@@ -57,7 +58,7 @@ export function applyCheap(s: Scenario): void {
  */
 export function resolveWorkers(s: Scenario, flag: string | undefined, cores: number): number {
   const v: number | string = flag ?? s.engine?.workers ?? 'auto';
-  if (v === 'auto') return Math.max(1, cores - 1);
+  if (v === 'auto') return autoWorkers(cores);
   const n = typeof v === 'number' ? v : Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 256) {
     throw usageError(`--workers: expected \`auto\` or a whole number from 1 to 256, got \`${String(v)}\``, [
