@@ -7,6 +7,7 @@ import { TemplatePrior } from './template-prior.js';
 import { errorOf } from './server-error.js';
 import { openAiUsage } from './usage.js';
 import { templatedBody } from './body-template.js';
+import { ClosingHeads } from './closing-chunk.js';
 
 const CONTENT_MARK = '"delta":{"content":"';
 const REASONING_MARK = '"delta":{"reasoning_content":"';
@@ -26,6 +27,9 @@ const PRIOR = new TemplatePrior();
  * chunk equal to one but for the values that may vary has no effect either, and is read in bytes.
  */
 const QUIET = new TemplatePrior();
+
+/** Its last closing chunks' heads (finish reason and usage), for reading a stream's end without parsing it. */
+const CLOSING = new ClosingHeads();
 
 /** `data: [DONE]` and the blank line, as bytes. */
 const DONE_FRAME = Buffer.from('data: [DONE]\n\n');
@@ -53,6 +57,7 @@ class OpenAiStream implements StreamReader {
     if (m === -1) {
       // The end marker, as `message` reads it; a chunk of no effect, as it would find it.
       if (isDoneFrame(buf, start, end)) this.f.complete = true;
+      else if (CLOSING.read(buf, start, end, this.f)) return true;
       else if (QUIET.size === 0 || !isDataFrame(buf, start, end) || !QUIET.adoptsWhole(buf, start + 6, end - 2)) return false;
       return true;
     }
@@ -105,6 +110,7 @@ class OpenAiStream implements StreamReader {
     if (usage) f.usage = usage;
     if (text) tokenEvent(f, atUs);
     else if (!finish && !usage && isAscii(data)) QUIET.offer({ prefix: ownCopy(data), suffix: '' });
+    else if (finish && usage) CLOSING.learn(data, f.finish_reason as string);
     // Learn a template from a pure text delta (one choice, one text key, nothing else of interest).
     if (!finish && !usage && Array.isArray(choices) && choices.length === 1) {
       const d = asObj(asObj(choices[0])?.delta);

@@ -86,12 +86,12 @@ const KEPT = 2;
  * One per dialect, use and thread: the last templates learned by parsing and, once asked for, their masks. Only
  * candidates: every adoption is checked in full (`adopts`), so which stream taught them does not matter.
  */
-export class TemplatePrior {
-  private readonly ts: PriorTemplate[] = [];
+export class TemplatePrior<T extends PriorTemplate = PriorTemplate> {
+  private readonly ts: T[] = [];
   private readonly ms: (Uint8Array | null)[] = [];
 
   /** A template just learned by parsing (ASCII: it is compared with bytes). The newest is tried first. */
-  offer(t: PriorTemplate): void {
+  offer(t: T): void {
     for (const h of this.ts) if (h.prefix === t.prefix && h.suffix === t.suffix) return;
     this.ts.unshift(t);
     this.ms.unshift(null);
@@ -107,8 +107,8 @@ export class TemplatePrior {
   }
 
   /** The template at `i` (0 the newest). */
-  at(i: number): PriorTemplate {
-    return this.ts[i] as PriorTemplate;
+  at(i: number): T {
+    return this.ts[i] as T;
   }
 
   /**
