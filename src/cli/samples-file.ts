@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import type { Sample } from '../types.js';
 import type { SamplesHeader } from '../report/build.js';
+import { sampleLine } from './sample-line.js';
 
 /**
  * Lines buffered before a flush that does not wait for the timer. A flush is synchronous (join, scrub, write): at
@@ -81,7 +82,7 @@ export function openSamplesFile(path: string, header: SamplesHeader, opts: Sampl
       return failed;
     },
     write(s) {
-      buf.push(JSON.stringify(s));
+      buf.push(sampleLine(s));
       if (buf.length >= FLUSH_LINES) flush();
     },
     record(r) {
