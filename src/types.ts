@@ -283,6 +283,11 @@ export interface ClientReport {
   /** Longest garbage-collection pause of any dsprobe thread in the step, ms: every read due in it waited that long. */
   gc_max_ms?: number;
   /**
+   * Share of the machine's CPU time the host took over the step (CPU steal, 0-1; Linux only): time a shared or
+   * overcommitted host ran something else while this machine had work. It stalls dsprobe as its own lag would.
+   */
+  host_steal?: number;
+  /**
    * A thread's loop delay p99 was over the limit (for a search level: at its decision). Such a step is no evidence
    * for the cap. Send lag alone does not set it: it is also read from samples (rebuilt reports), where the lag of the
    * level's drain cannot be told from the lag before its decision.

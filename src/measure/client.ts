@@ -19,6 +19,12 @@ export const CLIENT_LAG_LIMIT_MS = 20;
  */
 export const EVIDENCE_LAG_FACTOR = 5;
 
+/**
+ * A client-bound step during which the host took at least this share of the machine's CPU time (steal, run/host-cpu.ts)
+ * names it in its reason: part of the lag was the host's, which more threads cannot help.
+ */
+export const STEAL_NOTE_SHARE = 0.05;
+
 /** Most interval samples kept per thread and step (a level of hours keeps its latest). */
 const MAX_INTERVALS = 4096;
 
@@ -46,6 +52,9 @@ export class ClientRecorder {
   /** dsprobe's CPU time and the wall time it was taken over (µs). */
   private cpuUs = 0;
   private wallUs = 0;
+  /** The host's CPU time stolen from this machine, and all of its CPU time, over the step (kernel ticks). */
+  private stealTicks = 0;
+  private hostTicks = 0;
   /** The verdict the level was decided on (freeze()): later samples (drain, next level's warm-up) do not change it. */
   private frozen: { loop: number[]; why: string | null; loopBound: boolean } | null = null;
 
@@ -90,6 +99,18 @@ export class ClientRecorder {
     this.wallUs += wallUs;
   }
 
+  /** One sampling interval of the host's CPU: `steal` ticks of `total` were stolen from this machine. */
+  steal(steal: number, total: number): void {
+    if (this.frozen || !(total > 0) || !(steal >= 0)) return;
+    this.stealTicks += steal;
+    this.hostTicks += total;
+  }
+
+  /** The share of the machine's CPU time the host took over the step so far (0-1), or undefined when not read. */
+  get hostSteal(): number | undefined {
+    return this.hostTicks > 0 ? Math.min(1, this.stealTicks / this.hostTicks) : undefined;
+  }
+
   /** TCP/TLS connect durations (µs) opened for or during this step. */
   connected(us: readonly number[]): void {
     for (const u of us) recordUs(this.connect, Math.max(1, u));
@@ -108,26 +129,33 @@ export class ClientRecorder {
   freeze(sendLag: Percentiles): void {
     if (this.frozen) return;
     const loop = Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
-    this.frozen = { loop, why: clientBoundWhy(this.sustainedLoopMs, sendLag.p99, this.limitMs), loopBound: this.loopBound() };
+    this.frozen = { loop, why: clientBoundWhy(this.sustainedLoopMs, sendLag.p99, this.limitMs, this.hostSteal), loopBound: this.loopBound() };
   }
 
   report(sendLag: Percentiles): { client: ClientReport; client_bound: boolean } {
     const loop = this.frozen?.loop ?? Array.from(this.loopP99, (v) => Math.round((v ?? 0) * 100) / 100);
-    const why = this.frozen ? this.frozen.why : clientBoundWhy(this.sustainedLoopMs, sendLag.p99, this.limitMs);
+    const why = this.frozen ? this.frozen.why : clientBoundWhy(this.sustainedLoopMs, sendLag.p99, this.limitMs, this.hostSteal);
     const client: ClientReport = { loop_p99_ms: loop, connects: this.connects, connect_ms: percentilesMs(this.connect) };
     if (this.busyN.length) client.busy = Array.from(this.busyN, (n, t) => (n ? Math.round(((this.busySum[t] ?? 0) / n) * 100) / 100 : 0));
     if (this.wallUs > 0) client.cpu_cores = Math.round((this.cpuUs / this.wallUs) * 100) / 100;
     if (this.busyN.length) client.gc_max_ms = Math.round(this.gcMaxMs * 10) / 10;
+    const steal = this.hostSteal;
+    if (steal !== undefined) client.host_steal = Math.round(steal * 1000) / 1000;
     if (why) client.why = why;
     if (this.frozen ? this.frozen.loopBound : this.loopBound()) client.loop_bound = true;
     return { client, client_bound: why !== null };
   }
 }
 
-/** Why a step is client-bound (its worst thread loop p99 or its send lag p99 over the limit), or null. */
-export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number, limitMs = CLIENT_LAG_LIMIT_MS): string | null {
+/**
+ * Why a step is client-bound (its worst thread loop p99 or its send lag p99 over the limit), or null. `hostSteal`:
+ * the share of the machine's CPU time the host took meanwhile, named when it is STEAL_NOTE_SHARE or more.
+ */
+export function clientBoundWhy(loopP99Ms: number, sendLagP99Ms: number, limitMs = CLIENT_LAG_LIMIT_MS, hostSteal?: number): string | null {
   const parts: string[] = [];
   if (loopP99Ms > limitMs) parts.push(`sustained event-loop delay p99 ${loopP99Ms.toFixed(1)} ms`);
   if (sendLagP99Ms > limitMs) parts.push(`send lag p99 ${sendLagP99Ms.toFixed(1)} ms`);
-  return parts.length ? `dsprobe's own ${parts.join(' and ')} (> ${limitMs} ms)` : null;
+  if (!parts.length) return null;
+  const steal = hostSteal !== undefined && hostSteal >= STEAL_NOTE_SHARE ? `, while the host took ${Math.round(hostSteal * 100)} % of this machine's CPU time (steal)` : '';
+  return `dsprobe's own ${parts.join(' and ')} (> ${limitMs} ms)${steal}`;
 }

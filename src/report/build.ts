@@ -9,6 +9,7 @@ import { buildRehearsal, rateCap } from './rehearsal.js';
 import { autoWorkers } from '../transport/workers/auto.js';
 import type { RunResult } from '../run/runner.js';
 import { estimateCap } from '../measure/cap.js';
+import { STEAL_NOTE_SHARE } from '../measure/client.js';
 import { StepRecorder, addTotals, attributeLate429, emptyTokens } from '../measure/recorder.js';
 import { usdOf } from '../cost/cost.js';
 import { VERSION } from '../version.js';
@@ -382,9 +383,16 @@ export function clientBoundWarning(models: readonly ModelReport[], cpus?: number
     most !== undefined && threads > 0 && workers >= most
       ? `This run already used ${workers} worker thread(s), as many as this ${cpus}-core machine allows: lower the in-flight target, or shard the load over machines (docs/sharding.md).`
       : `Give dsprobe more threads (\`--workers N\`, up to ${most ?? 'the cores minus one'}${most !== undefined ? ' on this machine' : ''}), lower the in-flight target, or shard the load over machines (docs/sharding.md).`;
+  // CPU time the host took from the machine meanwhile (run/host-cpu.ts): lag more threads cannot remove.
+  const steal = Math.max(0, ...bound.map((b) => b.s.client?.host_steal ?? 0));
+  const host =
+    steal >= STEAL_NOTE_SHARE
+      ? `The host took up to ${Math.round(steal * 100)} % of this machine's CPU time in them (CPU steal: a shared or overcommitted host): that part of the lag was the host's, and a dedicated machine or a larger instance removes it, where more threads cannot. `
+      : '';
   return (
     `${bound.length} level(s) were client-bound (${levels}${bound.length > 6 ? ', ...' : ''}; e.g. ${first.s.client?.why ?? 'dsprobe lagged'}): ` +
     'their latency figures include dsprobe\'s own lag, and a level held only by dsprobe\'s own count is weak evidence. ' +
+    host +
     todo
   );
 }

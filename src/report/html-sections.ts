@@ -151,7 +151,12 @@ function dsprobeCell(s: Level['step']): string {
   const c = s.client;
   if (!c?.busy?.length) return '<td>–</td>';
   const threads = c.busy.map((b, i) => `${i === 0 ? 'main' : `worker ${i}`} ${fmtPct(b)}`).join(', ');
-  const more = [c.cpu_cores !== undefined ? `CPU ${c.cpu_cores.toFixed(2)} cores` : '', c.gc_max_ms !== undefined ? `longest GC pause ${fmtMs(c.gc_max_ms)}` : '', `loop delay p99 ${c.loop_p99_ms.map((v) => fmtMs(v)).join(' / ')}`].filter(Boolean);
+  const more = [
+    c.cpu_cores !== undefined ? `CPU ${c.cpu_cores.toFixed(2)} cores` : '',
+    c.gc_max_ms !== undefined ? `longest GC pause ${fmtMs(c.gc_max_ms)}` : '',
+    `loop delay p99 ${c.loop_p99_ms.map((v) => fmtMs(v)).join(' / ')}`,
+    c.host_steal !== undefined ? `host CPU steal ${fmtPct(c.host_steal)}` : '',
+  ].filter(Boolean);
   return `<td title="${e(`event loop busy: ${threads}; ${more.join('; ')}`)}">${fmtPct(Math.max(...c.busy))}</td>`;
 }
 

@@ -3,6 +3,7 @@
  */
 import type { Report, StepReport } from '../types.js';
 import { rehearsalLines, rehearsalRows } from './text-rehearsal.js';
+import { STEAL_NOTE_SHARE } from '../measure/client.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
@@ -107,15 +108,18 @@ export function renderText(r: Report, opts: { steps?: boolean } = {}): string {
 }
 
 /**
- * dsprobe's own load at its busiest level (its busiest thread's busy share, the process's CPU in cores) and its
- * longest GC pause in any level, or null when no step recorded them (a report rebuilt from samples).
+ * dsprobe's own load at its busiest level (its busiest thread's busy share, the process's CPU in cores), its
+ * longest GC pause in any level and the host's CPU steal when it was STEAL_NOTE_SHARE or more, or null when no step
+ * recorded them (a report rebuilt from samples).
  */
 function ownLoad(r: Report): string | null {
   let top: { model: string; level: number; busy: number; thread: number; cpu?: number } | null = null;
   let gc = 0;
+  let steal: { model: string; level: number; share: number } | null = null;
   for (const m of r.models) {
     for (const s of m.steps) {
       const c = s.client;
+      if (c?.host_steal !== undefined && (!steal || c.host_steal > steal.share)) steal = { model: m.model, level: s.target_inflight, share: c.host_steal };
       if (!c?.busy?.length) continue;
       const busy = Math.max(...c.busy);
       if (!top || busy > top.busy) top = { model: m.model, level: s.target_inflight, busy, thread: c.busy.indexOf(busy), ...(c.cpu_cores !== undefined ? { cpu: c.cpu_cores } : {}) };
@@ -126,6 +130,8 @@ function ownLoad(r: Report): string | null {
   const who = top.thread === 0 ? 'main thread' : `worker ${top.thread}`;
   return (
     `dsprobe's own load: busiest at ${top.model}@${top.level} (${who} ${Math.round(top.busy * 100)}% busy` +
-    `${top.cpu !== undefined ? `, CPU ${top.cpu.toFixed(2)} cores` : ''}); longest GC pause ${gc.toFixed(1)} ms`
+    `${top.cpu !== undefined ? `, CPU ${top.cpu.toFixed(2)} cores` : ''}); longest GC pause ${gc.toFixed(1)} ms` +
+    // The host's CPU steal (Linux), when it took a share worth naming: it stalls dsprobe as its own lag would.
+    (steal && steal.share >= STEAL_NOTE_SHARE ? `; the host took up to ${Math.round(steal.share * 100)} % of this machine's CPU time (steal, at ${steal.model}@${steal.level})` : '')
   );
 }

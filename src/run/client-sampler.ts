@@ -1,13 +1,15 @@
 /**
  * Samples dsprobe's own health while a run goes on and folds it into the steps running at that moment: the main
  * thread's event-loop delay p99 per interval, each prober worker's (Prober.health), how busy every thread was and
- * its longest GC pause, the process's CPU time, and the connects opened.
+ * its longest GC pause, the process's CPU time, the connects opened, and the CPU time the host stole from the
+ * machine (host-cpu.ts).
  * From these every step knows whether it was client-bound (measure/client.ts).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Prober } from '../transport/prober.js';
 import { threadMeter } from '../transport/thread-meter.js';
 import type { StepRecorder } from '../measure/recorder.js';
+import { procStatReader, stealMeter, type HostCpuReader } from './host-cpu.js';
 
 /** Sampling interval, ms. */
 export const CLIENT_SAMPLE_MS = 250;
@@ -21,14 +23,16 @@ export interface ClientSampler {
 
 /**
  * Starts sampling every CLIENT_SAMPLE_MS; `current()` lists the steps running now. `limitMs` (when given) is the
- * client-bound limit every step sampled is judged by (see RunDeps.clientLagLimitMs).
+ * client-bound limit every step sampled is judged by (see RunDeps.clientLagLimitMs). `hostCpu` reads the host's
+ * CPU counters (default /proc/stat).
  */
-export function startClientSampler(prober: Prober, current: () => (StepRecorder | undefined)[], limitMs?: number): ClientSampler {
+export function startClientSampler(prober: Prober, current: () => (StepRecorder | undefined)[], limitMs?: number, hostCpu: HostCpuReader = procStatReader()): ClientSampler {
   const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   h.enable();
   const meter = threadMeter();
   let cpuAt = process.cpuUsage();
   let wallAt = performance.now();
+  const stolen = stealMeter(hostCpu);
   let busy = false;
   const tick = async (into?: StepRecorder): Promise<void> => {
     if (busy && !into) return;
@@ -44,6 +48,7 @@ export function startClientSampler(prober: Prober, current: () => (StepRecorder 
       const now = performance.now();
       const wallUs = (now - wallAt) * 1000;
       wallAt = now;
+      const steal = stolen();
       const health = prober.health ? await prober.health() : { connect_us: [], threads: [] };
       const steps = current().filter((s): s is StepRecorder => s !== undefined && s.endUs === null);
       for (const s of steps) {
@@ -51,6 +56,7 @@ export function startClientSampler(prober: Prober, current: () => (StepRecorder 
         s.client.loop(0, mainP99);
         s.client.busy(0, main.busy, main.gc_max_ms);
         s.client.cpu(cpu.user + cpu.system, wallUs);
+        if (steal) s.client.steal(steal.steal, steal.total);
         for (const t of health.threads) {
           s.client.loop(t.thread, t.p99_ms);
           s.client.busy(t.thread, t.busy, t.gc_max_ms);

@@ -24,6 +24,7 @@ import { DEFAULTS } from '../scenario/normalise.js';
 import type { WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
 import { startClientSampler } from './client-sampler.js';
+import type { HostCpuReader } from './host-cpu.js';
 import { drainMs, rampModel, searchModel, type Shape } from './levels.js';
 
 /**
@@ -63,6 +64,8 @@ export interface RunDeps {
    * tests whose server runs on dsprobe's own thread (its work is not dsprobe's lag), or that force a verdict.
    */
   clientLagLimitMs?: number;
+  /** Reads the host's CPU counters for the steal figure (default /proc/stat; tests give their own). */
+  hostCpu?: HostCpuReader;
 }
 
 export interface ModelRun {
@@ -265,7 +268,7 @@ export async function runScenario(
       last.limited = r.driver.limited;
     });
   };
-  const sampler = startClientSampler(deps.prober, () => runs.map((r) => r.driver.current), deps.clientLagLimitMs);
+  const sampler = startClientSampler(deps.prober, () => runs.map((r) => r.driver.current), deps.clientLagLimitMs, deps.hostCpu);
   const ticker = setInterval(sampleTimeline, Math.max(10, Math.round(every / 1000)));
   ticker.unref?.();
   view?.(

@@ -18,6 +18,7 @@ import { renderJsonSummary } from '../../report/summary-json.js';
 import { estimatePlan } from '../../plan/estimate.js';
 import { renderPlanText } from '../../plan/plan-text.js';
 import { runPreflight } from '../preflight.js';
+import { procStatReader, type HostCpuReader } from '../../run/host-cpu.js';
 import { appendFileChecked, writeFileAtomic } from '../files.js';
 import type { Scrubber } from '../../secrets.js';
 import { shownPath } from '../paths.js';
@@ -184,4 +185,13 @@ export function exitCodeOf(report: Report): number {
 export function testLagLimit(env: Readonly<Record<string, string | undefined>>): { clientLagLimitMs?: number } {
   const v = Number(env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS']);
   return env['DSPROBE_TEST_CLIENT_LAG_LIMIT_MS'] && Number.isFinite(v) && v > 0 ? { clientLagLimitMs: v } : {};
+}
+
+/**
+ * `DSPROBE_TEST_PROC_STAT` (tests only, undocumented for users): a file read in place of /proc/stat for the host's
+ * CPU steal, so a test can say how much the host took.
+ */
+export function testHostCpu(env: Readonly<Record<string, string | undefined>>): { hostCpu?: HostCpuReader } {
+  const p = env['DSPROBE_TEST_PROC_STAT'];
+  return p ? { hostCpu: procStatReader(p) } : {};
 }

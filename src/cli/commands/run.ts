@@ -32,7 +32,7 @@ import { metricsFeed } from '../live-metrics.js';
 import { otlpHeaderSecrets, otlpShownUrl, parseOtlpOptions } from '../otlp-options.js';
 import { formatDuration } from '../../time/duration.js';
 import type { OtlpPush } from '../otlp-push.js';
-import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, testLagLimit, type RunOptions } from './run-support.js';
+import { applyCheap, addExpectations, finishRun, resolveKeys, prepareRealTarget, resolveWorkers, testLagLimit, testHostCpu, type RunOptions } from './run-support.js';
 import { SeriesRecorder } from '../../measure/series.js';
 import { addOverrideOptions, collect, overridesOf, type OverrideOptions } from '../overrides.js';
 import { checkOutputs, makeOutputDir, type OutputPath } from '../outputs.js';
@@ -192,6 +192,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
         signal: io.signal,
         // For tests only: a run whose subject is not dsprobe's own health on a shared machine moves the limit.
         ...testLagLimit(io.env),
+        ...testHostCpu(io.env),
         onSample: (s) => {
           samples.write(s);
           feed.onSample(s);

@@ -34,7 +34,7 @@ import { startMetricsServer, type MetricsServer } from '../metrics-server.js';
 import { metricsFeed } from '../live-metrics.js';
 import { otlpHeaderSecrets, otlpShownUrl, parseOtlpOptions } from '../otlp-options.js';
 import type { OtlpPush } from '../otlp-push.js';
-import { applyCheap, prepareRealTarget, resolveKeys, testLagLimit } from './run-support.js';
+import { applyCheap, prepareRealTarget, resolveKeys, testLagLimit, testHostCpu } from './run-support.js';
 import { steadyHeap } from '../heap-guard.js';
 
 /** Options of `dsprobe watch`. */
@@ -180,6 +180,7 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
           signal: io.signal,
           warm,
           ...testLagLimit(io.env),
+          ...testHostCpu(io.env),
           onSample: (s) => feed.onSample(s),
           onLevel: (model) => feed.onLevel(model),
         },
