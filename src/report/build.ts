@@ -121,7 +121,11 @@ export function assembleReport(
     admitted += m.spend.admitted;
   }
   const warnings = [...ctx.warnings];
-  if (ctx.loop.warning) warnings.push(ctx.loop.warning);
+  if (ctx.loop.warning) {
+    // The host's CPU steal (run/host-cpu.ts) stalls the loop as dsprobe's own work does: name it when it was there.
+    const steal = Math.max(0, ...models.flatMap((m) => m.steps.map((st) => st.client?.host_steal ?? 0)));
+    warnings.push(steal >= STEAL_NOTE_SHARE ? `${ctx.loop.warning} The host took up to ${Math.round(steal * 100)} % of this machine's CPU time in a level (CPU steal): part of that lag was the host's.` : ctx.loop.warning);
+  }
   let measureUsd = 0;
   for (const m of models) measureUsd += spendOf(m.steps.filter((st) => st.ended_by === 'measure'), ctx.pricing, m.model).usd;
   // The cores `--workers auto` counts (availableParallelism), not every CPU the machine lists.

@@ -9,6 +9,12 @@ import { parseProcStat, procStatReader, stealMeter, type HostCpuTicks } from '..
 import { ClientRecorder, clientBoundWhy } from '../../src/measure/client.js';
 import { clientBoundWarning } from '../../src/report/build.js';
 import type { ModelReport } from '../../src/types.js';
+import { runScenario } from '../../src/run/runner.js';
+import { buildReport } from '../../src/report/build.js';
+import { monotonicClock } from '../../src/time/clock.js';
+import { seededRandom } from '../../src/time/random.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { fakeServer } from './fake-server.js';
 import { dsprobe, readReport, tmpDir, writeScenario } from '../helpers/cli.js';
 
 const quiet = { count: 10, p50: 1, p90: 1, p95: 1, p99: 1, max: 1, mean: 1 };
@@ -69,6 +75,41 @@ describe('host CPU steal', () => {
     expect(w).toMatch(/--workers N`, up to 7 on this machine/);
     expect(clientBoundWarning([{ model: 'flash', steps: [step(0.02)] }] as unknown as ModelReport[], 8)).not.toMatch(/steal/);
     expect(clientBoundWarning([{ model: 'flash', steps: [step()] }] as unknown as ModelReport[], 8)).not.toMatch(/steal/);
+  });
+
+  test("a client-bound run on a stealing host: the levels, the run's loop warning and its client-bound warning name the steal", async () => {
+    const clock = monotonicClock();
+    const server = fakeServer({ caps: { flash: 37 }, durationMs: 400, clock });
+    // The worker reports a saturated loop throughout; the host takes 40 of every 100 ticks meanwhile.
+    server.health = async () => ({ connect_us: [], threads: [{ thread: 1, p50_ms: 4000, p99_ms: 5000, max_ms: 6000, busy: 1, gc_max_ms: 0 }] });
+    let t = 0;
+    const hostCpu = () => ((t += 1), { steal: 40 * t, total: 100 * t });
+    const s: Scenario = {
+      name: 'stolen',
+      target: { url: 'mock', protocol: 'openai', api_key_env: ['K1'], headers: {} },
+      models: [{ name: 'flash', weight: 1 }],
+      request: { prompt_tokens: 50, max_tokens: 10, stream: true, system_prefix_tokens: 0, thinking: false, user_id: { strategy: 'none' }, timeout_ms: 60_000 },
+      load: { mode: 'search', start: 4, max: 400, hold_ms: 2000, precision: 1, growth: 2, recheck: true },
+      stop: {}, expect: [], budget: {}, pricing: {}, seed: 1,
+    };
+    const r = await runScenario(s, { clock, random: seededRandom(1), prober: server, keys: ['a'], mock: true, clientLagLimitMs: 500, hostCpu });
+    const loopWarning = "dsprobe's own event-loop delay p99 was 80.0 ms (> 50 ms): latency figures include that much client-side lag.";
+    const rep = buildReport(
+      {
+        name: s.name, startedAt: new Date(0).toISOString(), seed: s.seed, mode: s.load.mode,
+        target: { url: 'mock', protocol: 'openai', mock: true, keys: 1 }, scenario: {}, pricing: s.pricing,
+        loop: { delay_p50_ms: 10, delay_p99_ms: 80, delay_max_ms: 90, warning: loopWarning }, warnings: [],
+      },
+      r,
+    );
+    const steps = rep.models[0]!.steps;
+    expect(steps.length).toBeGreaterThan(0);
+    for (const st of steps) {
+      expect(st.client?.host_steal).toBe(0.4);
+      expect(st.client?.why).toMatch(/while the host took 40 % of this machine's CPU time \(steal\)/);
+    }
+    expect(rep.warnings).toContain(`${loopWarning} The host took up to 40 % of this machine's CPU time in a level (CPU steal): part of that lag was the host's.`);
+    expect(rep.warnings.some((w) => /client-bound.*The host took up to 40 %/.test(w))).toBe(true);
   });
 
   test('a run on a host that steals 30 % of the CPU: every level reports it, and the summary line names it', async () => {
