@@ -40,7 +40,8 @@ export interface ResponseFacts {
 
 /** Fresh, empty facts. */
 export function newFacts(): ResponseFacts {
-  return { token_events: 0, complete: false };
+  // Every field from the start: one shape, no property store added as a stream fills it in.
+  return { first_token_us: undefined, token_events: 0, usage: undefined, finish_reason: undefined, complete: false, error: undefined, fault: undefined };
 }
 
 /** Records one text-bearing chunk arriving at `atUs`. */

@@ -349,22 +349,34 @@ export class ModelDriver {
     const req = base as ProbeRequest;
     req.intended_us = intendedUs;
     req.deadline_us = now + this.deps.timeoutUs;
+    // Every field it may get, from the start: one object of one shape, no property store added as it goes.
     const o: Open = {
-      ctl: new AbortHandle(),
+      ctl: null,
       admitted: false,
-      answered: false,
       attempt,
+      answered: false,
+      ownAbort: undefined,
+      retiring: undefined,
+      cutUnanswered: undefined,
       keyIndex: base.key_index,
       userId: base.user_id ?? '',
+      ttftLive: undefined,
       headersAtSend: this.headersSeen,
       unansweredAtSend: this.inflightCount - 1 - this.answeredOpen,
+      overtakenBy: undefined,
       rec,
       promptChars: base.system.length + base.prompt.length,
     };
     this.open.byId.set(id, o);
     rec.sent(o.keyIndex, o.userId);
-    // Shared callbacks (found by request id): nothing made per request but the request's own state.
-    void prober.send(req, o.ctl.signal, this.hooks).then(this.done);
+    // Shared callbacks (found by request id): nothing made per request but the request's own state. An in-process
+    // prober starts it with no promise or signal (its exchange is the abort); a worker pool's is sent.
+    if (prober.start) o.ctl = prober.start(req, this.hooks, this.done);
+    else {
+      const h = new AbortHandle();
+      o.ctl = h;
+      void prober.send(req, h.signal, this.hooks).then(this.done);
+    }
     return true;
   }
 

@@ -7,13 +7,17 @@
  */
 import type { Clock } from '../time/clock.js';
 import { withoutStacks } from '../transport/quiet-abort.js';
-import type { AbortHandle } from '../transport/abort.js';
+import { AbortHandle } from '../transport/abort.js';
+import type { Exchange } from '../transport/exchange.js';
 import type { StepRecorder } from '../measure/recorder.js';
 
 /** One request on the wire, as the driver tracks it. */
 export interface Open {
-  /** Its abort (an AbortHandle: an AbortController per request cost ~9 µs with its listener). */
-  ctl: AbortHandle;
+  /**
+   * Its abort: the exchange itself when an in-process prober started it (Prober.start), else the AbortHandle its
+   * prober listens to (an AbortController per request cost ~9 µs with its listener); null only while it starts.
+   */
+  ctl: Exchange | AbortHandle | null;
   admitted: boolean;
   /** 429s in a row of the slot this request fills (0 once a request of the slot was admitted). */
   attempt: number;
@@ -121,5 +125,9 @@ export function cut(o: Open): void {
   if (o.ownAbort) return;
   o.ownAbort = o.retiring ?? 'stopped';
   // A reason of our own and no stacks: a cut level aborts thousands at once (transport/quiet-abort.ts).
-  withoutStacks(() => o.ctl.abort());
+  withoutStacks(() => {
+    const c = o.ctl;
+    if (c instanceof AbortHandle) c.abort();
+    else c?.abortByCaller();
+  });
 }

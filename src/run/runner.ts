@@ -25,6 +25,7 @@ import type { WarmStart } from '../plan/warm.js';
 import { cheapShape, isCheap } from './cheap.js';
 import { startClientSampler } from './client-sampler.js';
 import type { HostCpuReader } from './host-cpu.js';
+import type { ChatParams } from '../protocol/dialect.js';
 import { drainMs, rampModel, searchModel, type Shape } from './levels.js';
 
 /**
@@ -216,7 +217,9 @@ export async function runScenario(
     const keyIndex = id % Math.max(1, deps.keys.length);
     const shape = shapes.get(spec.name);
     if (shape === 'calibrate') calibrationIds.add(id);
-    const chat = cheap && shape !== 'full' ? (shape === 'calibrate' ? (calibrate as typeof cheap) : cheap) : workload(id);
+    const chat: Omit<ChatParams, 'model' | 'user_id'> = cheap && shape !== 'full' ? (shape === 'calibrate' ? (calibrate as typeof cheap) : cheap) : workload(id);
+    // Every field listed, the driver's two included (it sets them at the send): one object of one shape, held
+    // until the answer ends, with no property store added to it on the way.
     return {
       id,
       model: spec.name,
@@ -226,7 +229,15 @@ export async function runScenario(
       key_index: keyIndex,
       apiKey: deps.keys[keyIndex] ?? '',
       user_id: userIdFor(s.request.user_id, id),
-      ...chat,
+      system: chat.system,
+      prompt: chat.prompt,
+      max_tokens: chat.max_tokens,
+      stream: chat.stream,
+      thinking: chat.thinking,
+      reasoning_effort: chat.reasoning_effort,
+      temperature: chat.temperature,
+      intended_us: 0,
+      deadline_us: 0,
     };
   };
   const runs: ModelRun[] = s.models.map((spec) => {

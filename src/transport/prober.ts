@@ -88,6 +88,13 @@ export interface Prober {
    * `prompt` and `system` are emptied once its body is built (releasePrompt): read them before.
    */
   send(req: ProbeRequest, signal?: CancelSignal, hooks?: ProbeHooks): Promise<Sample>;
+  /**
+   * In-process probers only: starts `req` with no promise, signal or closure of its own. `done` receives its
+   * Sample exactly once, synchronously when the request cannot start (closed prober, `aborted`, deadline already
+   * past), else from inside the read that ends it. The returned exchange's `abortByCaller()` aborts it as a signal
+   * would. The request's prompt is emptied as `send` does.
+   */
+  start?(req: ProbeRequest, hooks: ProbeHooks | undefined, done: (s: Sample) => void, aborted?: boolean): Exchange;
   /** Aborts what is still in flight (settled as `aborted`) and closes all connections. */
   close(): Promise<void>;
   /**
@@ -141,10 +148,7 @@ function splitBase(baseUrl: string): { origin: string; basePath: string } {
  * thread): no promise, no AbortSignal per request.
  */
 export interface LocalProber extends Prober {
-  /**
-   * Starts `req`; `done` receives its Sample exactly once (synchronously when it cannot start: closed prober,
-   * `aborted`, deadline already past). The returned exchange's `abortByCaller()` aborts it as a signal would.
-   */
+  /** See Prober.start: every in-process prober has it. */
   start(req: ProbeRequest, hooks: ProbeHooks | undefined, done: (s: Sample) => void, aborted?: boolean): Exchange;
 }
 
