@@ -25,6 +25,12 @@ export const EVIDENCE_LAG_FACTOR = 5;
  */
 export const STEAL_NOTE_SHARE = 0.05;
 
+/**
+ * From this share of the machine's CPU time taken by the host in a run, its latency figures are the host's as much as
+ * the server's: `dsprobe compare` does not judge that run's latency, and the engine bench no timing target.
+ */
+export const STEAL_JUDGE_SHARE = 0.1;
+
 /** Most interval samples kept per thread and step (a level of hours keeps its latest). */
 const MAX_INTERVALS = 4096;
 

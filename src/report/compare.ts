@@ -14,8 +14,9 @@
  *   2 × that (and 1 ms);
  * - client noise: dsprobe's own stalls land in every latency it measures; each p99 may carry up to its run's
  *   worst event-loop delay, so a rise smaller than the two runs' worst delays added is not the server's. When
- *   either run warned that its loop was too busy for latency to be trusted (p99 delay > 50 ms), latency is not
- *   judged at all (the comparison says so);
+ *   either run warned that its loop was too busy for latency to be trusted (p99 delay > 50 ms), or the host took
+ *   STEAL_JUDGE_SHARE or more of the machine's CPU time in one of its levels (CPU steal, which stalls the server on
+ *   that machine as well as dsprobe), latency is not judged at all (the comparison says so);
  * and the rise must matter: more than 10 % of the baseline. A p99 needs MIN_SAMPLES_P99 admitted requests on each
  * side. Without histograms (a trimmed report) the interval rule is skipped. A cap has no such noise (it is an integer found to a precision of one request): any drop is
  * flagged. A 429 rate is flagged when it rose by more than 5 percentage points at a level under the cap.
@@ -24,6 +25,7 @@ import type { CapEstimate, Report, StepReport } from '../types.js';
 import { usageError } from '../errors.js';
 import { levelsOf } from './html-data.js';
 import { decodeHistogram } from '../measure/hist.js';
+import { STEAL_JUDGE_SHARE } from '../measure/client.js';
 
 export { renderCompareHtml } from './html-compare.js';
 
@@ -49,7 +51,7 @@ export interface Subject {
   levels: Map<number, StepReport>;
   /** dsprobe's worst event-loop delay in that run, ms (0 when unknown). */
   loopMaxMs: number;
-  /** The run warned that its latency figures may be skewed by dsprobe's own loop. */
+  /** The run warned that its latency figures may be skewed by dsprobe's own loop, or the host stole its CPU. */
   loopWarned: boolean;
 }
 
@@ -118,8 +120,15 @@ export interface Comparison {
   warnings: string[];
 }
 
-function subject(label: string, model: string, cap: CapEstimate, steps: readonly StepReport[], loop?: Report['loop']): Subject {
-  return { label, model, cap, levels: new Map(levelsOf(steps).map((l) => [l.inflight, l.step])), loopMaxMs: loop?.delay_max_ms ?? 0, loopWarned: !!loop?.warning };
+function subject(label: string, model: string, cap: CapEstimate, steps: readonly StepReport[], report?: Report): Subject {
+  const loop = report?.loop;
+  const stolen = report !== undefined && hostStealOf(report) >= STEAL_JUDGE_SHARE;
+  return { label, model, cap, levels: new Map(levelsOf(steps).map((l) => [l.inflight, l.step])), loopMaxMs: loop?.delay_max_ms ?? 0, loopWarned: !!loop?.warning || stolen };
+}
+
+/** The largest share of the machine's CPU time the host took in any level of the run (0 when not recorded). */
+function hostStealOf(r: Report): number {
+  return Math.max(0, ...(r.models ?? []).flatMap((m) => (m.steps ?? []).map((s) => s.client?.host_steal ?? 0)));
 }
 
 function capCell(s: Subject, base: Subject | null): CapCell {
@@ -291,7 +300,7 @@ export function compareReports(reports: { label: string; report: Report }[]): Co
     const subjects = reports
       .map(({ label, report }) => ({ label, m: report.models.find((m) => m.model === name) }))
       .filter((x) => x.m)
-      .map(({ label, m }) => subject(label, name, m!.cap, m!.steps, reports.find((r) => r.label === label)?.report.loop));
+      .map(({ label, m }) => subject(label, name, m!.cap, m!.steps, reports.find((r) => r.label === label)?.report));
     // A model missing from the baseline has nothing to be compared against: it is listed, not judged.
     const inBaseline = reports[0]!.report.models.some((m) => m.model === name);
     groups.push(group(name, subjects, inBaseline && subjects.length > 1, regressions));
@@ -338,6 +347,10 @@ export function comparability(reports: readonly { label: string; report: Report 
   const busy = reports.filter((r) => r.report.loop?.warning);
   if (busy.length) {
     out.push(`Latency is not judged against ${busy.map((r) => `${r.label} (loop delay p99 ${r.report.loop.delay_p99_ms ?? '?'} ms)`).join(', ')}: dsprobe's own event loop was too busy for its latency figures to be trusted. Caps and 429 rates still are.`);
+  }
+  const stolen = reports.filter((r) => !r.report.loop?.warning && hostStealOf(r.report) >= STEAL_JUDGE_SHARE);
+  if (stolen.length) {
+    out.push(`Latency is not judged against ${stolen.map((r) => `${r.label} (the host took up to ${Math.round(hostStealOf(r.report) * 100)} % of the machine's CPU time)`).join(', ')}: a shared or overcommitted host stalled the machine (CPU steal), dsprobe and anything serving on it alike. Caps and 429 rates still are.`);
   }
   return out;
 }

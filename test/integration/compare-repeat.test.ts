@@ -58,7 +58,9 @@ describe('compare: repeated mock runs', () => {
         // coarse ramp reads the same cap every time.)
         expect(c.regressions.map((x) => x.message)).toEqual([]);
         // The seed differs between repeats; that alone does not make them different scenarios. (On a busy
-        // machine the comparison may say latency is not judged: dsprobe's own loop was too slow to trust it.)
+        // machine the comparison may say latency is not judged: dsprobe's own loop was too slow to trust it, or the
+        // host took the machine's CPU, which stalls the mock's answers as well: CPU steal, measured at 10-75 % of a
+        // level on the 2-core VM of 2026-12-03, when two of these runs' p99s rose 17-19 % with nothing changed.)
         expect(c.warnings.filter((w) => !/^Latency is not judged/.test(w))).toEqual([]);
       }
     }
@@ -66,7 +68,12 @@ describe('compare: repeated mock runs', () => {
     // server has released it, so identical runs see the same cliff): flagged, at levels under the cap only. The loop figures are set healthy here,
     // so that a busy test machine cannot switch the latency judgement off.
     const slow = await run(dir, 99, '80ms', '12s');
-    const healthy = (r: Report): Report => ({ ...r, loop: { delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null } });
+    // Nor can a host that stole the machine's CPU meanwhile (CPU steal: the comparison does not judge latency then).
+    const healthy = (r: Report): Report => ({
+      ...r,
+      loop: { delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null },
+      models: r.models.map((m) => ({ ...m, steps: m.steps.map((st) => (st.client ? { ...st, client: { ...st.client, host_steal: 0 } } : st)) })),
+    });
     // The baseline with the most admitted requests at 24 (a p99 is judged from 100 a side).
     const n24 = (r: Report) => r.models[0]!.steps.find((s) => s.target_inflight === 24)!.latency_ms.count;
     const base = [...runs].sort((a, b) => n24(b) - n24(a))[0]!;

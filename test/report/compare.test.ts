@@ -42,6 +42,22 @@ describe('compareReports', () => {
     expect(flash.levels.map((l) => l.inflight)).toContain(1600);
   });
 
+  it("does not judge latency against a run whose host took 10 % or more of the machine's CPU time (steal); caps still", () => {
+    /** `r` with the host's steal set on every step of its first model. */
+    const stolen = (r: typeof worse, share: number): typeof worse => ({
+      ...r,
+      models: r.models.map((m, i) => (i ? m : { ...m, steps: m.steps.map((st) => ({ ...st, client: { loop_p99_ms: [1], connects: 0, connect_ms: st.latency_ms, host_steal: share } })) })),
+    });
+    const c = compareReports([{ label: 'last-week', report: base }, { label: 'today', report: stolen(worse, 0.3) }]);
+    expect(c.regressions.filter((r) => r.kind === 'p99_rose')).toEqual([]);
+    expect(c.regressions.some((r) => r.kind === 'cap_fell')).toBe(true);
+    expect(c.warnings).toContain("Latency is not judged against today (the host took up to 30 % of the machine's CPU time): a shared or overcommitted host stalled the machine (CPU steal), dsprobe and anything serving on it alike. Caps and 429 rates still are.");
+    // Under the share it is judged as before.
+    const calm = compareReports([{ label: 'last-week', report: base }, { label: 'today', report: stolen(worse, 0.09) }]);
+    expect(calm.regressions.some((r) => r.kind === 'p99_rose')).toBe(true);
+    expect(calm.warnings.join(' ')).not.toMatch(/steal/);
+  });
+
   it('finds no regression comparing a run with itself', () => {
     const c = compareReports([{ label: 'a', report: base }, { label: 'b', report: base }]);
     expect(c.regressions).toEqual([]);
