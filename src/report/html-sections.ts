@@ -6,6 +6,7 @@
 import { stringify } from 'yaml';
 import type { CapEstimate, ErrorGroup, HeadroomVerdict, ModelReport, Percentiles, Report, TokenTotals } from '../types.js';
 import { TIGHT_BELOW } from '../measure/headroom.js';
+import { STEAL_NOTE_SHARE } from '../measure/client.js';
 import { runVerdict } from './verdict.js';
 import { escapeHtml as e } from './html-escape.js';
 import { levelsOf, pickLevels, type Level } from './html-data.js';
@@ -177,7 +178,10 @@ function levelRow(l: Level, c: CapEstimate, need: number | null): string {
   const at = l.from === l.to ? fmtInt(l.inflight) : `${fmtInt(l.from)}–${fmtInt(l.to)}`;
   // A level where dsprobe itself may have set the pace says so (it never proves a level held).
   const bound = s.client_bound ? ` <span class="warn" title="${e(s.client?.why ?? 'client-bound')}">client-bound</span>` : '';
-  return `<tr${mark}><td>${at}${tags}${bound}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td>${dsprobeCell(s)}</tr>`;
+  // The host took a share of the machine's CPU worth naming (CPU steal): every timing of the level carries its stalls.
+  const steal = s.client?.host_steal;
+  const stolen = steal !== undefined && steal >= STEAL_NOTE_SHARE ? ` <span class="warn" title="The host (a shared or overcommitted VM's hypervisor) took ${fmtPct(steal)} of this machine's CPU time in this level: dsprobe and anything serving on this machine were stalled meanwhile, and those stalls are in its latency figures">host steal ${fmtPct(steal)}</span>` : '';
+  return `<tr${mark}><td>${at}${tags}${bound}${stolen}</td><td>${s.achieved_inflight.toFixed(1)}</td><td>${fmtInt(s.requests)}</td><td>${fmtInt(s.rate_limited)}</td><td>${fmtPct(s.rate_429)}</td><td>${fmtInt(s.queued)}</td><td>${p(s.ttft_ms, 'p50')}</td><td>${p(s.ttft_ms, 'p99')}</td><td>${p(s.latency_ms, 'p50')}</td><td>${p(s.latency_ms, 'p99')}</td><td>${p(s.keepalive_wait_ms, 'p99')}</td><td>${fmtPct(s.error_rate)}</td>${dsprobeCell(s)}</tr>`;
 }
 
 /** One table per model of its in-flight levels (bracket rows highlighted), sampled when long. */

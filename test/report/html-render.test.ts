@@ -57,6 +57,15 @@ describe('renderHtml', () => {
     expect(row).toContain('title="event loop busy: main 42.0%, worker 1 91.7%; CPU 1.31 cores; longest GC pause 7.5ms; loop delay p99 3.5ms / 12.0ms"');
     // Every other level of the fixture has no such figures.
     expect(html.split('<td>–</td></tr>').length - 1).toBeGreaterThan(5);
+    expect(html).not.toContain('host steal');
+    // The host's CPU steal: on hover under 5 %, a tag on the level from 5 % up.
+    step.client.host_steal = 0.04;
+    expect(renderHtml(report)).toContain('; loop delay p99 3.5ms / 12.0ms; host CPU steal 4.0%"');
+    expect(renderHtml(report)).not.toContain('>host steal ');
+    step.client.host_steal = 0.3;
+    const stolen = renderHtml(report);
+    const first = stolen.slice(stolen.indexOf('<tbody>'), stolen.indexOf('</tr>', stolen.indexOf('<tbody>')));
+    expect(first).toContain('>host steal 30.0%</span>');
   });
 
   it('shows both caps, the bracket, headroom and queueing onset in the headline', () => {
