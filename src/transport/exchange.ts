@@ -72,6 +72,10 @@ export class Exchange implements SseHandler, H1Handler {
   private contentType = '';
   private facts: ResponseFacts | null = null;
   private reader: StreamReader | null = null;
+  /**
+   * The SSE parser, made on the first piece of a stream the byte path does not read (sseParser()): a stream whose
+   * every event is read in bytes (fast-delta.ts, template-prior.ts, closing-chunk.ts) never holds one.
+   */
   private sse: SseParser | null = null;
   /** Body bytes kept (a non-stream body, an error body); made on the first piece: a stream never needs it. */
   private chunks: Buffer[] | null = null;
@@ -177,7 +181,7 @@ export class Exchange implements SseHandler, H1Handler {
       if (h.contentType.includes('event-stream')) {
         this.mode = Mode.Sse;
         this.reader = this.dialect.streamReader(this.facts);
-        this.sse = new SseParser(this, Math.min(this.maxBody, SSE_MAX_LINE));
+        this.sse = null;
       } else {
         this.mode = Mode.Body;
         // Kept for the body's verdict only: a stream's request does not hold its header text for its whole life.
@@ -196,21 +200,20 @@ export class Exchange implements SseHandler, H1Handler {
     this.at = now;
     switch (this.mode) {
       case Mode.Sse: {
-        const sse = this.sse as SseParser;
         // The read's leading `data:` events shaped as this stream's earlier text deltas (one, or several when the
         // server or a busy loop joined them): read in bytes, without decoding (fast-delta.ts), to the same effect
         // as the parser's path below, which takes whatever is left from the first event that is not one.
         let at = start;
         // The common read, one whole event, tried as it is; then event by event.
-        if (sse.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
+        if (this.wholeEventFits(end - start) && this.readFrame(buf, start, end)) break;
         // A hook that ended the request (none does so synchronously today) stops the reading here.
         while (at < end && !this.settled) {
           const next = eventEnd(buf, at, end);
           // A read that is one event was tried whole, just above: not twice.
-          if (next === -1 || (at === start && next === end) || !sse.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
+          if (next === -1 || (at === start && next === end) || !this.wholeEventFits(next - at) || !this.readFrame(buf, at, next)) break;
           at = next;
         }
-        if (at < end && !this.settled) sse.push(buf.subarray(at, end));
+        if (at < end && !this.settled) this.sseParser().push(buf.subarray(at, end));
         break;
       }
       case Mode.Body:
@@ -237,7 +240,8 @@ export class Exchange implements SseHandler, H1Handler {
     let v: Verdict;
     switch (this.mode) {
       case Mode.Sse:
-        (this.sse as SseParser).end();
+        // No parser: every event was read in bytes, and nothing is pending.
+        this.sse?.end();
         v = verdictForStreamEnd(this.facts as ResponseFacts, this.sample.first_data_us !== undefined);
         break;
       case Mode.Body:
@@ -330,10 +334,29 @@ export class Exchange implements SseHandler, H1Handler {
     // onMessage would mark it.
     if (this.sample.first_data_us === undefined) {
       this.sample.first_data_us = this.at;
-      (this.sse as SseParser).eventReadByCaller();
+      this.sse?.eventReadByCaller();
     }
     if (before === undefined) this.firstTokenHook();
     return true;
+  }
+
+  /** A read of `bytes` bytes that is one whole event may be read in bytes: nothing is pending in the parser (SseParser.wholeEventFits). */
+  private wholeEventFits(bytes: number): boolean {
+    const sse = this.sse;
+    return sse === null ? bytes - 2 <= Math.min(this.maxBody, SSE_MAX_LINE) : sse.wholeEventFits(bytes);
+  }
+
+  /**
+   * The stream's parser, made now if the byte path read every event so far. After such an event the stream's start
+   * is past (it began `data:`: no BOM is left to drop), as if the parser had read it.
+   */
+  private sseParser(): SseParser {
+    let p = this.sse;
+    if (p === null) {
+      p = this.sse = new SseParser(this, Math.min(this.maxBody, SSE_MAX_LINE));
+      if (this.sample.first_data_us !== undefined) p.eventReadByCaller();
+    }
+    return p;
   }
 
   /** After an event read with no first token before it: tells the hook once the event brought one. */

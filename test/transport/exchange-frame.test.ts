@@ -112,4 +112,17 @@ describe('exchange: a new response read in bytes from what another taught', () =
     expect(whole.sample.first_data_us! - whole.sample.sent_us).toBe(2000);
     expect(whole.sample.first_token_us! - whole.sample.sent_us).toBe(3000);
   });
+
+  test('a parser made only after events read in bytes takes the stream as past its start: a BOM there is text', () => {
+    run(stream('chatcmpl-aaaa', 1745225423).map((f) => Buffer.from(f)));
+    const frames = stream('chatcmpl-cccc', 1745225999);
+    // After the role chunk and the first delta (read in bytes: no parser yet), a read the byte path does not take: a
+    // BOM, then what looks like one more delta. Past the start a BOM is not dropped, so that line's field is
+    // "\uFEFFdata", unknown, and ignored: only "Hello" and " world" count, as a byte-by-byte reading says.
+    const odd = `\uFEFF${frames[2]!.replace(' world', ' extra')}`;
+    const all = [frames[0]!, frames[1]!, odd, frames[2]!, frames[3]!, frames[4]!];
+    const whole = run(all.map((f) => Buffer.from(f)));
+    const byByte = run(Array.from(Buffer.from(all.join('')), (b) => Buffer.of(b)));
+    for (const r of [whole, byByte]) expect([r.sample.outcome, r.sample.token_events, r.sample.finish_reason]).toEqual(['ok', 2, 'stop']);
+  });
 });
