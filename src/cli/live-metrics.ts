@@ -1,6 +1,7 @@
 /**
  * Feeds a LiveMetrics registry from a run: every sample as it finishes, the bracket after every decided level,
- * in-flight and loop delay once a second, and the report's cap estimates at the end. Shared by `run` and `watch`.
+ * in-flight, loop delay and the host's CPU steal once a second, and the report's cap estimates at the end. Shared by
+ * `run` and `watch`.
  */
 import type { Report, Sample } from '../types.js';
 import type { Scenario } from '../scenario/types.js';
@@ -10,6 +11,7 @@ import { priceOf } from '../run/budget.js';
 import { bracket } from '../plan/search.js';
 import { documentedCap } from '../scenario/models.js';
 import type { LiveMetrics } from '../report/metrics.js';
+import { procStatReader, stealMeter, type HostCpuReader } from '../run/host-cpu.js';
 
 /** Hooks for one run. */
 export interface MetricsFeed {
@@ -22,14 +24,20 @@ export interface MetricsFeed {
   stop(): void;
 }
 
-/** A feed into `metrics` (null: every hook does nothing, so callers need no branches). */
-export function metricsFeed(metrics: LiveMetrics | null, s: Scenario, loop: LoopMonitor, opts: { liveCap?: boolean } = {}): MetricsFeed {
+/**
+ * A feed into `metrics` (null: every hook does nothing, so callers need no branches). `hostCpu` reads the host's CPU
+ * counters for the steal gauge (default /proc/stat).
+ */
+export function metricsFeed(metrics: LiveMetrics | null, s: Scenario, loop: LoopMonitor, opts: { liveCap?: boolean; hostCpu?: HostCpuReader } = {}): MetricsFeed {
   let view: RunView | null = null;
   let timer: ReturnType<typeof setInterval> | null = null;
+  const stolen = metrics ? stealMeter(opts.hostCpu ?? procStatReader()) : null;
   const tick = () => {
     if (!metrics || !view) return;
     for (const r of view.models()) metrics.inflightNow(r.spec.name, r.driver.currentTarget, r.driver.inflight);
     metrics.loop(loop.snapshot());
+    const d = stolen?.();
+    if (d && d.total > 0) metrics.hostSteal(d.steal / d.total);
   };
   return {
     onSample: (smp) => metrics?.sample(smp, priceOf(smp, s.pricing)),

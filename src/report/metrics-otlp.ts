@@ -33,6 +33,8 @@ export const OTLP_UNITS: Readonly<Record<string, string>> = {
   dsprobe_keepalive_wait_seconds: 's',
   dsprobe_probe_cost_usd_total: '{USD}',
   dsprobe_loop_delay_seconds: 's',
+  // A share, 0-1. Not `1`, for the reason below: the name already says `_ratio`.
+  dsprobe_host_cpu_steal_ratio: '{share}',
   dsprobe_probes_total: '{probe}',
   dsprobe_last_probe_timestamp_seconds: 's',
   // 1 passing, 0 failing. Not `1`: a translation to Prometheus would append `_ratio` to a gauge with unit 1.

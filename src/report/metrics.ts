@@ -37,6 +37,8 @@ export class LiveMetrics {
   private readonly keepalive: Histogram<'model'>;
   private readonly cost: Counter<'model'>;
   private readonly loopDelay: Gauge<'quantile'>;
+  /** Registered on its first figure: where the steal cannot be read (not Linux), no false zero is served. */
+  private hostStealRatio: Gauge | null = null;
   private readonly probes: Counter<'model' | 'status'>;
   private readonly lastProbe: Gauge<'model'>;
   private readonly threshold: Gauge<'expression'>;
@@ -102,6 +104,13 @@ export class LiveMetrics {
     if (l.delay_p50_ms !== null) this.loopDelay.set({ quantile: '0.5' }, l.delay_p50_ms / 1000);
     if (l.delay_p99_ms !== null) this.loopDelay.set({ quantile: '0.99' }, l.delay_p99_ms / 1000);
     if (l.delay_max_ms !== null) this.loopDelay.set({ quantile: '1' }, l.delay_max_ms / 1000);
+  }
+
+  /** The share (0-1) of the machine's CPU time the host took over the last interval (run/host-cpu.ts). */
+  hostSteal(share: number): void {
+    if (!Number.isFinite(share)) return;
+    this.hostStealRatio ??= new Gauge({ name: 'dsprobe_host_cpu_steal_ratio', help: "Share of the machine's CPU time the host took over the last second (CPU steal: a shared VM's hypervisor running something else; Linux).", registers: [this.registry] });
+    this.hostStealRatio.set(Math.min(1, Math.max(0, share)));
   }
 
   /** A watch probe finished. */

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LiveMetrics } from '../../src/report/metrics.js';
 import { parseExposition, valueOf } from '../helpers/exposition.js';
-import type { Sample } from '../../src/types.js';
+import type { Report, Sample } from '../../src/types.js';
+import { metricsFeed } from '../../src/cli/live-metrics.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import type { RunView } from '../../src/run/runner.js';
 
 const sample = (over: Partial<Sample>): Sample => ({
   id: 0, model: 'deepseek-v4-flash', step: 0, target_inflight: 1, key_index: 0, intended_us: 0, sent_us: 0, end_us: 2_000_000,
@@ -40,6 +43,24 @@ describe('live metrics (prom-client) under a strict exposition parser', () => {
     expect(valueOf(fams, 'dsprobe_inflight', { model: 'deepseek-v4-flash' })).toBe(98);
     // A label value with quotes and backslashes is escaped so the parser reads it back unchanged.
     expect(valueOf(fams, 'dsprobe_threshold_passing', { expression: 'cap(deepseek-v4-flash) >= 1800 "quoted"\\' })).toBe(1);
+  });
+
+  it("exports the host's CPU steal over the last interval, from the run's own reader", async () => {
+    const m = new LiveMetrics();
+    let t = 0;
+    // 25 of every 100 ticks stolen.
+    const feed = metricsFeed(m, {} as Scenario, { snapshot: () => ({ delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null }), stop: () => ({ delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null }) }, { hostCpu: () => ((t += 1), { steal: 25 * t, total: 100 * t }) });
+    feed.watch({ models: () => [] } as unknown as RunView);
+    feed.report({ models: [] } as unknown as Report);
+    feed.stop();
+    expect(valueOf(parseExposition(await m.render()), 'dsprobe_host_cpu_steal_ratio', {})).toBeCloseTo(0.25, 9);
+    // Nothing read (not Linux): no figure at all, never a false zero.
+    const none = new LiveMetrics();
+    const quiet = metricsFeed(none, {} as Scenario, { snapshot: () => ({ delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null }), stop: () => ({ delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null }) }, { hostCpu: () => null });
+    quiet.watch({ models: () => [] } as unknown as RunView);
+    quiet.report({ models: [] } as unknown as Report);
+    quiet.stop();
+    expect(valueOf(parseExposition(await none.render()), 'dsprobe_host_cpu_steal_ratio', {})).toBeUndefined();
   });
 
   it('the parser rejects what Prometheus would', () => {

@@ -72,6 +72,7 @@ describe('--otlp: live metrics over OTLP/HTTP', () => {
     m.probe(FLASH, 'found', 1_700_000_000);
     m.thresholds([{ expression: 'cap(x) >= 1', passed: true }]);
     m.loop({ delay_p50_ms: 1, delay_p99_ms: 2, delay_max_ms: 3, warning: null });
+    m.hostSteal(0.2);
     const families = await m.registry.getMetricsAsJSON();
     for (const f of families) expect(OTLP_UNITS[f.name], `unit of ${f.name}`).toBeDefined();
     const data = toOtlpMetrics(families, { startMs: 1000, nowMs: 2500 });

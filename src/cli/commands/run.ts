@@ -163,7 +163,7 @@ async function runAction(file: string, opts: RunOptions & OverrideOptions, rawIo
   );
   let metricsServer: MetricsServer | null = null;
   const live = opts.metrics || otlp ? new LiveMetrics() : null;
-  const feed = metricsFeed(live, scenario, loop);
+  const feed = metricsFeed(live, scenario, loop, testHostCpu(io.env));
   if (live && opts.metrics) {
     metricsServer = await startMetricsServer(opts.metrics, live).catch(async (err: unknown) => {
       await prober.close();

@@ -168,7 +168,7 @@ async function watchAction(file: string, opts: WatchOptions, io: CliIO): Promise
       const startUs = clock.nowUs();
       const started = new Date();
       const warm = warmStarts(last);
-      const feed = metricsFeed(live, scenario, loop, { liveCap: false });
+      const feed = metricsFeed(live, scenario, loop, { liveCap: false, ...testHostCpu(io.env) });
       const result = await runScenario(
         scenario,
         {
