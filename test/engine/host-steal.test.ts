@@ -142,7 +142,8 @@ seed: 3
       const r = await dsprobe(['run', file, '--out', out, '--no-html'], { env: { DSPROBE_TEST_PROC_STAT: fake } });
       expect(r.stderr).not.toMatch(/internal error/);
       const rep = readReport(out);
-      const steals = rep.models[0]!.steps.map((s) => s.client?.host_steal);
+      // Every level the sampler saw (a level shorter than one 250 ms interval on a loaded machine may have none).
+      const steals = rep.models[0]!.steps.map((s) => s.client?.host_steal).filter((v) => v !== undefined);
       expect(steals.length).toBeGreaterThan(0);
       for (const s of steals) expect(s).toBeCloseTo(0.3, 1);
       expect(r.stdout).toMatch(/the host took up to 30 % of this machine's CPU time \(steal, at deepseek-v4-flash@\d+\)/);
