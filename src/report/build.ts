@@ -123,7 +123,7 @@ export function assembleReport(
   const warnings = [...ctx.warnings];
   if (ctx.loop.warning) {
     // The host's CPU steal (run/host-cpu.ts) stalls the loop as dsprobe's own work does: name it when it was there.
-    const steal = Math.max(0, ...models.flatMap((m) => m.steps.map((st) => st.client?.host_steal ?? 0)));
+    const steal = maxHostSteal(models);
     warnings.push(steal >= STEAL_NOTE_SHARE ? `${ctx.loop.warning} The host took up to ${Math.round(steal * 100)} % of this machine's CPU time in a level (CPU steal): part of that lag was the host's.` : ctx.loop.warning);
   }
   let measureUsd = 0;
@@ -368,6 +368,11 @@ export function downsampleTimeline(points: readonly TimelinePoint[], maxPerModel
 }
 
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/** The largest share of the machine's CPU time the host took in any level (`client.host_steal`; 0 when none recorded). */
+export function maxHostSteal(models: readonly Pick<ModelReport, 'steps'>[]): number {
+  return Math.max(0, ...models.flatMap((m) => (m.steps ?? []).map((st) => st.client?.host_steal ?? 0)));
+}
 
 /**
  * The summary's word on client-bound levels: which, why, and what to do. Null when dsprobe never set the pace.

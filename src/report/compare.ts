@@ -26,6 +26,7 @@ import { usageError } from '../errors.js';
 import { levelsOf } from './html-data.js';
 import { decodeHistogram } from '../measure/hist.js';
 import { STEAL_JUDGE_SHARE } from '../measure/client.js';
+import { maxHostSteal } from './build.js';
 
 export { renderCompareHtml } from './html-compare.js';
 
@@ -128,7 +129,7 @@ function subject(label: string, model: string, cap: CapEstimate, steps: readonly
 
 /** The largest share of the machine's CPU time the host took in any level of the run (0 when not recorded). */
 function hostStealOf(r: Report): number {
-  return Math.max(0, ...(r.models ?? []).flatMap((m) => (m.steps ?? []).map((s) => s.client?.host_steal ?? 0)));
+  return maxHostSteal(r.models ?? []);
 }
 
 function capCell(s: Subject, base: Subject | null): CapCell {
