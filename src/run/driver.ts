@@ -86,6 +86,19 @@ export const LAUNCH_BATCH = 128;
 export const REFRESH_SHARE = 0.02;
 export const REFRESH_SETTLE_US = 200_000;
 
+/** How long an admission waits before it counts as fresh evidence (see ModelDriver.freshCandidate). */
+export const FRESH_SKEW_MS = 10;
+
+/** An admission that would count as fresh evidence, waiting for the reads that may take requests off its count. */
+interface FreshCandidate {
+  rec: StepRecorder;
+  /** Its admission's place (Open.admitSeq): requests admitted before it were in its count. */
+  seq: number;
+  /** Admitted and open at its admission, itself included, less those since ended by the server. */
+  count: number;
+  atUs: number;
+}
+
 /** One model's closed-loop executor. */
 export class ModelDriver {
   readonly model: string;
@@ -106,6 +119,12 @@ export class ModelDriver {
   private stepLimited = 0;
   private stopped = false;
   private refillPending = false;
+  /** Admissions so far (Open.admitSeq), and those waiting to count as fresh evidence (freshCandidate). */
+  private admissions = 0;
+  private fresh: FreshCandidate[] = [];
+  /** How many of `fresh` the armed timer confirms (0: none armed). */
+  private freshDue = 0;
+  private readonly freshWaiters: (() => void)[] = [];
   private paused = false;
   private refillIntendedUs = 0;
   /** No launch before this time (µs): replacements of refreshed requests wait for the server to see them go. */
@@ -321,6 +340,52 @@ export class ModelDriver {
     }
   }
 
+  /**
+   * Holds back an admission that could prove its level held, or raise the level's fresh peak, until the reads that
+   * may contradict it are in. The server counts a request until its answer ends there; its last bytes were then
+   * written before the status line of a request the server admitted in its place, so they are on this machine by
+   * the time that status line is read, but may be read after it in the same I/O phase (sockets are read in the
+   * kernel's order, not the server's). Counting such a request as open would prove a level one above the cap (seen
+   * on an independent server: 13 "held" against a cap of 12). So each request the server ends before the
+   * candidate is confirmed, and that was admitted before it, is taken off its count. The wait, FRESH_SKEW_MS and an
+   * I/O phase after it (armFresh), spans what arrived while this phase was being read, a worker thread's batch of
+   * reads (within about 1 ms), and the server's two writes pulled apart by the scheduler: the first wakes this
+   * process, which may run before the server writes the second (3-4 ms on this 2-core machine under load, 2026-12-03).
+   * A longer skew, on a network path or a busier machine, is not seen.
+   */
+  private freshCandidate(rec: StepRecorder, seq: number, count: number, atUs: number): void {
+    if (rec.freshHeldAt !== null && count <= rec.freshPeakAdmitted) return; // proves nothing new
+    this.fresh.push({ rec, seq, count, atUs });
+    if (this.freshDue === 0) this.armFresh();
+  }
+
+  /**
+   * Confirms what is pending now after FRESH_SKEW_MS (a real timer: the wait is for reads, not for the run's clock)
+   * and then one I/O phase more (a check phase comes after the poll phase of its loop turn): a busy turn may outlast
+   * the timer, and what arrived while it ran is read only in the next poll phase.
+   */
+  private armFresh(): void {
+    this.freshDue = this.fresh.length;
+    setTimeout(this.freshAfterPoll, FRESH_SKEW_MS);
+  }
+
+  private readonly freshAfterPoll = (): void => void setImmediate(this.freshTick);
+
+  private readonly freshTick = (): void => {
+    const due = this.fresh.splice(0, this.freshDue);
+    this.freshDue = 0;
+    for (const c of due) c.rec.freshAdmission(c.count, c.atUs);
+    if (this.fresh.length > 0) this.armFresh();
+    else for (const f of this.freshWaiters.splice(0)) f();
+    if (due.length > 0) this.wake?.();
+  };
+
+  /** Resolves once no admission waits for confirmation (a level is judged on confirmed evidence only). */
+  freshSettled(): Promise<void> {
+    if (this.fresh.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.freshWaiters.push(resolve));
+  }
+
   /** Refills on the next check phase; the earliest pending intended time is kept (send lag is measured from it). */
   private scheduleRefill(intendedUs: number): void {
     if (this.refillPending) {
@@ -365,6 +430,7 @@ export class ModelDriver {
       unansweredAtSend: this.inflightCount - 1 - this.answeredOpen,
       overtakenBy: undefined,
       rec,
+      admitSeq: 0,
       promptChars: base.system.length + base.prompt.length,
     };
     this.open.byId.set(id, o);
@@ -401,8 +467,10 @@ export class ModelDriver {
       this.admittedOpen++;
       const cur = this.current;
       cur?.admitted(this.admittedOpen);
-      // Fresh evidence: a request sent in this step admitted while the server held the whole level.
-      if (o.rec === cur) cur.freshAdmission(this.admittedOpen, atUs);
+      o.admitSeq = ++this.admissions;
+      // Fresh evidence: a request sent in this step admitted while the server held the whole level. Held back
+      // until the reads of this I/O phase are in (see FreshCandidate).
+      if (o.rec === cur) this.freshCandidate(cur, o.admitSeq, this.admittedOpen, atUs);
       this.openBy(o, +1);
       // A retiring request answered at last: cut it now that its status is known (after this callback).
       if (o.retiring) queueMicrotask(() => cut(o));
@@ -432,6 +500,8 @@ export class ModelDriver {
     if (o.admitted) {
       this.admittedOpen--;
       this.openBy(o, -1);
+      // Ended by the server (not cut by dsprobe) while an admission counting it waits: perhaps before it.
+      if (this.fresh.length > 0 && !o.ownAbort) for (const c of this.fresh) if (o.admitSeq < c.seq) c.count--;
     }
     if (o.ownAbort && s.outcome === 'aborted') {
       // Precise about what was known: cut with its status (kept in s.status), or before any answer at all.

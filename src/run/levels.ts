@@ -72,6 +72,8 @@ export async function searchModel(s: Scenario, r: ModelRun, deps: RunDeps, signa
       rec.endedBy = 'interrupted';
       return;
     }
+    // Admissions still waiting to count (ModelDriver.freshCandidate) are part of the level's evidence.
+    await r.driver.freshSettled();
     errorStop ??= errorRuleFired(s, rec.counts(), 1);
     if (errorStop) {
       // Errors, not the cap, shape this level: any cap read from it would be wrong. End the search as unclear.

@@ -40,6 +40,8 @@ export interface Open {
   overtakenBy?: number;
   /** The step it was sent in (its figures count there). */
   rec: StepRecorder;
+  /** Its place in the model's admissions (1 for the first admitted), or 0 while not admitted. */
+  admitSeq: number;
   /** Characters of its prompt (system prefix included), for a usage estimate when the server reported none. */
   promptChars: number;
 }

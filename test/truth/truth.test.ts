@@ -94,8 +94,18 @@ describe('measurement truth against an independent DeepSeek-like server', { retr
 
   test('a cap that drops and rises again: both moves seen, the estimate is the cap at the end', async () => {
     let endCap = 0;
-    const sched = (ms: number | null) => (ms !== null && ms > 1000 && ms < 3000 ? 38 : 57);
-    const t = await run({ cap: ({ sinceTriggerMs: ms }) => (endCap = sched(ms)), tokens: TOKENS, gapMs: GAP }, scenario(), 'cap 57, 38 from 1.0 s to 3.0 s after the first 429, then 57');
+    // Tied to the search's progress, not to a time it may already be done by: the first burst over the cap is
+    // answered within 100 ms of its first 429; the next refusal is a re-check above 57, made once 57 was seen held.
+    // The cap drops right after it, for 2 s.
+    let burst: number | null = null;
+    let dropAt: number | null = null;
+    const sched = (ms: number | null, refused: number) => {
+      if (ms === null) return 57;
+      if (burst === null && ms > 100) burst = refused;
+      if (burst !== null && dropAt === null && refused > burst) dropAt = ms;
+      return dropAt !== null && ms > dropAt && ms < dropAt + 2000 ? 38 : 57;
+    };
+    const t = await run({ cap: ({ sinceTriggerMs: ms, refused }) => (endCap = sched(ms, refused)), tokens: TOKENS, gapMs: GAP }, scenario(), 'cap 57; 38 for 2 s from the first refusal after the first burst over it; then 57');
     expectEveryAnswer(t);
     const cap = t.report.models[0]!.cap;
     expect(cap.moved).toBe(true);
