@@ -469,7 +469,7 @@ export class ModelDriver {
       cur?.admitted(this.admittedOpen);
       o.admitSeq = ++this.admissions;
       // Fresh evidence: a request sent in this step admitted while the server held the whole level. Held back
-      // until the reads of this I/O phase are in (see FreshCandidate).
+      // until the reads that may take requests off its count are in (freshCandidate).
       if (o.rec === cur) this.freshCandidate(cur, o.admitSeq, this.admittedOpen, atUs);
       this.openBy(o, +1);
       // A retiring request answered at last: cut it now that its status is known (after this callback).
