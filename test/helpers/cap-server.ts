@@ -19,8 +19,8 @@ export interface CapServerOptions {
   /**
    * Over the cap, a request waits up to this long for a slot instead of a 429 at once. A stream that ends frees its
    * slot first: the waiting request is admitted, and its status line written, before the ended stream's last bytes
-   * (microseconds apart, in one synchronous block). The server never holds more than the cap, yet a client reading the two in that order sees one request
-   * more than the cap open at the admission.
+   * (microseconds apart, in one synchronous block). The server never holds more than the cap, yet a client reading
+   * the two in that order sees one request more than the cap open at the admission.
    */
   holdMs?: number;
 }
