@@ -13,7 +13,7 @@
  * text and no error. Only its usage differs, and only that is parsed. Anything else takes the parsing path.
  */
 import type { ResponseFacts } from './dialect.js';
-import { isAscii, isDataFrame, ownCopy } from './fast-delta.js';
+import { isAscii, isDataFrame, ownCopy } from './json-bytes.js';
 import { TemplatePrior, type PriorTemplate } from './template-prior.js';
 import { openAiUsage } from './usage.js';
 

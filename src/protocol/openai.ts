@@ -2,7 +2,9 @@
  * The OpenAI chat-completions dialect, as DeepSeek speaks it (DEEPSEEK-API.md, "OpenAI surface").
  */
 import { asObj, fault, tokenEvent, type ChatParams, type Dialect, type ResponseFacts, type StreamReader } from './dialect.js';
-import { DeltaTemplates, isAscii, isDataFrame, ownCopy } from './fast-delta.js';
+import { DeltaTemplates } from './fast-delta.js';
+import type { DeltaTemplate } from './delta-template.js';
+import { isAscii, isDataFrame, ownCopy } from './json-bytes.js';
 import { TemplatePrior } from './template-prior.js';
 import { errorOf } from './server-error.js';
 import { openAiUsage } from './usage.js';
@@ -20,7 +22,7 @@ function hasText(v: unknown): v is string {
  * This thread's last learned OpenAI text-delta template, offered to new streams (template-prior.ts). Only a
  * candidate, checked in full at every use: which run or server taught it never changes an answer.
  */
-const PRIOR = new TemplatePrior();
+const PRIOR = new TemplatePrior<DeltaTemplate>();
 
 /**
  * Its last chunks read to no effect (DeepSeek's first, `{"role":"assistant","content":""}`), whole: a new stream's

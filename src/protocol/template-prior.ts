@@ -13,16 +13,29 @@
  * that no reader looks at. It is therefore valid JSON and a pure text delta too, and its own prefix is its template.
  * Anything else (another length, any other byte, an escape in a varying value) takes the parsing path, as before.
  */
-import { scanJsonString } from './fast-delta.js';
+import { codeAt, scanJsonString } from './json-bytes.js';
 
 /** Top-level fields whose values may differ between two responses' chunks of one shape. */
 const VARYING = new Set(['id', 'created', 'system_fingerprint']);
 
 /** In the mask, beside 0 (the byte must be equal): may be another plain string character; may be another digit. */
-const STRING = 1;
-const DIGIT = 2;
+export const STRING = 1;
+export const DIGIT = 2;
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/**
+ * Whether unit `i` of `s` (text, or its UTF-8 bytes) is a value the mask's `kind` at that place allows: another plain
+ * string character (no quote, backslash, control character or anything past ASCII), or another digit that does not
+ * start a number of more than one digit with 0. A place whose kind is 0 allows nothing but its own value.
+ */
+export function mayVaryTo(kind: number, s: string | Uint8Array, i: number): boolean {
+  const c = codeAt(s, i);
+  if (kind === STRING) return c >= 0x20 && c < 0x80 && c !== 34 && c !== 92;
+  if (kind !== DIGIT || !isDigit(c)) return false;
+  // No new leading zero: a 0 that starts a number of more than one digit.
+  return !(c === 48 && !isDigit(codeAt(s, i - 1)) && isDigit(codeAt(s, i + 1)));
+}
 
 /**
  * Which bytes of `prefix` (a JSON object's text up to its delta text) may differ in another response's chunk of the
@@ -90,15 +103,19 @@ export class TemplatePrior<T extends PriorTemplate = PriorTemplate> {
   private readonly ts: T[] = [];
   private readonly ms: (Uint8Array | null)[] = [];
 
-  /** A template just learned by parsing (ASCII: it is compared with bytes). The newest is tried first. */
-  offer(t: T): void {
-    for (const h of this.ts) if (h.prefix === t.prefix && h.suffix === t.suffix) return;
+  /**
+   * A template just learned by parsing (ASCII: it is compared with bytes). The newest is tried first. Returns the one
+   * kept: an equal template kept before, or `t`.
+   */
+  offer(t: T): T {
+    for (const h of this.ts) if (h.prefix === t.prefix && h.suffix === t.suffix) return h;
     this.ts.unshift(t);
     this.ms.unshift(null);
     if (this.ts.length > KEPT) {
       this.ts.pop();
       this.ms.pop();
     }
+    return t;
   }
 
   /** How many templates are kept (0 to KEPT). */
@@ -123,14 +140,7 @@ export class TemplatePrior<T extends PriorTemplate = PriorTemplate> {
       const c = b[at + k] as number;
       if (c === p.charCodeAt(k)) continue;
       m ??= this.ms[i] ??= varyingMask(p);
-      const kind = m[k];
-      if (kind === STRING) {
-        if (c < 0x20 || c >= 0x80 || c === 34 || c === 92) return false;
-      } else if (kind === DIGIT) {
-        if (!isDigit(c)) return false;
-        // No new leading zero: a 0 that starts a number of more than one digit.
-        if (c === 48 && !isDigit(b[at + k - 1] as number) && isDigit(b[at + k + 1] as number)) return false;
-      } else return false;
+      if (!mayVaryTo(m[k] as number, b, at + k)) return false;
     }
     return true;
   }

@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { StringDecoder } from 'node:string_decoder';
-import { DeltaTemplates, scanJsonString } from '../../src/protocol/fast-delta.js';
+import { DeltaTemplates } from '../../src/protocol/fast-delta.js';
+import { scanJsonString } from '../../src/protocol/json-bytes.js';
 
 const chunk = (text: string) =>
   `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}],"usage":null}`;

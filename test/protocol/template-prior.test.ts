@@ -39,14 +39,27 @@ describe('varyingMask', () => {
 });
 
 describe('DeltaTemplates.adoptFrame', () => {
-  test('another response of the same shape: its first delta is read in bytes, and its own template then matches', () => {
+  test('another response of the same shape: its first delta is read in bytes, and the shared template then matches', () => {
     const prior = taught();
     const t = new DeltaTemplates(prior);
     expect(t.adoptFrame(frame(chunk('Hello', 'chatcmpl-9b21', 1745225999, 'fp_77')))).toBe(1);
     expect(t.size).toBe(1);
     expect(t.matchFrame(frame(chunk(' world', 'chatcmpl-9b21', 1745225999, 'fp_77')))).toBe(1);
-    // The template is this stream's own: the teacher's id no longer matches.
-    expect(t.matchFrame(frame(chunk(' world')))).toBe(-1);
+    expect(t.match(chunk(' world', 'chatcmpl-9b21', 1745225999, 'fp_77'))).toBe(1);
+    // The template is the thread's, not a copy: any valid values in those fields match it, in bytes and in text.
+    expect(t.matchFrame(frame(chunk(' world')))).toBe(1);
+    expect(t.match(chunk('', 'chatcmpl-0000', 1000000000, 'fp_xy'))).toBe(0);
+    // Invalid ones do not: a quote or a byte past ASCII in a string value, a letter or a new leading zero in a number.
+    for (const bad of [chunk('x', 'chatcmpl-9b2"'), chunk('x', 'chatcmpl-9b2\u00e9'.slice(0, 13)), chunk('x', 'chatcmpl-7f3a', 1745225423, 'fp_0\u0001'.slice(0, 5))]) {
+      expect(t.matchFrame(frame(bad))).toBe(-1);
+      expect(t.match(bad)).toBe(-1);
+    }
+    const numberBad = [chunk('x').replace('1745225423', '174522542x'), chunk('x').replace('1745225423', '0745225423')];
+    for (const bad of numberBad) {
+      expect(t.matchFrame(frame(bad))).toBe(-1);
+      expect(t.match(bad)).toBe(-1);
+    }
+    expect(t.matchFrame(Buffer.from(`data: ${chunk('x', 'chatcmpl-9b2é')}\n\n`))).toBe(-1);
     expect(new DeltaTemplates(prior).adoptFrame(frame(chunk('', 'chatcmpl-0000', 1)))).toBe(-1); // another length
     expect(new DeltaTemplates(prior).adoptFrame(frame(chunk('', 'chatcmpl-0000')))).toBe(0);
   });
@@ -148,5 +161,37 @@ describe('DeltaTemplates.adoptFrame', () => {
     );
     // The property is not vacuous: edits inside the varying values are adopted.
     expect(adopted).toBeGreaterThan(50);
+  });
+
+  test('property: a stream holding the shared template answers alike in bytes and in text, and what it takes parses as the teacher', () => {
+    const seed = chunk('seed');
+    const prior = taught(seed);
+    const t = new DeltaTemplates(prior);
+    expect(t.adoptFrame(frame(chunk('first', 'chatcmpl-9b21')))).toBe(1);
+    const base = Buffer.from(`data: ${chunk('more text', 'chatcmpl-9b21')}\n\n`);
+    const prefixEnd = 'data: '.length + seed.indexOf(MARK) + MARK.length;
+    const norm = (o: Record<string, unknown>) => {
+      const { id: _i, created: _c, system_fingerprint: _f, ...rest } = o;
+      return JSON.stringify(rest).replace(/"content":"(?:[^"\\]|\\.)*"/, '"content":""');
+    };
+    const teacher = norm(JSON.parse(seed) as Record<string, unknown>);
+    const byte = fc.oneof(fc.constantFrom(...Buffer.from('0123456789"\\ ,:{}[]-.eEnulxz\u007f\u0001')), fc.integer({ min: 0, max: 127 }));
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: prefixEnd - 1 }), byte), { minLength: 1, maxLength: 4 }), (edits) => {
+        const b = Buffer.from(base);
+        for (const [at, v] of edits) b[at] = v;
+        const m = t.matchFrame(b);
+        // ASCII edits: the text is the bytes, so the text path must answer the same.
+        const text = b.toString('latin1');
+        if (text.startsWith('data: ') && text.endsWith('\n\n') && !/[\r\n]/.test(text.slice(6, -2))) expect(t.match(text.slice(6, -2))).toBe(m);
+        if (m === -1) return;
+        taken++;
+        expect(m).toBe(1);
+        expect(norm(JSON.parse(text.slice(6, -2)) as Record<string, unknown>)).toBe(teacher);
+      }),
+      { numRuns: 4000 },
+    );
+    expect(taken).toBeGreaterThan(50);
   });
 });
