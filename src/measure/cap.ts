@@ -75,8 +75,14 @@ function seenCap(steps: readonly StepReport[]): number {
   return Math.max(0, ...steps.map((s) => (!drew429(s) && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
 }
 
+/**
+ * A change within the noise margin of the level reads as a noisy edge. A drop read only from the most the server
+ * once held at a level over the cap (`basis: held`) is given twice the margin: that figure is the top of the
+ * server's admission draws, so a noisy edge refuses well below it as a matter of course (an independent server
+ * drawing its limit from 45..55 per admission held 55, then refused at 47: read as a cap that kept moving).
+ */
 function isNoise(m: CapMove): boolean {
-  return Math.abs(m.from - m.to) <= noiseMargin(Math.max(m.from, m.to));
+  return Math.abs(m.from - m.to) <= (m.basis === 'held' ? 2 : 1) * noiseMargin(Math.max(m.from, m.to));
 }
 
 /** Estimates the cap from a model's steps (in run order). Pure. */

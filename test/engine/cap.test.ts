@@ -64,6 +64,24 @@ describe('estimateCap', () => {
     expect(c.low).toBe(301);
   });
 
+  test('a drop read only from what the server once held over the cap, then noise at one level: a noisy edge spanning both', () => {
+    // As an independent server drawing its limit from 45..55 per admission answered: it held 55 at once while
+    // levels 80 and 55 drew 429s, refused at 47, then 46 was clean, over, and clean again. The search gave up.
+    const levels: [number, number, number][] = [[5, 0, 5], [10, 0, 10], [20, 0, 20], [40, 0, 40], [80, 30, 55], [55, 4, 55], [47, 1, 46], [46, 0, 46], [46, 1, 45], [23, 0, 23], [34, 0, 34], [40, 0, 40], [45, 0, 45], [46, 0, 46]];
+    const c = estimateCap(levels.map(([l, r, h], i) => step(i, l, r, h)), { unclear: true });
+    expect(c.edge).toBe('noisy');
+    expect(c.unclear_reason).not.toBe('moving');
+    // The band spans the drop: from what the server held on the noisy level's refusal (45) to what it once held.
+    expect(c.band).toEqual([45, 55]);
+    expect(c).toMatchObject({ status: 'found', estimate: 44 });
+    expect(c.evidence.join(' ')).not.toMatch(/kept moving/);
+    // The same drop from a level proven clean at 55 is a cap that moved: a clean level is no draw.
+    const proven: [number, number, number][] = [[5, 0, 5], [10, 0, 10], [20, 0, 20], [40, 0, 40], [55, 0, 55], [47, 1, 46], [46, 0, 46], [46, 1, 45], [23, 0, 23], [34, 0, 34], [40, 0, 40], [45, 0, 45], [46, 0, 46]];
+    const m = estimateCap(proven.map(([l, r, h], i) => step(i, l, r, h)), { unclear: true });
+    expect(m).toMatchObject({ status: 'unclear', unclear_reason: 'moving' });
+    expect(m.evidence.join(' ')).toMatch(/dropped from ~55 to ~4\d/);
+  });
+
   test('queueing onset is the lowest in-flight count at send of a request that got keep-alives', () => {
     // Step 1 (level 20): queued requests sent at 20..16 in flight; step 2 (level 40): at 40..16.
     const c = estimateCap([step(0, 10, 0, 10), step(1, 20, 0, 20, { queued: 5 }), step(2, 40, 0, 40, { queued: 25 })]);
