@@ -11,6 +11,18 @@ const chunk = (text: string, id = 'chatcmpl-7f3a', created = 1745225423, fp = 'f
   `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":"deepseek-v4-flash","system_fingerprint":"${fp}","choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}],"usage":null}`;
 const frame = (data: string) => Buffer.from(`data: ${data}\n\n`);
 
+/** A chunk without its varying values and with its text emptied: what every chunk of one shape has in common. */
+function norm(o: Record<string, unknown>): string {
+  const { id: _i, created: _c, system_fingerprint: _f, ...rest } = o;
+  return JSON.stringify(rest).replace(/"content":"(?:[^"\\]|\\.)*"/, '"content":""');
+}
+
+/** Where a frame of `chunk`'s shape ends its prefix (after `data: `). */
+const PREFIX_END = 'data: '.length + chunk('seed').indexOf(MARK) + MARK.length;
+
+/** Edits of one to four prefix bytes, each a byte from `byte`. */
+const prefixEdits = (byte: fc.Arbitrary<number>) => fc.array(fc.tuple(fc.integer({ min: 0, max: PREFIX_END - 1 }), byte), { minLength: 1, maxLength: 4 });
+
 /** A prior taught by one stream that parsed `seed` (as OpenAiStream.message does). */
 function taught(seed = chunk('seed')): TemplatePrior {
   const prior = new TemplatePrior();
@@ -131,16 +143,11 @@ describe('DeltaTemplates.adoptFrame', () => {
     const seed = chunk('seed');
     const prior = taught(seed);
     const base = Buffer.from(`data: ${chunk('some text')}\n\n`);
-    const prefixEnd = 'data: '.length + seed.indexOf(MARK) + MARK.length;
-    const norm = (o: Record<string, unknown>) => {
-      const { id: _i, created: _c, system_fingerprint: _f, ...rest } = o;
-      return JSON.stringify(rest).replace(/"content":"(?:[^"\\]|\\.)*"/, '"content":""');
-    };
     const teacher = norm(JSON.parse(seed) as Record<string, unknown>);
     const byte = fc.oneof(fc.constantFrom(...Buffer.from('0123456789"\\ ,:{}[]-.eEnulxz\u007f')), fc.integer({ min: 0, max: 255 }));
     let adopted = 0;
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: prefixEnd - 1 }), byte), { minLength: 1, maxLength: 4 }), (edits) => {
+      fc.property(prefixEdits(byte), (edits) => {
         const b = Buffer.from(base);
         for (const [at, v] of edits) b[at] = v;
         const t = new DeltaTemplates(prior);
@@ -169,16 +176,11 @@ describe('DeltaTemplates.adoptFrame', () => {
     const t = new DeltaTemplates(prior);
     expect(t.adoptFrame(frame(chunk('first', 'chatcmpl-9b21')))).toBe(1);
     const base = Buffer.from(`data: ${chunk('more text', 'chatcmpl-9b21')}\n\n`);
-    const prefixEnd = 'data: '.length + seed.indexOf(MARK) + MARK.length;
-    const norm = (o: Record<string, unknown>) => {
-      const { id: _i, created: _c, system_fingerprint: _f, ...rest } = o;
-      return JSON.stringify(rest).replace(/"content":"(?:[^"\\]|\\.)*"/, '"content":""');
-    };
     const teacher = norm(JSON.parse(seed) as Record<string, unknown>);
     const byte = fc.oneof(fc.constantFrom(...Buffer.from('0123456789"\\ ,:{}[]-.eEnulxz\u007f\u0001')), fc.integer({ min: 0, max: 127 }));
     let taken = 0;
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: prefixEnd - 1 }), byte), { minLength: 1, maxLength: 4 }), (edits) => {
+      fc.property(prefixEdits(byte), (edits) => {
         const b = Buffer.from(base);
         for (const [at, v] of edits) b[at] = v;
         const m = t.matchFrame(b);
