@@ -13,7 +13,7 @@
  * text and no error. Only its usage differs, and only that is parsed. Anything else takes the parsing path.
  */
 import type { ResponseFacts } from './dialect.js';
-import { isAscii, isDataFrame, ownCopy } from './json-bytes.js';
+import { FRAME_HEAD_LEN, isAscii, isDataFrame, ownCopy } from './json-bytes.js';
 import { TemplatePrior, type PriorTemplate } from './template-prior.js';
 import { openAiUsage } from './usage.js';
 
@@ -26,8 +26,6 @@ const USAGE_KEY = '"usage":';
 const LF = 10;
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
-/** `data: ` */
-const FRAME_HEAD_LEN = 6;
 
 /** One per thread (as the other priors): the last closing heads learned by parsing, tried on every stream's end. */
 export class ClosingHeads {

@@ -4,7 +4,7 @@
 import { asObj, fault, tokenEvent, type ChatParams, type Dialect, type ResponseFacts, type StreamReader } from './dialect.js';
 import { DeltaTemplates } from './fast-delta.js';
 import type { DeltaTemplate } from './delta-template.js';
-import { isAscii, isDataFrame, ownCopy } from './json-bytes.js';
+import { FRAME_HEAD_LEN, isAscii, isDataFrame, ownCopy } from './json-bytes.js';
 import { TemplatePrior } from './template-prior.js';
 import { errorOf } from './server-error.js';
 import { openAiUsage } from './usage.js';
@@ -60,7 +60,7 @@ class OpenAiStream implements StreamReader {
       // The end marker, as `message` reads it; a chunk of no effect, as it would find it.
       if (isDoneFrame(buf, start, end)) this.f.complete = true;
       else if (CLOSING.read(buf, start, end, this.f)) return true;
-      else if (QUIET.size === 0 || !isDataFrame(buf, start, end) || !QUIET.adoptsWhole(buf, start + 6, end - 2)) return false;
+      else if (QUIET.size === 0 || !isDataFrame(buf, start, end) || !QUIET.adoptsWhole(buf, start + FRAME_HEAD_LEN, end - 2)) return false;
       return true;
     }
     if (m === 1) tokenEvent(this.f, atUs);

@@ -10,7 +10,8 @@
  * prefix has the same length and differs from it only inside the *values* of those fields (string characters for
  * string characters, with no quote, backslash or control character on either side; digits for digits, with no new
  * leading zero) tokenises exactly as the learned one does: the same keys, nesting and values, but for those fields
- * that no reader looks at. It is therefore valid JSON and a pure text delta too, and its own prefix is its template.
+ * that no reader looks at. It is therefore valid JSON and a pure text delta too, and the stream reads its later chunks
+ * with that same template (delta-template.ts), judged the same way.
  * Anything else (another length, any other byte, an escape in a varying value) takes the parsing path, as before.
  */
 import { codeAt, scanJsonString } from './json-bytes.js';
