@@ -187,7 +187,11 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const moved = moves.length > 0;
   // Keeps moving: the search gave up on contradictions, or the cap moved more than twice (a drop then a rise is two).
   const moving = bigMoves.length > 0 && (opts.unclear === true || bigMoves.length > 2);
-  const noisy = !moving && noisyMoves.length > 0;
+  // The edge as it is at the end: the noise after the last large move (noise before it was at an edge since left).
+  const lastBig = bigMoves[bigMoves.length - 1];
+  const finalNoise = lastBig ? noisyMoves.filter((m) => m.at > lastBig.at) : noisyMoves;
+  const finalEpoch = lastBig ? measured.slice(lastBig.at) : measured;
+  const noisy = !moving && finalNoise.length > 0;
   let band: [number, number] | null = null;
   let bandRate: number | null = null;
   const tOf = (m: CapMove) => {
@@ -207,13 +211,13 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     estimate = null;
     evidence.push(`unclear: moving. The cap kept moving during the run, between ${Math.min(...edges)} and ${Math.max(...edges)}: no single figure is true.`);
   } else if (noisy) {
-    const involved = noisyMoves.flatMap((m) => [m.from, m.to, measured[m.at]?.target_inflight ?? m.to]);
-    const over = measured.filter((s) => drew429(s)).map((s) => s.target_inflight);
-    const clean = measured.filter((s) => !drew429(s) && levelHeld(s)).map((s) => s.target_inflight);
+    const involved = finalNoise.flatMap((m) => [m.from, m.to, measured[m.at]?.target_inflight ?? m.to]);
+    const over = finalEpoch.filter((s) => drew429(s)).map((s) => s.target_inflight);
+    const clean = finalEpoch.filter((s) => !drew429(s) && levelHeld(s)).map((s) => s.target_inflight);
     const lo = Math.min(...involved, ...over.filter((l) => l <= Math.max(...involved)));
     const hi = Math.max(...involved, ...clean.filter((l) => l >= Math.min(...involved)));
     band = [lo, hi];
-    const inBand = measured.filter((s) => s.target_inflight >= lo && s.target_inflight <= hi);
+    const inBand = finalEpoch.filter((s) => s.target_inflight >= lo && s.target_inflight <= hi);
     const req = inBand.reduce((a, s) => a + s.requests, 0);
     bandRate = req ? round4(inBand.reduce((a, s) => a + s.rate_limited, 0) / req) : null;
     evidence.push(

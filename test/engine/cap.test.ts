@@ -82,6 +82,21 @@ describe('estimateCap', () => {
     expect(m.evidence.join(' ')).toMatch(/dropped from ~55 to ~4\d/);
   });
 
+  test('noise at an edge the cap has since dropped from is not the edge at the end: a cliff there, and the drop', () => {
+    // 57 clean, then noise at 57/58; then the cap drops to 38 and the search brackets 38/39 cleanly.
+    const levels: [number, number, number][] = [[5, 0, 5], [10, 0, 10], [20, 0, 20], [40, 0, 40], [80, 20, 57], [57, 0, 57], [58, 1, 57], [57, 1, 56], [56, 0, 56], [56, 10, 38], [28, 0, 28], [33, 0, 33], [36, 0, 36], [38, 0, 38], [39, 1, 38]];
+    const c = estimateCap(levels.map(([l, r, h], i) => step(i, l, r, h)));
+    expect(c).toMatchObject({ status: 'found', estimate: 38, edge: 'cliff', band: null, moved: true });
+    expect(c.evidence.join(' ')).toMatch(/dropped from ~5\d to ~38/);
+    expect(c.evidence.join(' ')).not.toMatch(/edge: noisy/);
+    // The same noise at the end's edge is a noisy edge.
+    const late: [number, number, number][] = [...levels, [38, 1, 37], [37, 0, 37], [38, 0, 38], [39, 1, 38]];
+    const n = estimateCap(late.map(([l, r, h], i) => step(i, l, r, h)));
+    expect(n.edge).toBe('noisy');
+    expect(n.band![0]).toBeGreaterThanOrEqual(37);
+    expect(n.band![1]).toBeLessThanOrEqual(39);
+  });
+
   test('queueing onset is the lowest in-flight count at send of a request that got keep-alives', () => {
     // Step 1 (level 20): queued requests sent at 20..16 in flight; step 2 (level 40): at 40..16.
     const c = estimateCap([step(0, 10, 0, 10), step(1, 20, 0, 20, { queued: 5 }), step(2, 40, 0, 40, { queued: 25 })]);
