@@ -20,8 +20,13 @@ function norm(o: Record<string, unknown>): string {
 /** Where a frame of `chunk`'s shape ends its prefix (after `data: `). */
 const PREFIX_END = 'data: '.length + chunk('seed').indexOf(MARK) + MARK.length;
 
-/** Edits of one to four prefix bytes, each a byte from `byte`. */
-const prefixEdits = (byte: fc.Arbitrary<number>) => fc.array(fc.tuple(fc.integer({ min: 0, max: PREFIX_END - 1 }), byte), { minLength: 1, maxLength: 4 });
+/** Copies of the frame `base` with one to four of its prefix bytes changed, each to a byte from `byte`. */
+const editedFrames = (base: Buffer, byte: fc.Arbitrary<number>) =>
+  fc.array(fc.tuple(fc.integer({ min: 0, max: PREFIX_END - 1 }), byte), { minLength: 1, maxLength: 4 }).map((edits) => {
+    const b = Buffer.from(base);
+    for (const [at, v] of edits) b[at] = v;
+    return b;
+  });
 
 /** A prior taught by one stream that parsed `seed` (as OpenAiStream.message does). */
 function taught(seed = chunk('seed')): TemplatePrior {
@@ -147,9 +152,7 @@ describe('DeltaTemplates.adoptFrame', () => {
     const byte = fc.oneof(fc.constantFrom(...Buffer.from('0123456789"\\ ,:{}[]-.eEnulxz\u007f')), fc.integer({ min: 0, max: 255 }));
     let adopted = 0;
     fc.assert(
-      fc.property(prefixEdits(byte), (edits) => {
-        const b = Buffer.from(base);
-        for (const [at, v] of edits) b[at] = v;
+      fc.property(editedFrames(base, byte), (b) => {
         const t = new DeltaTemplates(prior);
         const m = t.adoptFrame(b);
         if (m === -1) return;
@@ -158,7 +161,7 @@ describe('DeltaTemplates.adoptFrame', () => {
         const o = JSON.parse(data) as Record<string, unknown>;
         expect(norm(o)).toBe(teacher);
         expect(m).toBe(1);
-        // The stream's template is its own chunk's: parsing it would have learned the same one.
+        // Parsing the frame would have learned a template of the same shape, and that one takes it too.
         const p = new DeltaTemplates();
         p.learn(data, MARK, 'some text');
         expect(p.matchFrame(b)).toBe(1);
@@ -180,9 +183,7 @@ describe('DeltaTemplates.adoptFrame', () => {
     const byte = fc.oneof(fc.constantFrom(...Buffer.from('0123456789"\\ ,:{}[]-.eEnulxz\u007f\u0001')), fc.integer({ min: 0, max: 127 }));
     let taken = 0;
     fc.assert(
-      fc.property(prefixEdits(byte), (edits) => {
-        const b = Buffer.from(base);
-        for (const [at, v] of edits) b[at] = v;
+      fc.property(editedFrames(base, byte), (b) => {
         const m = t.matchFrame(b);
         // ASCII edits: the text is the bytes, so the text path must answer the same.
         const text = b.toString('latin1');
