@@ -234,7 +234,10 @@ export async function enginePart() {
   await once(child, 'close');
   const loop = /loop delay p99 ([\d.]+) ms/.exec(text)?.[1] ?? '?';
   const warned = /skewed|event-loop delay p99 was/.test(text);
-  console.log(`case 5: quickstart: dsprobe loop delay p99 ${loop} ms; loop-delay warning printed: ${warned ? 'yes' : 'no'} (load avg 1 min ${os.loadavg()[0].toFixed(1)})`);
+  // Stricter than the issue's warning (the run's loop p99 over 50 ms): any level marked client-bound (a thread's
+  // sustained loop delay or its refills' send lag over 20 ms). Shown, not judged.
+  const bound = /level\(s\) were client-bound \(([^;]*);/.exec(text)?.[1];
+  console.log(`case 5: quickstart: dsprobe loop delay p99 ${loop} ms; loop-delay warning printed: ${warned ? 'yes' : 'no'}; client-bound levels: ${bound ?? 'none'} (load avg 1 min ${os.loadavg()[0].toFixed(1)})`);
   console.log(`targets: no loop-delay warning ${warned ? 'NOT met' : 'met'}`);
   console.log('Targets: (1) CPU/req <= 1.5x floor, loop p99 < 20 ms, achieved >= 99 %; (2) CPU/req <= 2x floor; (3) achieved >= 99 %, loop p99 < 20 ms;');
   console.log('(4) CPU/event <= 1.2x floor, TTFT p99 within 5 ms of the upstream\'s (its schedule plus its own lateness); (5) no loop-delay warning.');

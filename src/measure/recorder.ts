@@ -102,9 +102,10 @@ export class StepRecorder {
   private readonly tpot: Histogram = newHistogram();
   private readonly sendLag: Histogram = newHistogram();
   /**
-   * Send lag of the launches due once the level was first held (refills), apart from the ramp-up's: a level of
-   * thousands takes dsprobe a few tens of ms to send, and that is the ramp-up's time (`ramp_up_ms`), not a sign that
-   * dsprobe fell behind the level. The client-bound verdict reads this one when the level was held.
+   * Send lag of the launches due once the level was first filled (its refills), apart from the ramp-up's: a level
+   * of thousands takes dsprobe some tens of ms to send, and that is the ramp-up's time, not a sign that dsprobe fell
+   * behind the level. The client-bound verdict reads this one once the level was filled; a level over the cap is
+   * filled (every slot sent or waiting out its backoff) though never held, and its burst is a ramp-up like any other.
    */
   private readonly heldSendLag: Histogram = newHistogram();
   private readonly outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
@@ -146,6 +147,11 @@ export class StepRecorder {
   private peak: number;
   private peakAdmitted = 0;
   private heldFromUs: number | null = null;
+  /**
+   * When dsprobe first had every slot of the level sent (or waiting out a 429 backoff), µs: the end of its ramp-up
+   * as the sender sees it. A level over the cap is filled without ever being held (its 429s end at once).
+   */
+  private filledFromUs: number | null = null;
   private heldArea0 = 0;
 
   constructor(model: string, index: number, target: number, startUs: number, inflightAtStart: number) {
@@ -168,6 +174,7 @@ export class StepRecorder {
     if (this.endUs === null && count > this.peak) this.peak = count;
     // The held part of the level starts when in flight first reaches the target (before it: the ramp-up).
     if (this.heldFromUs === null && count >= this.target) {
+      if (this.filledFromUs === null) this.filledFromUs = nowUs;
       this.heldFromUs = nowUs;
       this.heldArea0 = this.area;
     }
@@ -175,6 +182,11 @@ export class StepRecorder {
 
   /** The final drain after this (last) step ended: how long its requests took to finish or be cut, µs. */
   drainUs: number | null = null;
+
+  /** The sender had every slot of the level sent or waiting out a backoff (driver hook; the first call counts). */
+  filled(nowUs: number): void {
+    if (this.filledFromUs === null && this.endUs === null) this.filledFromUs = nowUs;
+  }
 
   /** Call whenever the model's admitted-and-open count changes. */
   admitted(count: number): void {
@@ -270,7 +282,7 @@ export class StepRecorder {
     this.statuses[st] = (this.statuses[st] ?? 0) + 1;
     const lag = Math.max(1, s.sent_us - s.intended_us);
     recordUs(this.sendLag, lag);
-    if (this.heldFromUs !== null && s.intended_us >= this.heldFromUs) recordUs(this.heldSendLag, lag);
+    if (this.filledFromUs !== null && s.intended_us >= this.filledFromUs) recordUs(this.heldSendLag, lag);
     if (s.server_concurrency !== undefined) {
       this.serverReported = Math.max(this.serverReported ?? 0, s.server_concurrency);
     }
@@ -459,7 +471,7 @@ export class StepRecorder {
       keepalive_wait_ms: percentilesMs(kaWait),
       tpot_ms: percentilesMs(this.tpot),
       send_lag_ms: percentilesMs(this.sendLag),
-      ...(this.heldFromUs !== null ? { held_send_lag_ms: percentilesMs(this.heldSendLag) } : {}),
+      ...(this.filledFromUs !== null ? { held_send_lag_ms: percentilesMs(this.heldSendLag) } : {}),
       histograms: {
         ttft: encodeHistogram(this.ttft),
         latency: encodeHistogram(this.latency),
@@ -486,11 +498,11 @@ export class StepRecorder {
   }
 
   /**
-   * The send lag the client-bound verdict reads: the refills' once the level was held, every launch's when it never
-   * was (a level dsprobe could not even fill is its own).
+   * The send lag the client-bound verdict reads: the refills' once the level was filled, every launch's when it
+   * never was (a level dsprobe could not even send in full is its own).
    */
   private verdictLag(): Percentiles {
-    return percentilesMs(this.heldFromUs === null ? this.sendLag : this.heldSendLag);
+    return percentilesMs(this.filledFromUs === null ? this.sendLag : this.heldSendLag);
   }
 }
 

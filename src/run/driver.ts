@@ -13,6 +13,7 @@ import { AbortHandle } from '../transport/abort.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import type { Backoff } from './backoff.js';
 import { isFatalStatus } from './fatal.js';
+import { DueSlots } from './due-slots.js';
 import { BEFORE_ANY_ANSWER, cut, OpenRequests, RETIRE_GRACE_US, type Open } from './open-requests.js';
 
 /** Builds the request for a new send (everything but the timestamps the driver sets): a fresh object per call, which the driver completes in place. */
@@ -126,7 +127,10 @@ export class ModelDriver {
   private freshDue = 0;
   private readonly freshWaiters: (() => void)[] = [];
   private paused = false;
-  private refillIntendedUs = 0;
+  /** When each free slot became due (a launch's send lag counts from its slot's time), oldest first. */
+  private readonly due = new DueSlots();
+  /** No launch is due before this (µs): the step's start, the first-probe gate's opening, a refresh settle's end. */
+  private dueFloorUs = 0;
   /** No launch before this time (µs): replacements of refreshed requests wait for the server to see them go. */
   private refillNotBefore = 0;
   private refillTimer = false;
@@ -138,8 +142,9 @@ export class ModelDriver {
   private dropped = 0;
   private readonly ready: number[] = [];
   private readonly timers = new AbortController();
-  /** A non-fatal answer was seen (the first-probe gate is open). */
+  /** A non-fatal answer was seen (the first-probe gate is open); the gate held slots back before it opened. */
   private gateOpen = false;
+  private gateHeld = false;
   private stepSent = 0;
   /** Admitted-and-open requests per key index and per user_id (for the per-key / per-user peaks). */
   private readonly openKey = new Map<number, number>();
@@ -230,8 +235,7 @@ export class ModelDriver {
     if (!this.gateOpen && this.deps.firstProbes !== undefined && this.steps.length === 1) {
       void this.deps.clock.sleepUntil(now + (this.deps.firstProbeWaitUs ?? 1_000_000), this.timers.signal).then(() => {
         if (this.gateOpen || this.stopped) return;
-        this.gateOpen = true;
-        this.scheduleRefill(this.deps.clock.nowUs());
+        this.openGate();
       });
     }
     const excess = this.inflightCount - level;
@@ -240,7 +244,10 @@ export class ModelDriver {
       this.refillNotBefore = now + REFRESH_SETTLE_US;
       this.open.retireNewest(Math.max(1, Math.ceil(level * REFRESH_SHARE)), 'refresh', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     }
-    this.refill(now);
+    // The level's slots are due from its start: those still unfilled from before it and those it adds (its ramp-up).
+    this.dueFloorUs = now;
+    this.due.reconcile(level - this.inflightCount - this.waiting, now);
+    this.refill();
     if (this.inflightCount - this.open.retiringCount() > level) {
       this.open.retireNewest(this.inflightCount - this.open.retiringCount() - level, 'step_down', this.deps.retireGraceUs ?? RETIRE_GRACE_US);
     }
@@ -319,14 +326,16 @@ export class ModelDriver {
    * the event loop free in between, so streams already open keep being read on time (their timestamps stay true)
    * instead of waiting behind one long synchronous burst. The deferral shows as send lag, where it belongs.
    */
-  private refill(intendedUs: number): void {
+  private refill(): void {
     const wait = this.refillNotBefore - this.deps.clock.nowUs();
     if (wait > 0) {
       if (!this.refillTimer) {
         this.refillTimer = true;
         void this.deps.clock.sleepUntil(this.refillNotBefore).then(() => {
           this.refillTimer = false;
-          this.refill(intendedUs);
+          // Held back on purpose: what was due before the settle's end is due at its end.
+          if (this.refillNotBefore > this.dueFloorUs) this.dueFloorUs = this.refillNotBefore;
+          this.refill();
         });
       }
       return;
@@ -334,10 +343,29 @@ export class ModelDriver {
     let launched = 0;
     // Slots waiting on a backoff are held for their slot: they count against the target.
     while (!this.stopped && !this.paused && this.inflightCount + this.waiting < this.target) {
-      if (!this.gateOpen && this.deps.firstProbes !== undefined && this.inflightCount >= this.deps.firstProbes) return;
-      if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill(intendedUs);
-      if (!this.launch(intendedUs, this.ready.pop() ?? 0)) return;
+      if (!this.gateOpen && this.deps.firstProbes !== undefined && this.inflightCount >= this.deps.firstProbes) {
+        this.gateHeld = true;
+        return;
+      }
+      if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill();
+      const due = this.due.take(this.dueFloorUs);
+      if (!this.launch(due > this.dueFloorUs ? due : this.dueFloorUs, this.ready.pop() ?? 0)) return;
     }
+    if (this.stopped || this.paused) return;
+    // Every slot is sent or waits out a backoff: nothing more is due (a step down left fewer slots than were freed).
+    this.due.trimTo(0);
+    const cur = this.current;
+    if (cur && this.target > 0 && cur.target === this.target) cur.filled(this.deps.clock.nowUs());
+  }
+
+  /** The first-probe gate opens: the slots it held back, if any, are due from now. */
+  private openGate(): void {
+    this.gateOpen = true;
+    if (this.gateHeld) {
+      const now = this.deps.clock.nowUs();
+      if (now > this.dueFloorUs) this.dueFloorUs = now;
+    }
+    this.scheduleRefill();
   }
 
   /**
@@ -386,19 +414,17 @@ export class ModelDriver {
     return new Promise((resolve) => this.freshWaiters.push(resolve));
   }
 
-  /** Refills on the next check phase; the earliest pending intended time is kept (send lag is measured from it). */
-  private scheduleRefill(intendedUs: number): void {
-    if (this.refillPending) {
-      if (intendedUs < this.refillIntendedUs) this.refillIntendedUs = intendedUs;
-      return;
-    }
+  /** Refills on the next check phase (each launch's send lag counts from its slot's due time). */
+  private scheduleRefill(): void {
+    if (this.refillPending) return;
     this.refillPending = true;
-    this.refillIntendedUs = intendedUs;
-    setImmediate(() => {
-      this.refillPending = false;
-      this.refill(this.refillIntendedUs);
-    });
+    setImmediate(this.refillSoon);
   }
+
+  private readonly refillSoon = (): void => {
+    this.refillPending = false;
+    this.refill();
+  };
 
   private launch(intendedUs: number, attempt: number): boolean {
     const { clock, prober } = this.deps;
@@ -457,10 +483,7 @@ export class ModelDriver {
     if (overtaken > 0) o.overtakenBy = overtaken;
     this.headersSeen++;
     this.answeredOpen++;
-    if (!isFatalStatus(status) && !this.gateOpen) {
-      this.gateOpen = true;
-      this.scheduleRefill(this.deps.clock.nowUs());
-    }
+    if (!isFatalStatus(status) && !this.gateOpen) this.openGate();
     if (status !== 429 && status < 400) {
       o.admitted = true;
       o.attempt = 0;
@@ -496,7 +519,7 @@ export class ModelDriver {
     if (o.answered) this.answeredOpen--;
     if (o.overtakenBy !== undefined) s.overtaken_by = o.overtakenBy;
     // An end that was not a fatal answer (a timeout, a 500) also opens the first-probe gate.
-    if (!this.gateOpen && s.outcome !== 'network' && s.outcome !== 'aborted' && !(s.status !== undefined && isFatalStatus(s.status))) this.gateOpen = true;
+    if (!this.gateOpen && s.outcome !== 'network' && s.outcome !== 'aborted' && !(s.status !== undefined && isFatalStatus(s.status))) this.openGate();
     if (o.admitted) {
       this.admittedOpen--;
       this.openBy(o, -1);
@@ -544,12 +567,14 @@ export class ModelDriver {
         }
         this.waiting--;
         this.ready.push(attempt);
-        this.scheduleRefill(at);
+        this.due.push(at);
+        this.scheduleRefill();
       });
     } else {
       // Replace it after this I/O phase, not inside the socket callback: when hundreds of streams end in one poll
       // phase, their replacements go out in slices with the loop free in between (the wait counts as send lag).
-      this.scheduleRefill(s.end_us);
+      this.due.push(s.end_us);
+      this.scheduleRefill();
     }
     this.wake?.();
     if (this.inflightCount === 0 && this.idle) {
