@@ -7,12 +7,12 @@ import { setMaxListeners } from 'node:events';
 import type { Sample } from '../types.js';
 import type { Clock } from '../time/clock.js';
 import { StepRecorder, attributeLate429 } from '../measure/recorder.js';
-import { OWN_CUT } from '../transport/quiet-abort.js';
 import type { Prober, ProbeHooks, ProbeRequest } from '../transport/prober.js';
 import { AbortHandle } from '../transport/abort.js';
 import { CHARS_PER_TOKEN } from '../protocol/prompt.js';
 import type { Backoff } from './backoff.js';
 import { isFatalStatus } from './fatal.js';
+import { ChangeWaiter } from './change-waiter.js';
 import { DueSlots } from './due-slots.js';
 import { BEFORE_ANY_ANSWER, cut, OpenRequests, RETIRE_GRACE_US, type Open } from './open-requests.js';
 
@@ -115,7 +115,7 @@ export class ModelDriver {
   /** The callbacks every request of this driver shares (each finds its own state by request id). */
   private readonly hooks: ProbeHooks;
   private readonly done: (s: Sample) => void;
-  private wake: (() => void) | null = null;
+  private readonly waiter: ChangeWaiter;
   /** 429s received for requests sent during the current step. */
   private stepLimited = 0;
   private stopped = false;
@@ -157,6 +157,7 @@ export class ModelDriver {
     this.deps = deps;
     this.model = deps.model;
     this.open = new OpenRequests(deps.clock);
+    this.waiter = new ChangeWaiter(deps.clock);
     this.hooks = {
       onHeaders: (r, status, atUs) => this.answered(r.id, status, atUs),
       onFirstToken: (r, atUs, sentUs) => {
@@ -255,18 +256,8 @@ export class ModelDriver {
   }
 
   /** Resolves when something that may decide the level happened (a 429, an admission, an end) or at `deadlineUs`. */
-  async waitForChange(deadlineUs: number, signal?: AbortSignal): Promise<void> {
-    const ctl = new AbortController();
-    const onAbort = () => ctl.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const changed = new Promise<void>((resolve) => {
-      this.wake = resolve;
-    });
-    await Promise.race([changed, this.deps.clock.sleepUntil(deadlineUs, ctl.signal)]);
-    this.wake = null;
-    // Called on every admission of a level: a reason of our own, not a DOMException (and its stack) each time.
-    ctl.abort(OWN_CUT);
-    signal?.removeEventListener('abort', onAbort);
+  waitForChange(deadlineUs: number, signal?: AbortSignal): Promise<void> {
+    return this.waiter.wait(deadlineUs, signal);
   }
 
   /**
@@ -289,6 +280,7 @@ export class ModelDriver {
   async stop(drainUs: number, reason: string, signal?: AbortSignal): Promise<void> {
     this.stopped = true;
     this.target = 0;
+    this.waiter.close();
     // The level ends here; the drain that follows is its own phase (StepReport.drain_ms), so the step's span and
     // achieved in-flight describe the level alone.
     const last = this.current;
@@ -405,7 +397,7 @@ export class ModelDriver {
     for (const c of due) c.rec.freshAdmission(c.count, c.atUs);
     if (this.fresh.length > 0) this.armFresh();
     else for (const f of this.freshWaiters.splice(0)) f();
-    if (due.length > 0) this.wake?.();
+    if (due.length > 0) this.waiter.changed();
   };
 
   /** Resolves once no admission waits for confirmation (a level is judged on confirmed evidence only). */
@@ -497,7 +489,7 @@ export class ModelDriver {
       this.openBy(o, +1);
       // A retiring request answered at last: cut it now that its status is known (after this callback).
       if (o.retiring) queueMicrotask(() => cut(o));
-      this.wake?.();
+      this.waiter.changed();
     }
   }
 
@@ -576,7 +568,7 @@ export class ModelDriver {
       this.due.push(s.end_us);
       this.scheduleRefill();
     }
-    this.wake?.();
+    this.waiter.changed();
     if (this.inflightCount === 0 && this.idle) {
       const f = this.idle;
       this.idle = null;

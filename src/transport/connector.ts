@@ -16,6 +16,15 @@ import { markSharedRead, sharedRead } from './shared-read.js';
 /** Handshakes in flight at once while warming (a burst of thousands is itself a storm). */
 export const WARM_PARALLEL = 64;
 
+/**
+ * Handshakes started in one turn of the event loop while warming. On loopback a whole batch of handshakes
+ * completes in one poll phase, and starting their successors there (a socket and its connect, ~100 µs each on this
+ * 2-core machine) held the thread 20-40 ms while another model's level was being measured; over a network they
+ * complete one by one and this never binds (quickstart, 2026-12-03: the levels' worst loop p99 21-73 ms with 64
+ * started at once, 9-37 ms with 16).
+ */
+export const WARM_STARTS_PER_TURN = 16;
+
 type Options = Parameters<buildConnector.connector>[0];
 type Callback = Parameters<buildConnector.connector>[1];
 
@@ -74,9 +83,25 @@ export class WarmConnector {
     let started = 0;
     let opened = 0;
     let running = 0;
+    // Handshakes started in this turn of the loop; the rest wait for its check phase.
+    let turn = 0;
+    let deferred = false;
     return new Promise((resolve) => {
+      const later = (): void => {
+        deferred = false;
+        turn = 0;
+        next();
+      };
       const next = (): void => {
         while (running < WARM_PARALLEL && started < n && !this.closed) {
+          if (turn >= WARM_STARTS_PER_TURN) {
+            if (!deferred) {
+              deferred = true;
+              setImmediate(later);
+            }
+            break;
+          }
+          turn++;
           started++;
           running++;
           this.open(this.origin, (err, sock) => {
@@ -86,10 +111,10 @@ export class WarmConnector {
               if (this.closed) sock.destroy();
               else this.keep(sock as Socket);
             }
-            if (running === 0 && (started >= n || this.closed)) resolve(opened);
-            else next();
+            next();
           });
         }
+        if (running === 0 && (started >= n || this.closed)) resolve(opened);
       };
       next();
     });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Backoff } from '../../src/run/backoff.js';
+import { ChangeWaiter } from '../../src/run/change-waiter.js';
 import { DueSlots } from '../../src/run/due-slots.js';
 import { LAUNCH_BATCH, ModelDriver, REFRESH_SETTLE_US } from '../../src/run/driver.js';
 import { manualClock, type ManualClock } from '../../src/time/clock.js';
@@ -179,5 +180,39 @@ describe('DueSlots', () => {
     q.push(7, 3);
     q.reconcile(-2, 0);
     expect(q.length).toBe(0);
+  });
+});
+
+describe('ChangeWaiter', () => {
+  test('a wait ends at the next change, at its deadline, or on abort; one timer per deadline however many waits', async () => {
+    const clock = manualClock();
+    let timers = 0;
+    const counted = { ...clock, sleepUntil: (at: number, sig?: AbortSignal) => (timers++, clock.sleepUntil(at, sig)) };
+    const w = new ChangeWaiter(counted);
+    let woke = 0;
+    for (let i = 0; i < 100; i++) {
+      const p = w.wait(1_000_000).then(() => woke++);
+      w.changed();
+      await p;
+    }
+    expect(woke).toBe(100);
+    expect(timers).toBe(1);
+    // A change with nobody waiting is not kept for the next wait.
+    w.changed();
+    let ended = false;
+    const p = w.wait(1_000_000).then(() => (ended = true));
+    await flush(2);
+    expect(ended).toBe(false);
+    clock.advance(1_000_000);
+    await p;
+    // Past the deadline, a wait returns at once; a new deadline arms one new timer.
+    await w.wait(1_000_000);
+    const ctl = new AbortController();
+    const q = w.wait(5_000_000, ctl.signal);
+    expect(timers).toBe(2);
+    ctl.abort();
+    await q;
+    expect(await Promise.race([w.wait(9_000_000, ctl.signal).then(() => 'at once'), flush(2).then(() => 'waited')])).toBe('at once');
+    w.close();
   });
 });

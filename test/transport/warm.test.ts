@@ -4,9 +4,10 @@
  * worker prober hands its caller the same headers events and Samples as the in-process one.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { monotonicClock } from '../../src/time/clock.js';
+import { WARM_PARALLEL, WARM_STARTS_PER_TURN } from '../../src/transport/connector.js';
 import type { ProbeRequest, Prober } from '../../src/transport/prober.js';
 import { createEngineProber } from '../../src/transport/workers/index.js';
 
@@ -97,4 +98,44 @@ describe.each([1, 2])('warm connections (%i worker thread(s))', (workers) => {
     expect(s.outcome).toBe('aborted');
     expect(s.end_us - s.sent_us).toBeLessThan(900_000);
   });
+});
+
+test('warming thousands starts at most WARM_STARTS_PER_TURN handshakes a loop turn, WARM_PARALLEL at once', async () => {
+  const srv = await server();
+  const prober: Prober = createEngineProber({ baseUrl: srv.url, protocol: 'openai', clock, workers: 1 });
+  open.push(prober);
+  // Count the handshakes started between two check phases (undici's connector calls net.connect), and how many
+  // were open-ended at once.
+  const real = net.connect;
+  let turn = 0;
+  let worstTurn = 0;
+  let pending = 0;
+  let worstPending = 0;
+  let ticking = true;
+  const tick = () => {
+    turn = 0;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  (net as { connect: unknown }).connect = (...args: Parameters<typeof net.connect>) => {
+    worstTurn = Math.max(worstTurn, ++turn);
+    worstPending = Math.max(worstPending, ++pending);
+    const sock = real(...args);
+    sock.once('connect', () => pending--);
+    sock.once('error', () => pending--);
+    return sock;
+  };
+  try {
+    expect(await prober.warm!(300)).toBe(300);
+  } finally {
+    (net as { connect: unknown }).connect = real;
+    ticking = false;
+  }
+  for (let i = 0; i < 200 && srv.connections() < 300; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(srv.connections()).toBe(300);
+  // The turn's cap binds before the parallel one: a poll phase that completes a batch starts no more than it.
+  expect(WARM_STARTS_PER_TURN).toBeLessThan(WARM_PARALLEL);
+  expect(worstTurn).toBeGreaterThan(1);
+  expect(worstTurn).toBeLessThanOrEqual(WARM_STARTS_PER_TURN);
+  expect(worstPending).toBeLessThanOrEqual(WARM_PARALLEL);
 });
