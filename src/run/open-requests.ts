@@ -72,19 +72,32 @@ export class OpenRequests {
     return n;
   }
 
-  /** Retires the newest `n` open requests without losing an answer (see the module comment). */
+  /**
+   * Retires the newest `n` open requests without losing an answer (see the module comment). Retiring them all (a
+   * stop, a cut level) also cuts the refused ones whose body is still arriving; otherwise they are left to end.
+   */
   retireNewest(n: number, reason: string, graceUs: number): void {
+    const all = n >= this.byId.size;
     const ids = [...this.byId.keys()].sort((a, b) => b - a);
     const waiting: Open[] = [];
     for (const id of ids) {
       if (n <= 0) break;
       const o = this.byId.get(id);
       if (!o || o.ownAbort || o.retiring) continue;
+      // Refused (a 429 whose body is still arriving): it ends on its own and its slot stays the level's (refilled
+      // at once or after its backoff), so retiring it would free nothing; counted, it left an admitted request
+      // open in its place (a refresh then sent nothing fresh).
+      if (o.answered && !o.admitted) {
+        if (all) {
+          o.retiring = reason;
+          cut(o);
+        }
+        continue;
+      }
       n--;
       o.retiring = reason;
-      if (o.answered) {
-        if (o.admitted) cut(o);
-      } else if (graceUs <= 0) {
+      if (o.answered) cut(o);
+      else if (graceUs <= 0) {
         o.cutUnanswered = true;
         cut(o);
       } else waiting.push(o);

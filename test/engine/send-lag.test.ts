@@ -17,7 +17,7 @@ const flush = async (n = 5) => {
  * A prober that records every send (its intended time and the clock at the send) and answers 429 at once where
  * `refuse(n)` says so; every other request stays open until the test ends it (at the clock's time then).
  */
-function recording(clock: ManualClock, refuse: (n: number) => boolean = () => false) {
+function recording(clock: ManualClock, refuse: (n: number) => boolean = () => false, holdRefused = false) {
   const sends: { id: number; intended: number; at: number }[] = [];
   const open = new Map<number, () => void>();
   const prober: Prober = {
@@ -30,10 +30,10 @@ function recording(clock: ManualClock, refuse: (n: number) => boolean = () => fa
         queueMicrotask(() => {
           const status = refuse(n) ? 429 : 200;
           hooks?.onHeaders?.(req, status, clock.nowUs());
-          if (status === 429) return resolve({ ...base(), status, outcome: 'rate_limited' });
+          if (status === 429 && !holdRefused) return resolve({ ...base(), status, outcome: 'rate_limited' });
           const end = () => {
             open.delete(req.id);
-            resolve({ ...base(), status, outcome: signal?.aborted ? 'aborted' : 'ok' });
+            resolve({ ...base(), status, outcome: status === 429 ? 'rate_limited' : signal?.aborted ? 'aborted' : 'ok' });
           };
           signal?.addEventListener('abort', end, { once: true });
           open.set(req.id, end);
@@ -156,6 +156,33 @@ describe('send lag: each launch is measured from its own slot', () => {
       expect(f.at - f.intended).toBeLessThanOrEqual(3_000);
     }
     await d.stop(0, 'stopped');
+  });
+});
+
+describe('retiring', () => {
+  test("a refresh cuts admitted requests: a refused one still open is not counted in its share (it frees nothing)", async () => {
+    const clock = manualClock();
+    // 48 admitted, then the two newest refused, their 429 bodies still arriving.
+    const p = recording(clock, (n) => n >= 48 && n < 50, true);
+    const d = driverWith(p.prober, clock);
+    d.startStep(50);
+    await flush(5);
+    expect(p.sends).toHaveLength(50);
+    clock.advance(1_000_000);
+    const cutAt = p.sends.length;
+    // A refresh of a level of 50 retires one request: the newest admitted (id 47), cut at once.
+    d.startStep(50, true);
+    await flush(5);
+    expect(p.openIds()).not.toContain(47);
+    expect(p.openIds()).toContain(48);
+    expect(p.openIds()).toContain(49);
+    // Its replacement, sent once the settle is over, is the fresh request the refresh is for.
+    clock.advance(REFRESH_SETTLE_US + 1_000);
+    await flush(5);
+    expect(p.sends.length).toBe(cutAt + 1);
+    // A stop retires everything: the refused ones still arriving are cut too, or it would wait on them.
+    await d.stop(0, 'stopped');
+    expect(p.openIds()).toEqual([]);
   });
 });
 
