@@ -70,9 +70,14 @@ function evidenceOf(s: StepReport): LevelEvidence {
   return { level: s.target_inflight, drew429: drew429(s), confirmed: levelHeld(s), peakAdmitted: s.fresh_peak_admitted ?? s.peak_admitted };
 }
 
-/** The most the server was seen admitting at once in some steps: clean levels, and fresh admissions on any level. */
-function seenCap(steps: readonly StepReport[]): number {
-  return Math.max(0, ...steps.map((s) => (!drew429(s) && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
+/**
+ * The most the server was seen admitting at once in some steps: clean levels, and fresh admissions on any level.
+ * Undefined when they show no admission at all (a last level refused before any request sent at it was admitted):
+ * that says nothing of the cap, not that it is 0 (read as "dropped to ~0" against an independent noisy server).
+ */
+function seenCap(steps: readonly StepReport[]): number | undefined {
+  const seen = Math.max(0, ...steps.map((s) => (!drew429(s) && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
+  return seen > 0 ? seen : undefined;
 }
 
 /**
@@ -181,7 +186,14 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const cuts = [0, ...rawMoves.map((m) => m.at), measured.length];
   const shown = cuts.slice(0, -1).map((c, i) => seenCap(measured.slice(c, cuts[i + 1])));
   if (estimate !== null && shown.length) shown[shown.length - 1] = estimate;
-  const moves: CapMove[] = rawMoves.map((m, i) => ({ ...m, from: shown[i] ?? m.from, to: shown[i + 1] ?? m.to }));
+  const moves: CapMove[] = rawMoves.map((m, i) => {
+    const from = shown[i] ?? m.from;
+    const to = shown[i + 1] ?? m.to;
+    // The upper end shown above the level the walk proved (the old low of a drop, the new low of a rise) is the most
+    // the server held on levels that drew 429s: a draw of a noisy edge as much as the held basis is.
+    const upper = m.direction === 'drop' ? from > m.from : to > m.to;
+    return { ...m, from, to, basis: upper ? 'held' : m.basis };
+  });
   const noisyMoves = moves.filter(isNoise);
   const bigMoves = moves.filter((m) => !isNoise(m));
   const moved = moves.length > 0;
@@ -283,7 +295,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
     history,
     band,
     band_429_rate: bandRate,
-    moves: moves.map((m) => ({ t_ms: tOf(m), from: m.from, to: m.to, direction: m.to < m.from ? 'drop' : 'rise' })),
+    moves: moves.map((m) => ({ t_ms: tOf(m), from: m.from, to: m.to, direction: m.to < m.from ? 'drop' : m.to > m.from ? 'rise' : m.direction })),
     unclear_reason: status === 'unclear' ? (unclearReason ?? 'search') : null,
     server_reported_counts: serverCounts,
     cause: cause.cause,

@@ -82,6 +82,27 @@ describe('estimateCap', () => {
     expect(m.evidence.join(' ')).toMatch(/dropped from ~55 to ~4\d/);
   });
 
+  test('a level over the cap with no admission of its own shows no cap of 0: the contradiction stays noise', () => {
+    // As the independent server drawing its limit from 45..55 answered (2026-12-03): the search's last level, 46,
+    // drew a 429 before any request sent at it was admitted, after 46 had been clean. Read as "dropped to ~0".
+    const levels: [number, number, number][] = [[5, 0, 5], [10, 0, 10], [20, 0, 20], [40, 0, 40], [80, 30, 55], [55, 3, 55], [47, 0, 47], [51, 2, 50], [49, 1, 48], [48, 0, 48], [48, 1, 47], [24, 0, 24], [36, 0, 36], [42, 0, 42], [45, 0, 45], [46, 0, 46], [47, 0, 47], [47, 1, 46], [23, 0, 23], [35, 0, 35], [41, 0, 41], [44, 0, 44], [45, 0, 45], [46, 0, 46], [46, 1, 0]];
+    const c = estimateCap(levels.map(([l, r, h], i) => step(i, l, r, h)), { unclear: true });
+    expect(c.moves?.every((m) => m.to > 0 && m.from > 0)).toBe(true);
+    expect(c.evidence.join(' ')).not.toMatch(/~0\b/);
+    expect(c.edge).toBe('noisy');
+    expect(c.band![0]).toBeGreaterThanOrEqual(45);
+    expect(c.band![1]).toBeLessThanOrEqual(55);
+    expect(c.status).toBe('found');
+    // Another such run: refused at 47, clean from 43 to 47, then a climb again that the server refused from 160 down
+    // to 49 (holding up to 55 at once), 48 clean and over. A rise to what was held on refused levels is a draw too.
+    const again: [number, number, number][] = [[5, 0, 5], [10, 0, 10], [20, 0, 20], [40, 0, 40], [80, 30, 55], [55, 3, 55], [47, 1, 46], [43, 0, 43], [44, 0, 44], [45, 0, 45], [46, 0, 46], [46, 0, 46], [47, 0, 47], [160, 110, 55], [103, 50, 55], [75, 25, 55], [61, 8, 55], [55, 2, 54], [51, 2, 50], [49, 1, 48], [48, 0, 48], [48, 1, 47]];
+    const a = estimateCap(again.map(([l, r, h], i) => step(i, l, r, h)), { unclear: true });
+    expect(a.unclear_reason).not.toBe('moving');
+    expect(a.edge).toBe('noisy');
+    expect(a.band![0]).toBeGreaterThanOrEqual(45);
+    expect(a.band![1]).toBeLessThanOrEqual(55);
+  });
+
   test('noise at an edge the cap has since dropped from is not the edge at the end: a cliff there, and the drop', () => {
     // 57 clean, then noise at 57/58; then the cap drops to 38 and the search brackets 38/39 cleanly.
     const levels: [number, number, number][] = [[5, 0, 5], [10, 0, 10], [20, 0, 20], [40, 0, 40], [80, 20, 57], [57, 0, 57], [58, 1, 57], [57, 1, 56], [56, 0, 56], [56, 10, 38], [28, 0, 28], [33, 0, 33], [36, 0, 36], [38, 0, 38], [39, 1, 38]];

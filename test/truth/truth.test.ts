@@ -57,7 +57,7 @@ async function run(cfg: TruthConfig, sc: string, truth = ''): Promise<TruthRun> 
   const out = process.env.TRUTH_FIGURES;
   if (out) {
     const c = t.report.models[0]!.cap;
-    const line = { case: expect.getState().currentTestName, truth, ...tally(t), status: c.status, estimate: c.estimate, low: c.low, high: c.high, edge: c.edge, band: c.band, moved: c.moved, moves: c.moves, cause: c.cause, queueing_began_at: c.queueing_began_at, server_reported: c.server_reported };
+    const line = { case: expect.getState().currentTestName, truth, ...tally(t), status: c.status, estimate: c.estimate, low: c.low, high: c.high, edge: c.edge, band: c.band, moved: c.moved, moves: c.moves, cause: c.cause, queueing_began_at: c.queueing_began_at, server_reported: c.server_reported, history: c.history };
     fs.appendFileSync(out, JSON.stringify(line) + '\n');
   }
   return t;
