@@ -20,8 +20,8 @@ export const WARM_PARALLEL = 64;
  * Handshakes started in one turn of the event loop while warming. On loopback a whole batch of handshakes
  * completes in one poll phase, and starting their successors there (a socket and its connect, ~100 µs each on this
  * 2-core machine) held the thread 20-40 ms while another model's level was being measured; over a network they
- * complete one by one and this never binds (quickstart, 2026-12-03: the levels' worst loop p99 21-73 ms with 64
- * started at once, 9-37 ms with 16).
+ * complete one by one and this never binds. Quickstart, 2026-12-03: 2 of 6 runs had a client-bound level without
+ * this cap, 0 of 10 with it; the run's loop delay p99 11.7-16.8 ms against 6.9-11.9.
  */
 export const WARM_STARTS_PER_TURN = 16;
 
