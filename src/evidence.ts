@@ -27,11 +27,6 @@ export interface CapMove {
   /** The bracket edge the move contradicted (old low for a drop, old high for a rise) and the new level. */
   from: number;
   to: number;
-  /**
-   * What showed the cap before it: a level proven (`level`: clean for a drop, over for a rise), or only the most the
-   * server was seen admitting at once on levels that drew 429s (`held`): the top of whatever its admission draws.
-   */
-  basis: 'level' | 'held';
 }
 
 /**
@@ -50,12 +45,12 @@ export function walk(history: readonly LevelEvidence[]): { low: number | null; h
     if (r.clientBound) return;
     if (r.drew429) {
       if (low !== null && r.level <= low) {
-        moves.push({ at: i, direction: 'drop', from: low, to: r.level, basis: 'level' });
+        moves.push({ at: i, direction: 'drop', from: low, to: r.level });
         low = null;
         held = 0;
       } else if (held - r.level > noiseMargin(held)) {
         // The server admitted `held` at once earlier (fresh, on a level over the cap), and now refuses far fewer.
-        moves.push({ at: i, direction: 'drop', from: held, to: r.level, basis: 'held' });
+        moves.push({ at: i, direction: 'drop', from: held, to: r.level });
         low = null;
         held = 0;
       }
@@ -67,7 +62,7 @@ export function walk(history: readonly LevelEvidence[]): { low: number | null; h
     const proven = r.confirmed ? r.level : r.peakAdmitted;
     if (high !== null && proven >= high) {
       if (!r.confirmed) return;
-      moves.push({ at: i, direction: 'rise', from: high, to: proven, basis: 'level' });
+      moves.push({ at: i, direction: 'rise', from: high, to: proven });
       high = null;
       low = proven;
       held = proven;

@@ -80,14 +80,25 @@ function seenCap(steps: readonly StepReport[]): number | undefined {
   return seen > 0 ? seen : undefined;
 }
 
+/** The highest level proven clean in some steps, or 0. */
+function provenTop(steps: readonly StepReport[]): number {
+  return Math.max(0, ...steps.filter((s) => !drew429(s) && levelHeld(s)).map((s) => s.target_inflight));
+}
+
+/** A move as the report shows it: the caps seen before and after, and whether its upper end is only what was held. */
+interface ShownMove extends CapMove {
+  held: boolean;
+}
+
 /**
- * A change within the noise margin of the level reads as a noisy edge. A drop read only from the most the server
- * once held at a level over the cap (`basis: held`) is given twice the margin: that figure is the top of the
- * server's admission draws, so a noisy edge refuses well below it as a matter of course (an independent server
- * drawing its limit from 45..55 per admission held 55, then refused at 47: read as a cap that kept moving).
+ * A change within the noise margin of the level reads as a noisy edge. One whose upper end is only the most the
+ * server once held at levels that drew 429s (above every level proven clean beside it) is given twice the margin:
+ * that figure is the top of the server's admission draws, so a noisy edge refuses well below it as a matter of
+ * course (an independent server drawing its limit from 45..55 per admission held 55, then refused at 47: read as a
+ * cap that kept moving; or was clean at 47 and read as a rise to 55). A level proven clean is no draw.
  */
-function isNoise(m: CapMove): boolean {
-  return Math.abs(m.from - m.to) <= (m.basis === 'held' ? 2 : 1) * noiseMargin(Math.max(m.from, m.to));
+function isNoise(m: ShownMove): boolean {
+  return Math.abs(m.from - m.to) <= (m.held ? 2 : 1) * noiseMargin(Math.max(m.from, m.to));
 }
 
 /** Estimates the cap from a model's steps (in run order). Pure. */
@@ -186,13 +197,12 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   const cuts = [0, ...rawMoves.map((m) => m.at), measured.length];
   const shown = cuts.slice(0, -1).map((c, i) => seenCap(measured.slice(c, cuts[i + 1])));
   if (estimate !== null && shown.length) shown[shown.length - 1] = estimate;
-  const moves: CapMove[] = rawMoves.map((m, i) => {
+  const moves: ShownMove[] = rawMoves.map((m, i) => {
     const from = shown[i] ?? m.from;
     const to = shown[i + 1] ?? m.to;
-    // The upper end shown above the level the walk proved (the old low of a drop, the new low of a rise) is the most
-    // the server held on levels that drew 429s: a draw of a noisy edge as much as the held basis is.
-    const upper = m.direction === 'drop' ? from > m.from : to > m.to;
-    return { ...m, from, to, basis: upper ? 'held' : m.basis };
+    // The upper end: the cap before a drop, after a rise; held when above every level proven clean in its stretch.
+    const [upper, j] = m.direction === 'drop' ? [from, i] : [to, i + 1];
+    return { ...m, from, to, held: upper > provenTop(measured.slice(cuts[j], cuts[j + 1])) };
   });
   const noisyMoves = moves.filter(isNoise);
   const bigMoves = moves.filter((m) => !isNoise(m));
