@@ -8,7 +8,7 @@
 // reading. Without it, the floor is the one issue 11 measured against (`data` events).
 // With SPIN_US the floor spins that many µs at every response's end, inline, before it sends the next request: a
 // stand-in for a real client's work per request (parse the end, build and record the sample, launch the next), to
-// measure how much of it a case affords before its TTFT tail moves (the README's engine section has the figures).
+// measure how much of it a case affords before its TTFT tail moves (docs/benchmarks.md has the figures).
 // Prints one JSON line: requests, events, CPU µs per request and per event, loop delay p99 (after the warm-up), and
 // with FIRST_MS the time to the first event minus the upstream's schedule (p50 / p99 ms).
 // With EVENTS_PER_REQUEST, CPU per request is per `events / EVENTS_PER_REQUEST` requests' worth of events: the
