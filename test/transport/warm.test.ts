@@ -10,6 +10,8 @@ import { monotonicClock } from '../../src/time/clock.js';
 import { WARM_PARALLEL, WARM_STARTS_PER_TURN } from '../../src/transport/connector.js';
 import type { ProbeRequest, Prober } from '../../src/transport/prober.js';
 import { createEngineProber } from '../../src/transport/workers/index.js';
+import { ModelDriver } from '../../src/run/driver.js';
+import type { Sample } from '../../src/types.js';
 
 const clock = monotonicClock();
 const open: { close(): Promise<void> | void }[] = [];
@@ -84,6 +86,30 @@ describe.each([1, 2])('warm connections (%i worker thread(s))', (workers) => {
     // connections free again).
     await new Promise((r) => setTimeout(r, 100));
     expect(await prober.warm!(10)).toBe(0);
+  });
+
+  test('a level held through many waves replaces each request on a connection freed for it: no connection opened', async () => {
+    const srv = await server(2);
+    const prober: Prober = createEngineProber({ baseUrl: srv.url, protocol: 'openai', clock, workers });
+    open.push(prober);
+    expect(await prober.warm!(20)).toBe(20);
+    for (let i = 0; i < 200 && srv.connections() < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    let id = 0;
+    const samples: Sample[] = [];
+    const d = new ModelDriver({
+      model: 'deepseek-v4-flash', clock, prober, timeoutUs: 10_000_000, nextId: () => id++, onSample: (s) => samples.push(s),
+      makeRequest: (i, step, target, inflight) => ({ ...req(i), step, target_inflight: target, inflight_at_send: inflight }),
+    });
+    d.startStep(20);
+    // Requests of about 8 ms: dozens of waves of 20 ends, each replaced as its request ends.
+    await new Promise((r) => setTimeout(r, 400));
+    await d.stop(1_000_000, 'done');
+    const ok = samples.filter((s) => s.outcome === 'ok');
+    expect(ok.length).toBeGreaterThan(100);
+    // Every replacement went out on a connection its predecessor had freed (a new one would be a handshake in its
+    // time to first token).
+    expect(srv.connections()).toBe(20);
+    expect(srv.seenAt.every((c) => c === 20)).toBe(true);
   });
 
   test('an abort from the caller reaches the request wherever it runs', async () => {
