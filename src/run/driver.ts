@@ -434,10 +434,10 @@ export class ModelDriver {
   /**
    * A request ended: its replacement goes out once the read that ended it returns (a microtask, so its connection
    * is back in the pool to be reused), not a whole poll phase later. A poll phase of a wave of ends lasts tens of
-   * ms, and every slot ended early in it stayed empty that long: case 1's shape held 97.8-98.3 % of its level that
-   * way, pinned, and 98.8-99.9 % replaced at once (bench/engine-contender.js, 2026-12-03). A turn of the loop
-   * launches at most LAUNCH_BATCH whichever way: in a wave of ends, what is left waits for the check phase's slices,
-   * one a turn, as before.
+   * ms, and every slot ended early in it stayed empty that long. Pinned, three runs each alternated with the build
+   * before (bench/engine-contender.js, 2026-12-03): case 4's shape held 998-999 of 1,000 against 976-987, case 1's
+   * 1,955-1,989 of 2,000 against 1,934-1,979. A turn of the loop launches at most LAUNCH_BATCH whichever way: in a
+   * wave of ends, what is left waits for the check phase's slices, one a turn, as before.
    */
   private refillAfterRead(): void {
     if (this.refillPending || this.afterReadPending) return;
