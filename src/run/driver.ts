@@ -70,13 +70,12 @@ export function estimateUsage(s: Sample, promptChars: number, known?: { prompt: 
 }
 
 /**
- * Requests launched in one synchronous slice before the driver yields to the event loop, and at most launched in
- * a turn of the loop right after the reads that freed their slots (refillAfterRead). A level's ramp-up, and the
- * replacements a turn's reads freed past that, wait for the loop's check phase, one slice per turn: when a wave of
- * streams ends at once (streams of one length keep the lockstep of their level's first send), a turn of a busy loop
- * takes several ms, and slices of 64 left the level short (engine bench, pinned, 2026-12-02: case 1 held 98.2-98.7 %
- * of 2,000 with 64, 99.3-99.6 % with 128, in three alternated runs; case 4 98.1-98.6 % against 98.9-99.0 %; TTFT p99
- * alike within the noise). A slice of 128 keeps the thread about 5 ms.
+ * Requests launched in one synchronous slice before the driver yields to the event loop. Refills wait for the
+ * loop's check phase, one slice per turn: when a wave of streams ends at once (streams of one length keep the
+ * lockstep of their level's first send), a turn of a busy loop takes several ms, and slices of 64 left the level
+ * short (engine bench, pinned, 2026-12-02: case 1 held 98.2-98.7 % of 2,000 with 64, 99.3-99.6 % with 128, in three
+ * alternated runs; case 4 98.1-98.6 % against 98.9-99.0 %; TTFT p99 alike within the noise). A slice of 128 keeps
+ * the thread about 5 ms.
  */
 export const LAUNCH_BATCH = 128;
 
@@ -121,11 +120,6 @@ export class ModelDriver {
   private stepLimited = 0;
   private stopped = false;
   private refillPending = false;
-  /** A replacement waits for the read that freed its slot to return (refillAfterRead). */
-  private afterReadPending = false;
-  /** Requests launched in this turn of the loop, by any path (at most LAUNCH_BATCH), and its end armed. */
-  private turnLaunches = 0;
-  private turnEndArmed = false;
   /** Admissions so far (Open.admitSeq), and those waiting to count as fresh evidence (freshCandidate). */
   private admissions = 0;
   private fresh: FreshCandidate[] = [];
@@ -338,13 +332,14 @@ export class ModelDriver {
       }
       return;
     }
+    let launched = 0;
     // Slots waiting on a backoff are held for their slot: they count against the target.
     while (!this.stopped && !this.paused && this.inflightCount + this.waiting < this.target) {
       if (!this.gateOpen && this.deps.firstProbes !== undefined && this.inflightCount >= this.deps.firstProbes) {
         this.gateHeld = true;
         return;
       }
-      if (this.turnLaunches >= LAUNCH_BATCH) return this.scheduleRefill();
+      if (launched++ >= LAUNCH_BATCH) return this.scheduleRefill();
       const due = this.due.take(this.dueFloorUs);
       if (!this.launch(due > this.dueFloorUs ? due : this.dueFloorUs, this.ready.pop() ?? 0)) return;
     }
@@ -420,36 +415,7 @@ export class ModelDriver {
 
   private readonly refillSoon = (): void => {
     this.refillPending = false;
-    // A slice of the check phase has the turn's whole budget; a wave's next poll phase then launches nothing more.
-    this.turnLaunches = 0;
     this.refill();
-  };
-
-  /** The check phase of a turn that launched: the next turn has the whole budget (unless a slice still waits). */
-  private readonly endTurn = (): void => {
-    this.turnEndArmed = false;
-    if (!this.refillPending) this.turnLaunches = 0;
-  };
-
-  /**
-   * A request ended: its replacement goes out once the read that ended it returns (a microtask, so its connection
-   * is back in the pool to be reused), not a whole poll phase later. A poll phase of a wave of ends lasts tens of
-   * ms, and every slot ended early in it stayed empty that long. Pinned, three runs each alternated with the build
-   * before (bench/engine-contender.js, 2026-12-03): case 4's shape held 998-999 of 1,000 against 976-987, case 1's
-   * 1,955-1,989 of 2,000 against 1,934-1,979. A turn of the loop launches at most LAUNCH_BATCH whichever way: in a
-   * wave of ends, what is left waits for the check phase's slices, one a turn, as before.
-   */
-  private refillAfterRead(): void {
-    if (this.refillPending || this.afterReadPending) return;
-    if (this.turnLaunches >= LAUNCH_BATCH) return this.scheduleRefill();
-    this.afterReadPending = true;
-    queueMicrotask(this.refillNow);
-  }
-
-  private readonly refillNow = (): void => {
-    this.afterReadPending = false;
-    // A slice is already due in the check phase: it takes this slot too.
-    if (!this.refillPending) this.refill();
   };
 
   private launch(intendedUs: number, attempt: number): boolean {
@@ -460,10 +426,6 @@ export class ModelDriver {
     if (this.deps.mayLaunch && !this.deps.mayLaunch(base)) return false;
     this.inflightCount++;
     this.stepSent++;
-    if (this.turnLaunches++ === 0 && !this.turnEndArmed) {
-      this.turnEndArmed = true;
-      setImmediate(this.endTurn);
-    }
     const now = clock.nowUs();
     rec.inflight(now, this.inflightCount);
     // The factory's object is fresh per call: completed in place rather than copied.
@@ -601,8 +563,10 @@ export class ModelDriver {
         this.scheduleRefill();
       });
     } else {
+      // Replace it after this I/O phase, not inside the socket callback: when hundreds of streams end in one poll
+      // phase, their replacements go out in slices with the loop free in between (the wait counts as send lag).
       this.due.push(s.end_us);
-      this.refillAfterRead();
+      this.scheduleRefill();
     }
     this.waiter.changed();
     if (this.inflightCount === 0 && this.idle) {

@@ -159,51 +159,6 @@ describe('send lag: each launch is measured from its own slot', () => {
   });
 });
 
-describe('replacing an ended request', () => {
-  test('its replacement goes out once the read that ended it returns, before the next read is handled', async () => {
-    const clock = manualClock();
-    const p = recording(clock);
-    const d = driverWith(p.prober, clock);
-    d.startStep(2);
-    await flush(5);
-    const [a, b] = p.openIds() as [number, number];
-    // Two reads in one phase of the loop (two callbacks queued together): each ends one request.
-    let sentWhenSecondRead = -1;
-    setImmediate(() => p.end(a));
-    setImmediate(() => {
-      sentWhenSecondRead = p.sends.length;
-      p.end(b);
-    });
-    await flush(4);
-    // Replaced between the two reads: not a whole phase later (the slot would have stayed empty meanwhile).
-    expect(sentWhenSecondRead).toBe(3);
-    expect(p.sends).toHaveLength(4);
-    d.stop();
-  });
-
-  test('at most LAUNCH_BATCH a turn go out that way; the rest wait for the check phase', async () => {
-    const clock = manualClock();
-    const p = recording(clock);
-    const d = driverWith(p.prober, clock);
-    const level = LAUNCH_BATCH + 10;
-    d.startStep(level);
-    await flush(10);
-    expect(p.sends).toHaveLength(level);
-    let sentAtLastRead = -1;
-    const ids = p.openIds();
-    ids.forEach((id, i) =>
-      setImmediate(() => {
-        if (i === ids.length - 1) sentAtLastRead = p.sends.length;
-        p.end(id);
-      }),
-    );
-    await flush(4);
-    expect(sentAtLastRead).toBe(level + LAUNCH_BATCH);
-    expect(p.sends).toHaveLength(2 * level);
-    d.stop();
-  });
-});
-
 describe('retiring', () => {
   test("a refresh cuts admitted requests: a refused one still open is not counted in its share (it frees nothing)", async () => {
     const clock = manualClock();
