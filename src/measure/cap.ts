@@ -70,19 +70,24 @@ function evidenceOf(s: StepReport): LevelEvidence {
   return { level: s.target_inflight, drew429: drew429(s), confirmed: levelHeld(s), peakAdmitted: s.fresh_peak_admitted ?? s.peak_admitted };
 }
 
+/** A level proven clean: held whole, and no 429 at it. */
+function provenClean(s: StepReport): boolean {
+  return !drew429(s) && levelHeld(s);
+}
+
 /**
  * The most the server was seen admitting at once in some steps: clean levels, and fresh admissions on any level.
  * Undefined when they show no admission at all (a last level refused before any request sent at it was admitted):
  * that says nothing of the cap, not that it is 0 (read as "dropped to ~0" against an independent noisy server).
  */
 function seenCap(steps: readonly StepReport[]): number | undefined {
-  const seen = Math.max(0, ...steps.map((s) => (!drew429(s) && levelHeld(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
+  const seen = Math.max(0, ...steps.map((s) => (provenClean(s) ? s.target_inflight : (s.fresh_peak_admitted ?? s.peak_admitted))));
   return seen > 0 ? seen : undefined;
 }
 
 /** The highest level proven clean in some steps, or 0. */
 function provenTop(steps: readonly StepReport[]): number {
-  return Math.max(0, ...steps.filter((s) => !drew429(s) && levelHeld(s)).map((s) => s.target_inflight));
+  return Math.max(0, ...steps.filter(provenClean).map((s) => s.target_inflight));
 }
 
 /** A move as the report shows it: the caps seen before and after, and whether its upper end is only what was held. */
@@ -235,7 +240,7 @@ export function estimateCap(steps: readonly StepReport[], opts: CapOptions = {})
   } else if (noisy) {
     const involved = finalNoise.flatMap((m) => [m.from, m.to, measured[m.at]?.target_inflight ?? m.to]);
     const over = finalEpoch.filter((s) => drew429(s)).map((s) => s.target_inflight);
-    const clean = finalEpoch.filter((s) => !drew429(s) && levelHeld(s)).map((s) => s.target_inflight);
+    const clean = finalEpoch.filter(provenClean).map((s) => s.target_inflight);
     const lo = Math.min(...involved, ...over.filter((l) => l <= Math.max(...involved)));
     const hi = Math.max(...involved, ...clean.filter((l) => l >= Math.min(...involved)));
     band = [lo, hi];
